@@ -1,0 +1,1 @@
+"""Audio converters: the spectrogram family, built on librosa."""

@@ -1,0 +1,1 @@
+"""Mouse-dynamics converters: trajectory drawings and kinematic images."""

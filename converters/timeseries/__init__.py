@@ -1,0 +1,1 @@
+"""Time-series converters: Gramian angular, Markov transition, recurrence and line-plot images."""

@@ -1,0 +1,348 @@
+"""Convert a folder (or one table file) of raw signals into labelled PNGs.
+
+The engine behind :func:`any2img.convert_dir` and ``any2img convert``:
+
+* sources are the files under ``src`` that the converter accepts, in sorted
+  order (or ``src`` itself when it is a file, e.g. a table of series);
+* each source yields records (a table yields one per row), each record
+  windows, each window one PNG under ``dst/[split/]label/``;
+* work is spread over worker processes, one source per task;
+* PNGs are written atomically, ``manifest.jsonl`` is appended as each source
+  finishes, so an interrupted run loses at most the sources in flight, and a
+  rerun converts only sources that are new, changed, failed or whose images
+  are missing;
+* a bad source or record is reported (path and reason) and skipped; the rest
+  still converts. The report says how many failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from any2img.batch.labels import LabelRule, parse_rule, split_of
+from any2img.batch.manifest import (
+    ERRORS_NAME,
+    MANIFEST_NAME,
+    STATE_NAME,
+    append_jsonl,
+    array_hash,
+    file_hash,
+    read_jsonl,
+    write_jsonl,
+    write_png,
+)
+from any2img.converter import Converter, check_rgb
+from any2img.errors import Any2ImgError, InputError, ParameterError
+from any2img.registry import get_converter
+
+__all__ = ["ConversionReport", "Failure", "convert_dir", "find_sources"]
+
+CONVERSION_NAME = "conversion.json"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A source (or one record of it) that could not be converted."""
+
+    source: str
+    reason: str
+    record: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.source} [{self.record}]" if self.record else self.source
+        return f"{where}: {self.reason}"
+
+
+@dataclass
+class ConversionReport:
+    """What a :func:`convert_dir` run did.
+
+    Attributes
+    ----------
+    converted_sources, skipped_sources : int
+        Sources converted in this run, and sources left as they were
+        because a previous run had converted them.
+    images : int
+        Images written in this run.
+    failures : list of Failure
+        Sources or records that could not be converted.
+    manifest : Path
+        The manifest holding every image of ``dst``.
+    """
+
+    converted_sources: int = 0
+    skipped_sources: int = 0
+    images: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    manifest: Path = Path(MANIFEST_NAME)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed."""
+        return not self.failures
+
+    def summary(self) -> str:
+        """One line for people."""
+        return (
+            f"{self.images} images from {self.converted_sources} sources written, "
+            f"{self.skipped_sources} sources already done, {len(self.failures)} failed; "
+            f"manifest: {self.manifest}"
+        )
+
+
+def find_sources(converter: Converter, src: Path) -> list[Path]:
+    """Return the files under ``src`` that ``converter`` reads, sorted."""
+    if src.is_file():
+        return [src]
+    if not src.is_dir():
+        raise InputError("no such file or folder", path=src)
+    skip = {MANIFEST_NAME, STATE_NAME, ERRORS_NAME, CONVERSION_NAME}
+    return sorted(
+        p
+        for p in src.rglob("*")
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(src).parts)
+        and p.name not in skip
+        and converter.accepts(p)
+    )
+
+
+def _safe(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text) or "_"
+
+
+@dataclass(frozen=True)
+class _Task:
+    path: Path
+    relative: Path
+    source_hash: str
+
+
+def _convert_source(
+    converter: Converter,
+    task: _Task,
+    dst: Path,
+    label_of: Callable[[Path], str | None],
+    group_of: Callable[[Path], str | None],
+) -> tuple[list[dict[str, Any]], list[Failure]]:
+    """Convert one source; never raises for bad input (returns failures)."""
+    rel = task.relative.as_posix()
+    rows: list[dict[str, Any]] = []
+    failures: list[Failure] = []
+    split = split_of(task.relative)
+    stem_parts = list(task.relative.with_suffix("").parts)
+    if split is not None and len(stem_parts) > 1:
+        stem_parts = stem_parts[1:]
+    base = "__".join(_safe(p) for p in stem_parts)
+    params = converter.get_params()
+    try:
+        path_label = label_of(task.path)
+        path_group = group_of(task.path)
+        records: Iterator[Any] = converter.read_records(task.path)
+        for record in records:
+            try:
+                label = record.label if record.label is not None else path_label
+                group = record.meta.get("group") or path_group
+                stem = f"{base}-{_safe(record.key)}" if record.key else base
+                group = group if group is not None else stem
+                windows = converter.segment(record.signal)
+                if not windows:
+                    raise InputError("the signal yields no window with the current segmentation parameters")
+                images = converter.convert_batch(windows)
+                folder = dst / (split or "") / _safe(label if label is not None else "_unlabelled")
+                for window, image in zip(windows, images):
+                    check_rgb(image, source=f"converter '{converter.name}'")
+                    name = f"{stem}-w{window.index:05d}.png" if len(windows) > 1 else f"{stem}.png"
+                    out = folder / name
+                    write_png(out, image)
+                    rows.append(
+                        {
+                            "image": out.relative_to(dst).as_posix(),
+                            "source": rel,
+                            "record": record.key,
+                            "window": window.describe(),
+                            "label": label,
+                            "group": group,
+                            "split": split,
+                            "converter": converter.name,
+                            "params": params,
+                            "source_hash": task.source_hash,
+                            "image_hash": array_hash(image),
+                            **({"meta": record.meta} if record.meta else {}),
+                        }
+                    )
+            except Any2ImgError as exc:
+                failures.append(Failure(rel, _reason(exc), record.key))
+            except (ValueError, TypeError, ArithmeticError, IndexError) as exc:
+                failures.append(Failure(rel, f"{type(exc).__name__}: {exc}", record.key))
+    except Any2ImgError as exc:
+        failures.append(Failure(rel, _reason(exc)))
+    except (OSError, ValueError, TypeError, RuntimeError, EOFError, IndexError, KeyError) as exc:
+        failures.append(Failure(rel, f"{type(exc).__name__}: {exc}"))
+    return rows, failures
+
+
+def _reason(exc: Exception) -> str:
+    return exc.reason if isinstance(exc, InputError) else str(exc)
+
+
+def convert_dir(
+    converter: Converter | str,
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    *,
+    params: dict[str, Any] | None = None,
+    label_from: LabelRule = "parent",
+    group_from: LabelRule = None,
+    workers: int | None = None,
+    resume: bool = True,
+    progress: bool = True,
+) -> ConversionReport:
+    """Convert every source under ``src`` into labelled PNGs under ``dst``.
+
+    Parameters
+    ----------
+    converter : Converter or str
+        A converter, or a registered name (then ``params`` configure it).
+    src : path
+        A folder of raw files (searched recursively), or one file.
+    dst : path
+        The output folder: ``dst/[split/]label/<source>[-<record>][-wNNNNN].png``
+        plus ``manifest.jsonl``, ``conversion.json`` and ``errors.jsonl``.
+    params : dict, optional
+        Converter parameters when ``converter`` is a name.
+    label_from : {"parent", "stem", "none"}, regex or callable, default="parent"
+        Where a source's label comes from; a label column of a table wins.
+    group_from : {"parent", "stem", "none"}, regex or callable, optional
+        Where a source's group (speaker, session, user) comes from. By
+        default each source (each table row) is its own group, so the windows
+        of one recording always stay together in a grouped split.
+    workers : int, optional
+        Worker processes; default ``os.cpu_count()``; 1 runs in-process.
+    resume : bool, default=True
+        Skip sources already converted with the same content and parameters.
+    progress : bool, default=True
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    ConversionReport
+    """
+    if isinstance(converter, str):
+        converter = get_converter(converter, **(params or {}))
+    elif params:
+        raise ParameterError("'params' is only used with a converter name; configure the converter object instead.")
+    converter.check_params()
+    src_path, dst_path = Path(src), Path(dst)
+    label_of = parse_rule(label_from, "label")
+    group_of = parse_rule(group_from, "group")
+    sources = find_sources(converter, src_path)
+    root = src_path.parent if src_path.is_file() else src_path
+    dst_path.mkdir(parents=True, exist_ok=True)
+    manifest_path = dst_path / MANIFEST_NAME
+    state_path = dst_path / STATE_NAME
+    report = ConversionReport(manifest=manifest_path)
+    settings = {"converter": converter.name, "params": converter.get_params()}
+    settings_key = json.dumps(settings, sort_keys=True)
+
+    # What a previous run finished, and is still valid.
+    old_rows = read_jsonl(manifest_path) if resume else []
+    old_state = {s["source"]: s for s in read_jsonl(state_path)} if resume else {}
+    rows_by_source: dict[str, list[dict[str, Any]]] = {}
+    for row in old_rows:
+        rows_by_source.setdefault(row["source"], []).append(row)
+
+    tasks: list[_Task] = []
+    keep_rows: list[dict[str, Any]] = []
+    keep_state: list[dict[str, Any]] = []
+    for path in sources:
+        rel = path.relative_to(root)
+        try:
+            digest = file_hash(path)
+        except OSError as exc:
+            report.failures.append(Failure(rel.as_posix(), f"cannot read: {exc}"))
+            continue
+        done = old_state.get(rel.as_posix())
+        previous = rows_by_source.get(rel.as_posix(), [])
+        if (
+            done is not None
+            and done.get("source_hash") == digest
+            and done.get("settings") == settings_key
+            and done.get("complete")
+            and len(previous) == done.get("images")
+            and all((dst_path / r["image"]).exists() for r in previous)
+        ):
+            keep_rows.extend(previous)
+            keep_state.append(done)
+            report.skipped_sources += 1
+        else:
+            tasks.append(_Task(path, rel, digest))
+
+    write_jsonl(manifest_path, keep_rows)
+    write_jsonl(state_path, keep_state)
+    (dst_path / CONVERSION_NAME).write_text(
+        json.dumps({"src": str(src_path.resolve()), **settings, "label_from": _describe(label_from),
+                    "group_from": _describe(group_from)}, indent=2, sort_keys=True) + "\n",
+        encoding="utf-8",
+    )
+
+    def finish(task: _Task, rows: list[dict[str, Any]], failures: list[Failure]) -> None:
+        append_jsonl(manifest_path, rows)
+        append_jsonl(state_path, [{
+            "source": task.relative.as_posix(), "source_hash": task.source_hash, "settings": settings_key,
+            "images": len(rows), "complete": not failures,
+        }])
+        report.images += len(rows)
+        report.converted_sources += 1
+        report.failures.extend(failures)
+
+    n_workers = (os.cpu_count() or 1) if workers is None else workers
+    if n_workers < 1:
+        raise ParameterError(f"'workers' must be an int >= 1 (got {workers!r}).")
+    bar = _progress(len(tasks), progress, converter.name)
+    try:
+        if n_workers == 1 or len(tasks) <= 1:
+            for task in tasks:
+                finish(task, *_convert_source(converter, task, dst_path, label_of, group_of))
+                bar.update(1)
+        else:
+            with ProcessPoolExecutor(max_workers=min(n_workers, len(tasks))) as pool:
+                futures = {
+                    pool.submit(_convert_source, converter, t, dst_path, label_of, group_of): t for t in tasks
+                }
+                for fut in as_completed(futures):
+                    finish(futures[fut], *fut.result())
+                    bar.update(1)
+    finally:
+        bar.close()
+    write_jsonl(dst_path / ERRORS_NAME, [vars(f) for f in report.failures])
+    # Rewrite the manifest in a stable order (sources finish out of order).
+    write_jsonl(manifest_path, sorted(read_jsonl(manifest_path), key=lambda r: r["image"]))
+    return report
+
+
+def _describe(rule: LabelRule) -> Any:
+    return rule if rule is None or isinstance(rule, str) else getattr(rule, "__name__", repr(rule))
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(total: int, enabled: bool, name: str) -> Any:
+    if not enabled or total == 0:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=f"convert {name}", unit="file", file=sys.stderr, dynamic_ncols=True)

@@ -1,0 +1,228 @@
+"""The converter contract shared by every representation.
+
+A converter turns one raw signal of its *kind* (audio, time series, mouse log,
+image) into RGB pictures. It is a small scikit-learn style class:
+
+* keyword-only parameters stored untouched in ``__init__`` and checked where
+  they are used, so ``get_params()`` round-trips through JSON;
+* ``read(path)`` returns the raw signal of its kind (shared per kind);
+* ``read_records(path)`` yields the labelled records of a file (one for most
+  files, one per row for a table of series);
+* ``segment(signal)`` returns the :class:`Window` objects one signal yields;
+* ``convert(window)`` returns an ``(H, W, 3)`` uint8 array, deterministic for
+  the same input and parameters;
+* ``convert_batch(windows)`` does the same for many windows, vectorised where
+  that is faster.
+
+Nothing here knows of torch: converters stay importable without it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from any2img.errors import InputError, ParameterError
+
+__all__ = ["KINDS", "Converter", "Record", "Window"]
+
+#: The kinds of raw input a converter can take.
+KINDS = ("audio", "timeseries", "mouse", "image")
+
+
+@dataclass(frozen=True)
+class Window:
+    """One piece of a signal that becomes one image.
+
+    Attributes
+    ----------
+    data : object
+        The piece itself, of the converter's signal type.
+    index : int
+        Position of the window in its signal, from 0.
+    start, stop : float
+        Where the window sits in the signal, in ``unit``.
+    unit : str
+        ``"samples"``, ``"seconds"``, ``"events"`` or ``"timestamps"``.
+    """
+
+    data: Any
+    index: int = 0
+    start: float = 0.0
+    stop: float = 0.0
+    unit: str = "timestamps"
+
+    def describe(self) -> dict[str, Any]:
+        """Return the JSON-able position of the window (no data)."""
+        return {"index": self.index, "start": self.start, "stop": self.stop, "unit": self.unit}
+
+
+@dataclass(frozen=True)
+class Record:
+    """One signal read from a source, with what the source says about it.
+
+    Attributes
+    ----------
+    signal : object
+        The raw signal of the converter's kind.
+    key : str
+        Identifies the record inside its source (``""`` for a one-record file,
+        ``"row3"`` for the fourth row of a table).
+    label : str or None
+        The label the source itself carries (a label column), if any.
+    meta : dict
+        Anything else worth recording in the manifest.
+    """
+
+    signal: Any
+    key: str = ""
+    label: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class Converter:
+    """Base class of every converter.
+
+    Subclasses set the class attributes ``name``, ``kind`` and ``extensions``,
+    take their parameters as keyword-only arguments of ``__init__`` and store
+    each under its own name, and implement :meth:`read` and :meth:`convert`.
+    """
+
+    #: Registry name, e.g. ``"gadf"``.
+    name: ClassVar[str] = ""
+    #: One of :data:`KINDS`.
+    kind: ClassVar[str] = ""
+    #: File suffixes (lower case, with the dot) that :meth:`read` accepts.
+    extensions: ClassVar[tuple[str, ...]] = ()
+
+    # -- parameters -------------------------------------------------------
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [
+            p.name
+            for p in sig.parameters.values()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY
+        ]
+
+    @classmethod
+    def param_defaults(cls) -> dict[str, Any]:
+        """Return the parameters and their defaults, from ``__init__``."""
+        sig = inspect.signature(cls.__init__)
+        return {
+            p.name: p.default
+            for p in sig.parameters.values()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY
+        }
+
+    def get_params(self) -> dict[str, Any]:
+        """Return the parameters as given to ``__init__``.
+
+        The result is JSON-serialisable and ``type(self)(**params)`` rebuilds
+        an equal converter (tuples come back from JSON as lists; converters
+        accept both).
+        """
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> Converter:
+        """Set parameters by name and return ``self``."""
+        valid = self._param_names()
+        for key, value in params.items():
+            if key not in valid:
+                raise ParameterError(
+                    f"'{key}' is not a parameter of converter '{self.name}'; "
+                    f"valid parameters: {', '.join(valid) or '(none)'}."
+                )
+            setattr(self, key, value)
+        return self
+
+    def check_params(self) -> None:
+        """Check every parameter; raise :class:`ParameterError` on the first bad one.
+
+        Subclasses override :meth:`_check_params`, which returns the checked
+        values; this wrapper exists so that tests and callers can validate a
+        converter without converting anything.
+        """
+        self._check_params()
+
+    def _check_params(self) -> dict[str, Any]:
+        return self.get_params()
+
+    def to_json(self) -> str:
+        """Return ``{"name": ..., "params": {...}}`` as a JSON string."""
+        return json.dumps({"name": self.name, "params": self.get_params()}, sort_keys=True)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, Converter)
+        return json.loads(self.to_json()) == json.loads(other.to_json())
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like scikit-learn estimators
+
+    # -- reading and segmenting ------------------------------------------
+    def accepts(self, path: str | Path) -> bool:
+        """Return True if :meth:`read` takes files with this suffix."""
+        return Path(path).suffix.lower() in self.extensions
+
+    def read(self, path: str | Path) -> Any:
+        """Read the raw signal of this converter's kind from ``path``."""
+        raise NotImplementedError
+
+    def read_records(self, path: str | Path) -> Iterator[Record]:
+        """Yield the records of a source file (one, unless it is a table)."""
+        yield Record(self.read(path))
+
+    def segment(self, signal: Any) -> list[Window]:
+        """Split a signal into the windows that become images.
+
+        The default is one window holding the whole signal.
+        """
+        return [Window(signal, 0, 0.0, float(_length(signal)), "timestamps")]
+
+    # -- converting -------------------------------------------------------
+    def convert(self, window: Any) -> np.ndarray:
+        """Return the image of one window as an ``(H, W, 3)`` uint8 array.
+
+        ``window`` may be a :class:`Window` or its data.
+        """
+        raise NotImplementedError
+
+    def convert_batch(self, windows: Sequence[Any]) -> list[np.ndarray]:
+        """Convert many windows; subclasses vectorise where it is faster."""
+        return [self.convert(w) for w in windows]
+
+    def transform(self, signal: Any) -> list[np.ndarray]:
+        """Segment a signal and convert every window, in order."""
+        return self.convert_batch(self.segment(signal))
+
+
+def _length(signal: Any) -> int:
+    try:
+        return int(np.shape(signal)[-1])
+    except (IndexError, TypeError):
+        return 0
+
+
+def unwrap(window: Any) -> Any:
+    """Return the data of a :class:`Window`, or ``window`` itself."""
+    return window.data if isinstance(window, Window) else window
+
+
+def check_rgb(image: np.ndarray, *, source: str = "converter") -> np.ndarray:
+    """Check the output contract: ``(H, W, 3)`` uint8. Return the image."""
+    if not (isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[2] == 3 and image.dtype == np.uint8):
+        shape = getattr(image, "shape", None)
+        dtype = getattr(image, "dtype", type(image).__name__)
+        raise InputError(f"{source} must return an (H, W, 3) uint8 array (got shape {shape}, dtype {dtype}).")
+    return image

@@ -1,0 +1,1 @@
+"""any2img.datasets."""

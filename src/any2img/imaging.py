@@ -1,0 +1,91 @@
+"""Numpy/Pillow helpers that turn 2-D fields into RGB images.
+
+Shared by every converter family (no torch here). A *field* is a 2-D float
+array (a spectrogram, a Gramian field, a recurrence matrix); these helpers
+resize it, scale it to [0, 1] with known bounds, and colour it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image
+
+from any2img.errors import ParameterError
+
+__all__ = ["colormap_names", "field_to_rgb", "fields_to_rgb", "resize_field", "scale_unit"]
+
+#: Colour map names that need no matplotlib.
+_GREY = ("grey", "gray")
+
+
+def resize_field(field: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
+    """Resize a 2-D float field to ``size = (height, width)``; ``None`` keeps it.
+
+    Uses Pillow's bilinear filter on a 32-bit float image, which averages when
+    shrinking (antialiased) and interpolates when growing.
+    """
+    field = np.asarray(field, dtype=np.float32)
+    if size is None or field.shape == tuple(size):
+        return field
+    h, w = size
+    img = Image.fromarray(np.ascontiguousarray(field), mode="F")
+    return np.asarray(img.resize((w, h), Image.Resampling.BILINEAR), dtype=np.float32)
+
+
+def scale_unit(field: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Map ``[low, high]`` linearly onto ``[0, 1]`` and clip."""
+    if not high > low:
+        return np.zeros_like(field, dtype=np.float32)
+    return np.clip((np.asarray(field, dtype=np.float32) - low) / (high - low), 0.0, 1.0)
+
+
+@lru_cache(maxsize=64)
+def _lut(cmap: str) -> np.ndarray:
+    if cmap in _GREY:
+        ramp = np.arange(256, dtype=np.uint8)
+        return np.stack([ramp, ramp, ramp], axis=1)
+    try:
+        from matplotlib import colormaps
+    except ImportError as exc:  # pragma: no cover - matplotlib is a core dependency
+        raise ParameterError(f"'cmap' {cmap!r} needs matplotlib; use 'grey' or install matplotlib.") from exc
+    if cmap not in colormaps:
+        raise ParameterError(
+            f"'cmap' must be 'grey' or a matplotlib colour map name such as 'viridis', 'magma' "
+            f"(got {cmap!r})."
+        )
+    table = colormaps[cmap](np.linspace(0.0, 1.0, 256))[:, :3]
+    return np.round(table * 255).astype(np.uint8)
+
+
+def colormap_names() -> list[str]:
+    """Return the colour map names accepted by ``cmap`` parameters."""
+    try:
+        from matplotlib import colormaps
+    except ImportError:  # pragma: no cover
+        return list(_GREY)
+    return [*_GREY, *sorted(colormaps)]
+
+
+def check_cmap(cmap: object) -> str:
+    """Return ``cmap`` if it names a usable colour map, else raise."""
+    if not isinstance(cmap, str):
+        raise ParameterError(f"'cmap' must be a colour map name such as 'grey' or 'viridis' (got {cmap!r}).")
+    _lut(cmap)
+    return cmap
+
+
+def field_to_rgb(unit: np.ndarray, cmap: str = "grey") -> np.ndarray:
+    """Colour a field already scaled to [0, 1]; return ``(H, W, 3)`` uint8.
+
+    ``unit`` may also be a stack ``(N, H, W)``, giving ``(N, H, W, 3)``.
+    """
+    idx = np.round(np.clip(unit, 0.0, 1.0) * 255).astype(np.uint8)
+    return _lut(cmap)[idx]
+
+
+def fields_to_rgb(red: np.ndarray, green: np.ndarray, blue: np.ndarray) -> np.ndarray:
+    """Stack three fields scaled to [0, 1] as the R, G, B channels."""
+    stacked = np.stack([red, green, blue], axis=-1)
+    return np.round(np.clip(stacked, 0.0, 1.0) * 255).astype(np.uint8)

@@ -1,0 +1,131 @@
+"""Small checks used by converters and the learner where parameters are used.
+
+Parameters are stored untouched in ``__init__`` (scikit-learn style) and
+checked with these helpers when they are used, so a bad value fails with a
+message naming the parameter, the rule and the value received.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+from any2img.errors import ParameterError
+
+__all__ = [
+    "check_bool",
+    "check_choice",
+    "check_float",
+    "check_int",
+    "check_optional_size",
+    "check_range",
+    "check_size",
+]
+
+
+def _fmt(value: Any) -> str:
+    return repr(value)
+
+
+def check_int(
+    name: str, value: Any, *, low: int | None = None, high: int | None = None
+) -> int:
+    """Return ``value`` as an int, or raise if it is not an int in [low, high].
+
+    Examples
+    --------
+    >>> check_int("n_bins", 5, low=2)
+    5
+    """
+    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if ok and (low is None or value >= low) and (high is None or value <= high):
+        return int(value)
+    raise ParameterError(f"'{name}' must be an int {_interval(low, high)}(got {_fmt(value)}).")
+
+
+def check_float(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """Return ``value`` as a finite float inside the bounds, or raise."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if ok:
+        v = float(value)
+        ok = v == v and abs(v) != float("inf")
+        if ok and low is not None:
+            ok = v > low if low_open else v >= low
+        if ok and high is not None:
+            ok = v < high if high_open else v <= high
+        if ok:
+            return v
+    rule = _interval(low, high, low_open=low_open, high_open=high_open)
+    raise ParameterError(f"'{name}' must be a finite number {rule}(got {_fmt(value)}).")
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` if it is a bool, else raise."""
+    if isinstance(value, bool):
+        return value
+    raise ParameterError(f"'{name}' must be True or False (got {_fmt(value)}).")
+
+
+def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
+    """Return ``value`` if it is one of ``choices``, else raise listing them."""
+    options = list(choices)
+    if value in options:
+        return value
+    listed = ", ".join(repr(c) for c in options)
+    raise ParameterError(f"'{name}' must be one of {listed} (got {_fmt(value)}).")
+
+
+def check_size(name: str, value: Any) -> tuple[int, int]:
+    """Return an image size as ``(height, width)``.
+
+    An int ``n`` means a square ``(n, n)``; a pair (tuple or list, as JSON
+    gives back) means ``(height, width)``. Each side must be an int >= 1.
+    """
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1:
+        return int(value), int(value)
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        h, w = value
+        if all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1 for v in (h, w)):
+            return int(h), int(w)
+    raise ParameterError(
+        f"'{name}' must be an int >= 1 or a pair (height, width) of ints >= 1 (got {_fmt(value)})."
+    )
+
+
+def check_optional_size(name: str, value: Any) -> tuple[int, int] | None:
+    """Like :func:`check_size`, but ``None`` (natural size) is allowed."""
+    return None if value is None else check_size(name, value)
+
+
+def check_range(name: str, value: Any) -> tuple[float, float]:
+    """Return a ``(low, high)`` pair of finite floats with ``low < high``."""
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        try:
+            lo, hi = (check_float(name, v) for v in value)
+        except ParameterError:
+            pass
+        else:
+            if lo < hi:
+                return lo, hi
+    raise ParameterError(f"'{name}' must be a pair (low, high) of numbers with low < high (got {_fmt(value)}).")
+
+
+def _interval(
+    low: float | None, high: float | None, *, low_open: bool = False, high_open: bool = False
+) -> str:
+    if low is None and high is None:
+        return ""
+    if high is None:
+        return f"{'>' if low_open else '>='} {low} "
+    if low is None:
+        return f"{'<' if high_open else '<='} {high} "
+    return f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'} "
