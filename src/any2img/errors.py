@@ -16,6 +16,7 @@ __all__ = [
     "InputError",
     "MissingDependencyError",
     "ParameterError",
+    "PluginLoadError",
 ]
 
 
@@ -65,6 +66,10 @@ class MissingDependencyError(Any2ImgError, ImportError):
     """
 
     extra: str | None = None
+
+
+class PluginLoadError(Any2ImgError, ImportError):
+    """A converter's entry point exists but its module or class cannot be loaded."""
 
 
 class ArtifactError(Any2ImgError, ValueError):

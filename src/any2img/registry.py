@@ -9,6 +9,7 @@ the registry is listed). Nothing registers itself as an import side effect.
 
 from __future__ import annotations
 
+import warnings
 from importlib import metadata
 from typing import Any
 
@@ -18,6 +19,7 @@ from any2img.errors import (
     DuplicateConverterError,
     MissingDependencyError,
     ParameterError,
+    PluginLoadError,
 )
 
 __all__ = ["ENTRY_POINT_GROUP", "get_converter", "get_converter_class", "list_converters", "register_converter"]
@@ -70,9 +72,13 @@ def _load(name: str, ep: metadata.EntryPoint) -> type[Converter]:
     except ImportError as exc:
         missing = (getattr(exc, "name", None) or "").split(".")[0]
         extra = _EXTRAS.get(missing)
-        how = f"pip install 'any2img[{extra}]'" if extra else f"pip install {missing or ep.value.split(':')[0]}"
+        if extra is None:
+            raise PluginLoadError(
+                f"converter '{name}' could not be imported from {ep.value} ({type(exc).__name__}: {exc})."
+            ) from exc
         error = MissingDependencyError(
-            f"converter '{name}' needs the optional dependency '{missing or exc}', which is not installed: {how}"
+            f"converter '{name}' needs the optional dependency '{missing}', which is not installed: "
+            f"pip install 'any2img[{extra}]'"
         )
         error.extra = extra
         raise error from exc
@@ -166,15 +172,17 @@ def get_converter(name: str, **params: Any) -> Converter:
 def list_converters(kind: str | None = None) -> list[str]:
     """Return the sorted names of the converters, optionally of one ``kind``.
 
-    Converters whose optional dependencies are missing are left out.
+    Converters whose optional dependencies are missing are left out; a
+    plugin that fails to import is left out with a ``RuntimeWarning``.
     """
     if kind is not None and kind not in KINDS:
         raise ParameterError(f"'kind' must be one of {', '.join(KINDS)} or None (got {kind!r}).")
     for name in list(_discover()):
         try:
             get_converter_class(name)
-        except MissingDependencyError as exc:
-            if getattr(exc, "extra", None) is None:
-                raise  # a broken plugin, not a missing optional extra: say so
-            continue
+        except MissingDependencyError:
+            continue  # an optional extra is not installed: leave it out quietly
+        except PluginLoadError as exc:
+            # One broken plugin must not hide the others; get_converter(name) raises.
+            warnings.warn(f"skipping converter '{name}': {exc}", RuntimeWarning, stacklevel=2)
     return sorted(n for n, c in _registry.items() if kind is None or c.kind == kind)
