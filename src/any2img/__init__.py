@@ -22,6 +22,7 @@ from any2img.errors import (  # noqa: E402
     InputError,
     MissingDependencyError,
     ParameterError,
+    PluginLoadError,
 )
 from any2img.registry import get_converter, list_converters, register_converter  # noqa: E402
 
@@ -44,6 +45,7 @@ __all__ = [
     "InputError",
     "MissingDependencyError",
     "ParameterError",
+    "PluginLoadError",
     "Record",
     "Window",
     "__version__",

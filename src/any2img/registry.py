@@ -141,7 +141,8 @@ def get_converter_class(name: str) -> type[Converter]:
         return _registry[name]
     pending = _discover()
     if name in pending:
-        _registry[name] = _load(name, pending.pop(name))
+        _registry[name] = _load(name, pending[name])  # stays pending if loading fails
+        del pending[name]
         return _registry[name]
     known = sorted(set(_registry) | set(pending))
     raise ConverterNotFoundError(
