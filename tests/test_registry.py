@@ -114,7 +114,8 @@ def test_broken_plugin_is_skipped_with_a_warning_by_list(fresh_registry):
 
 def test_get_converter_rejects_unknown_parameters(fresh_registry):
     fresh_registry.append(_ep("toy", "toy_converter:ToyConverter"))
-    with pytest.raises(ParameterError, match="'hieght' is not a parameter of converter 'toy'; valid parameters: height, window"):
+    message = "'hieght' is not a parameter of converter 'toy'; valid parameters: height, window"
+    with pytest.raises(ParameterError, match=message):
         any2img.get_converter("toy", hieght=3)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,15 +123,11 @@ class _Task:
     path: Path
     relative: Path
     source_hash: str
+    label: str | None  # from the path; worked out in the parent process, so
+    group: str | None  # label functions need not be picklable
 
 
-def _convert_source(
-    converter: Converter,
-    task: _Task,
-    dst: Path,
-    label_of: Callable[[Path], str | None],
-    group_of: Callable[[Path], str | None],
-) -> tuple[list[dict[str, Any]], list[Failure]]:
+def _convert_source(converter: Converter, task: _Task, dst: Path) -> tuple[list[dict[str, Any]], list[Failure]]:
     """Convert one source; never raises for bad input (returns failures)."""
     rel = task.relative.as_posix()
     rows: list[dict[str, Any]] = []
@@ -143,13 +139,11 @@ def _convert_source(
     base = "__".join(_safe(p) for p in stem_parts)
     params = converter.get_params()
     try:
-        path_label = label_of(task.path)
-        path_group = group_of(task.path)
         records: Iterator[Any] = converter.read_records(task.path)
         for record in records:
             try:
-                label = record.label if record.label is not None else path_label
-                group = record.meta.get("group") or path_group
+                label = record.label if record.label is not None else task.label
+                group = record.meta.get("group") or task.group
                 stem = f"{base}-{_safe(record.key)}" if record.key else base
                 group = group if group is not None else stem
                 windows = converter.segment(record.signal)
@@ -283,7 +277,10 @@ def convert_dir(
             keep_state.append(done)
             report.skipped_sources += 1
         else:
-            tasks.append(_Task(path, rel, digest))
+            try:
+                tasks.append(_Task(path, rel, digest, label_of(path), group_of(path)))
+            except Any2ImgError as exc:
+                report.failures.append(Failure(rel.as_posix(), _reason(exc)))
 
     write_jsonl(manifest_path, keep_rows)
     write_jsonl(state_path, keep_state)
@@ -310,12 +307,12 @@ def convert_dir(
     try:
         if n_workers == 1 or len(tasks) <= 1:
             for task in tasks:
-                finish(task, *_convert_source(converter, task, dst_path, label_of, group_of))
+                finish(task, *_convert_source(converter, task, dst_path))
                 bar.update(1)
         else:
             with ProcessPoolExecutor(max_workers=min(n_workers, len(tasks))) as pool:
                 futures = {
-                    pool.submit(_convert_source, converter, t, dst_path, label_of, group_of): t for t in tasks
+                    pool.submit(_convert_source, converter, t, dst_path): t for t in tasks
                 }
                 for fut in as_completed(futures):
                     finish(futures[fut], *fut.result())

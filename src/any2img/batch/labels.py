@@ -16,13 +16,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Union
 
 from any2img.errors import InputError, ParameterError
 
 __all__ = ["LabelRule", "parse_rule", "split_of"]
 
-LabelRule = Union[str, Callable[[Path], Union[str, None]], None]
+LabelRule = str | Callable[[Path], str | None] | None
 
 #: Folder (or table file) names that mark a predefined split.
 SPLIT_NAMES = ("train", "valid", "test")
