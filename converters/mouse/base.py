@@ -1,0 +1,230 @@
+"""The base class of the mouse converters: reading, cleaning and windowing.
+
+Subclasses (:class:`~any2img.converters.mouse.trajectory.Trajectory`,
+:class:`~any2img.converters.mouse.kinematics.MouseKinematics`) add their
+drawing parameters and :meth:`convert`; everything about getting from a file
+or a table to windows of a :class:`MouseLog` lives here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from any2img.converters.mouse.io import Columns, as_mouse_log, read_mouse_table
+from any2img.converters.mouse.log import MouseLog
+from any2img.converters.mouse.segment import segment_log
+
+from any2img.converter import Converter, Record, Window, unwrap
+from any2img.errors import InputError, ParameterError
+from any2img.validation import check_choice, check_float, check_int, check_range
+
+__all__ = ["WINDOW_KINDS", "MouseConverter", "check_positive_range", "synthetic_log"]
+
+#: What a window's ``size`` counts.
+WINDOW_KINDS = ("events", "seconds", "actions")
+
+
+def check_positive_range(name: str, value: Any) -> tuple[float, float]:
+    """Return a ``(low, high)`` pair with ``0 < low < high`` (log-scale bounds), or raise."""
+    try:
+        low, high = check_range(name, value)
+    except ParameterError:
+        low = 0.0
+    else:
+        if low > 0:
+            return low, high
+    raise ParameterError(f"'{name}' must be a pair (low, high) of numbers with 0 < low < high (got {value!r}).")
+
+
+class MouseConverter(Converter):
+    """Shared reading and windowing of mouse logs.
+
+    Reads Balabit session files (no suffix) and ``.csv`` / ``.tsv`` tables
+    with a header row, and in the Python API anything
+    :func:`~any2img.converters.mouse.io.as_mouse_log` takes (a MouseLog, a
+    dict of columns, a DataFrame, an ``(n, 3)`` array of time, x, y).
+
+    The common parameters (each subclass lists them in its ``__init__``):
+
+    window : {"events", "seconds", "actions"}, default="events"
+        What ``size`` counts; actions are MM, PC and DD actions (Antal &
+        Egyed-Zsigmond 2019), see :mod:`any2img.converters.mouse.segment`.
+    size : int or float, default=300
+        Events (int), seconds (number > 0) or actions (int) per window.
+    overlap : float in [0, 1), default=0.0
+        Fraction of a window shared with the next.
+    min_events : int, default=10
+        Windows with fewer events are skipped.
+    time_column, x_column, y_column, button_column, state_column : str
+        Column names of tables (case-insensitive). ``time_column=None`` takes
+        the first of ``client timestamp``, ``time``, ``t``, ``timestamp``.
+    """
+
+    kind: ClassVar[str] = "mouse"
+    #: ``""``: files without a suffix, as Balabit's ``session_0041905381``.
+    extensions: ClassVar[tuple[str, ...]] = ("", ".csv", ".tsv")
+
+    # Set by subclasses' __init__.
+    window: Any
+    size: Any
+    overlap: Any
+    min_events: Any
+    time_column: Any
+    x_column: Any
+    y_column: Any
+    button_column: Any
+    state_column: Any
+
+    def _init_common(
+        self,
+        window: str,
+        size: float,
+        overlap: float,
+        min_events: int,
+        time_column: str | None,
+        x_column: str,
+        y_column: str,
+        button_column: str,
+        state_column: str,
+    ) -> None:
+        self.window = window
+        self.size = size
+        self.overlap = overlap
+        self.min_events = min_events
+        self.time_column = time_column
+        self.x_column = x_column
+        self.y_column = y_column
+        self.button_column = button_column
+        self.state_column = state_column
+
+    # -- parameters -------------------------------------------------------
+    def _check_common(self) -> dict[str, Any]:
+        window = check_choice("window", self.window, WINDOW_KINDS)
+        if window == "seconds":
+            size: float = check_float("size", self.size, low=0.0, low_open=True)
+        else:
+            size = check_int("size", self.size, low=1)
+        return {
+            "window": window,
+            "size": size,
+            "overlap": check_float("overlap", self.overlap, low=0.0, high=1.0, high_open=True),
+            "min_events": check_int("min_events", self.min_events, low=1),
+            "columns": self._columns(),
+        }
+
+    def _columns(self) -> Columns:
+        if self.time_column is not None and not (isinstance(self.time_column, str) and self.time_column.strip()):
+            raise ParameterError(f"'time_column' must be a column name or None (got {self.time_column!r}).")
+        for name in ("x_column", "y_column", "button_column", "state_column"):
+            value = getattr(self, name)
+            if not (isinstance(value, str) and value.strip()):
+                raise ParameterError(f"'{name}' must be a non-empty column name (got {value!r}).")
+        return Columns(self.time_column, self.x_column, self.y_column, self.button_column, self.state_column)
+
+    def _check_params(self) -> dict[str, Any]:
+        return self._check_common()
+
+    # -- reading ----------------------------------------------------------
+    def accepts(self, path: str | Path) -> bool:
+        """Return True for files without a suffix (Balabit) and ``.csv`` / ``.tsv``."""
+        return Path(path).suffix.lower() in self.extensions
+
+    def read(self, path: str | Path) -> MouseLog:
+        """Read and clean a mouse log (see :mod:`any2img.converters.mouse.io`)."""
+        return read_mouse_table(path, self._columns())[0]
+
+    def read_records(self, path: str | Path) -> Iterator[Record]:
+        """Yield the file's one record; its meta holds the cleaning counts."""
+        log, meta = read_mouse_table(path, self._columns())
+        yield Record(log, meta=meta)
+
+    def as_log(self, data: Any) -> MouseLog:
+        """Return ``data`` (a Window, MouseLog, path, table or array) as a MouseLog."""
+        return as_mouse_log(unwrap(data), self._columns())[0]
+
+    # -- windows ----------------------------------------------------------
+    def segment(self, signal: Any) -> list[Window]:
+        """Cut a log into windows by events, seconds or actions.
+
+        ``Window.start`` / ``stop`` are event indices (``unit="events"``) or
+        seconds (``unit="seconds"``). See
+        :func:`~any2img.converters.mouse.segment.segment_log`.
+        """
+        p = self._check_common()
+        log = self.as_log(signal)
+        return segment_log(log, window=p["window"], size=p["size"], overlap=p["overlap"],
+                           min_events=p["min_events"])
+
+    def _window_log(self, window: Any) -> MouseLog:
+        log = self.as_log(window)
+        if len(log) == 0:
+            raise InputError("the mouse log window holds no events")
+        return log
+
+    # -- contract test hook ----------------------------------------------
+    @classmethod
+    def example_signal(cls, rng: np.random.Generator | int | None = None) -> MouseLog:
+        """Return a short synthetic log: moves, a click, a drag and a scroll."""
+        return synthetic_log(rng)
+
+
+def _stroke(p0: tuple[float, float], p1: tuple[float, float], n: int, bend: float) -> tuple[np.ndarray, np.ndarray]:
+    """A minimum-jerk reach from p0 to p1 with a sideways bend."""
+    s = np.linspace(0.0, 1.0, n)
+    prog = 10 * s**3 - 15 * s**4 + 6 * s**5
+    (x0, y0), (x1, y1) = p0, p1
+    dx, dy = x1 - x0, y1 - y0
+    side = bend * np.sin(np.pi * prog)
+    norm = max(np.hypot(dx, dy), 1e-9)
+    return x0 + dx * prog - dy / norm * side, y0 + dy * prog + dx / norm * side
+
+
+def synthetic_log(rng: np.random.Generator | int | None = None, *, n_strokes: int = 4) -> MouseLog:
+    """Build a small realistic-looking log (about 30 events per stroke).
+
+    Each stroke is a curved reach at 60 Hz; odd strokes end in a left click,
+    the third is a drag, and the log ends with two scroll events.
+
+    Examples
+    --------
+    >>> log = synthetic_log(0)
+    >>> len(log) > 100, sorted(set(log.state_names()))
+    (True, ['Down', 'Drag', 'Move', 'Pressed', 'Released'])
+    """
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    ts: list[np.ndarray] = []
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    buttons: list[str] = []
+    states: list[str] = []
+    t, pos = 0.0, (400.0, 300.0)
+
+    def emit(x: np.ndarray, y: np.ndarray, button: str, state: str) -> None:
+        nonlocal t
+        n = len(x)
+        ts.append(t + np.arange(1, n + 1) / 60.0)
+        t = float(ts[-1][-1])
+        xs.append(np.round(x))
+        ys.append(np.round(y))
+        buttons.extend([button] * n)
+        states.extend([state] * n)
+
+    for k in range(n_strokes):
+        target = (float(rng.uniform(50, 1800)), float(rng.uniform(50, 1000)))
+        n = int(rng.integers(20, 40))
+        x, y = _stroke(pos, target, n, float(rng.uniform(-80, 80)))
+        drag = k == 2
+        if drag:
+            emit(np.array([pos[0]]), np.array([pos[1]]), "Left", "Pressed")
+        emit(x, y, "NoButton", "Drag" if drag else "Move")
+        pos = target
+        if drag or k % 2 == 1:
+            if not drag:
+                emit(np.array([pos[0]]), np.array([pos[1]]), "Left", "Pressed")
+            emit(np.array([pos[0]]), np.array([pos[1]]), "Left", "Released")
+        t += float(rng.uniform(0.2, 0.6))
+    emit(np.array([pos[0]] * 2), np.array([pos[1]] * 2), "Scroll", "Down")
+    return MouseLog.from_arrays(np.concatenate(ts), np.concatenate(xs), np.concatenate(ys), buttons, states)

@@ -1,0 +1,255 @@
+"""``trajectory``: a window of mouse activity drawn as its path.
+
+The path is drawn so that a person sees how the mouse moved:
+
+* **speed** is the colour of each step, a colour map over log-speed between
+  the fixed bounds ``speed_range`` (so a colour means the same speed in
+  every image);
+* **acceleration** (its magnitude, log-scaled over ``accel_range``) widens
+  the line (``accel="width"``) or brightens it (``accel="brightness"``);
+* **clicks** are rings at the press position (white for the left button,
+  magenta for the right, yellow for others);
+* **drags** (button held) are drawn with a white halo around the coloured
+  line, so they stand apart from plain moves;
+* **scrolls** are small grey squares;
+* optional **time fading** dims the older steps.
+
+``coords="screen"`` maps the screen (``screen`` = width, height in pixels)
+onto the image, stretched to fill it; positions off the screen are clipped
+to its border. ``coords="relative"`` fits the window's own bounding box into
+the image, keeping its aspect ratio, so the picture does not depend on where
+on the screen the movement happened.
+
+Drawing uses Pillow's ImageDraw on a canvas ``supersample`` times larger,
+then shrinks it with a Lanczos filter: antialiased lines, no matplotlib.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from any2img.converters.mouse.base import MouseConverter, check_positive_range
+from any2img.converters.mouse.log import DRAG, LEFT, PRESSED, RELEASED, RIGHT, SCROLL, MouseLog, kinematics
+from PIL import Image, ImageDraw
+
+from any2img.errors import ParameterError
+from any2img.imaging import check_cmap, field_to_rgb
+from any2img.validation import check_bool, check_choice, check_float, check_int, check_size
+
+__all__ = ["Trajectory", "log_unit"]
+
+_CLICK_COLOURS = {LEFT: (255, 255, 255), RIGHT: (255, 64, 255)}
+_OTHER_CLICK = (255, 230, 0)
+_HALO = (255, 255, 255)
+_SCROLL = (150, 150, 150)
+#: Share of each image side left as a margin (so rings at the edge show whole).
+_MARGIN = 0.04
+
+
+def log_unit(values: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Map ``values`` onto [0, 1] on a log scale between ``low`` and ``high``.
+
+    Values at or below ``low`` (zero included) give 0, at or above ``high`` 1.
+
+    Examples
+    --------
+    >>> log_unit(np.array([0.0, 10.0, 100.0, 1e6]), 10.0, 1000.0).tolist()
+    [0.0, 0.0, 0.5, 1.0]
+    """
+    v = np.maximum(np.asarray(values, dtype=np.float64), low)
+    return np.clip(np.log10(v / low) / np.log10(high / low), 0.0, 1.0)
+
+
+class Trajectory(MouseConverter):
+    """Draw a window of a mouse log: speed as colour, clicks as rings.
+
+    Parameters
+    ----------
+    image_size : int or (int, int), default=224
+        Output size, ``n`` for ``n x n`` or ``(height, width)``.
+    coords : {"relative", "screen"}, default="relative"
+        The window's own bounding box (aspect kept; the shape of the movement
+        at the largest scale, wherever it happened and whatever the screen
+        resolution), or the whole screen (where on the screen it happened).
+    screen : (int, int), default=(1920, 1080)
+        Screen width and height in pixels, for ``coords="screen"``. The
+        Balabit sessions come from screens of 1024x768 up to 1920x1080.
+    cmap : str, default="turbo"
+        Colour map of speed (any matplotlib name, or "grey").
+    speed_range : (float, float), default=(10.0, 10000.0)
+        Speeds (px/s) mapped to the two ends of the colour map, log-scaled;
+        about the 5th and 99.5th percentile of Balabit's moving steps.
+    accel : {"width", "brightness", "none"}, default="width"
+        How acceleration shows.
+    accel_range : (float, float), default=(100.0, 100000.0)
+        Acceleration magnitudes (px/s²) mapped to thin/dim and thick/bright.
+    line_width : float, default=1.0
+        Line width in output pixels (up to 3x that with ``accel="width"``).
+    click_radius : float, default=4.0
+        Radius of click rings, in output pixels.
+    fade : bool, default=False
+        Dim older steps (the oldest at 25% brightness).
+    supersample : int, default=3
+        Drawing scale before the Lanczos shrink (1 turns antialiasing off).
+    window, size, overlap, min_events, time_column, x_column, y_column, button_column, state_column
+        Reading and windowing, see :class:`MouseConverter`.
+
+    Examples
+    --------
+    >>> conv = Trajectory(image_size=64)
+    >>> conv.convert(conv.example_signal(0)).shape
+    (64, 64, 3)
+    """
+
+    name: ClassVar[str] = "trajectory"
+
+    def __init__(
+        self,
+        *,
+        image_size: int | tuple[int, int] = 224,
+        coords: str = "relative",
+        screen: tuple[int, int] = (1920, 1080),
+        cmap: str = "turbo",
+        speed_range: tuple[float, float] = (10.0, 10000.0),
+        accel: str = "width",
+        accel_range: tuple[float, float] = (100.0, 100000.0),
+        line_width: float = 1.0,
+        click_radius: float = 4.0,
+        fade: bool = False,
+        supersample: int = 3,
+        window: str = "events",
+        size: float = 300,
+        overlap: float = 0.0,
+        min_events: int = 10,
+        time_column: str | None = None,
+        x_column: str = "x",
+        y_column: str = "y",
+        button_column: str = "button",
+        state_column: str = "state",
+    ) -> None:
+        self.image_size = image_size
+        self.coords = coords
+        self.screen = screen
+        self.cmap = cmap
+        self.speed_range = speed_range
+        self.accel = accel
+        self.accel_range = accel_range
+        self.line_width = line_width
+        self.click_radius = click_radius
+        self.fade = fade
+        self.supersample = supersample
+        self._init_common(window, size, overlap, min_events, time_column, x_column, y_column,
+                          button_column, state_column)
+
+    def _check_params(self) -> dict[str, Any]:
+        p = self._check_common()
+        speed = check_positive_range("speed_range", self.speed_range)
+        accel_range = check_positive_range("accel_range", self.accel_range)
+        p.update(
+            image_size=check_size("image_size", self.image_size),
+            coords=check_choice("coords", self.coords, ("screen", "relative")),
+            screen=_check_screen(self.screen),
+            cmap=check_cmap(self.cmap),
+            speed_range=speed,
+            accel=check_choice("accel", self.accel, ("width", "brightness", "none")),
+            accel_range=accel_range,
+            line_width=check_float("line_width", self.line_width, low=0.0, low_open=True),
+            click_radius=check_float("click_radius", self.click_radius, low=0.0),
+            fade=check_bool("fade", self.fade),
+            supersample=check_int("supersample", self.supersample, low=1, high=8),
+        )
+        return p
+
+    def convert(self, window: Any) -> np.ndarray:
+        """Draw one window; return an ``(H, W, 3)`` uint8 image."""
+        p = self._check_params()
+        return draw_trajectory(self._window_log(window), p)
+
+
+def _check_screen(value: Any) -> tuple[int, int]:
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        try:
+            w, h = (check_int("screen", v, low=2) for v in value)
+        except ParameterError:
+            pass
+        else:
+            return w, h
+    raise ParameterError(f"'screen' must be a pair (width, height) of ints >= 2 (got {value!r}).")
+
+
+def _canvas_points(log: MouseLog, p: dict[str, Any], width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the events on a canvas of ``width x height`` pixels."""
+    mx, my = _MARGIN * width, _MARGIN * height
+    inner_w, inner_h = width - 2 * mx, height - 2 * my
+    if p["coords"] == "screen":
+        sw, sh = p["screen"]
+        x = np.clip(log.x, 0, sw - 1) / max(sw - 1, 1)
+        y = np.clip(log.y, 0, sh - 1) / max(sh - 1, 1)
+        return mx + x * inner_w, my + y * inner_h
+    x0, x1 = float(log.x.min()), float(log.x.max())
+    y0, y1 = float(log.y.min()), float(log.y.max())
+    bw, bh = x1 - x0, y1 - y0
+    scale = min(inner_w / bw if bw > 0 else np.inf, inner_h / bh if bh > 0 else np.inf)
+    if not np.isfinite(scale):
+        scale = 1.0
+    ox = mx + (inner_w - bw * scale) / 2
+    oy = my + (inner_h - bh * scale) / 2
+    return ox + (log.x - x0) * scale, oy + (log.y - y0) * scale
+
+
+def draw_trajectory(log: MouseLog, p: dict[str, Any]) -> np.ndarray:
+    """Draw ``log`` with checked parameters ``p`` (see :class:`Trajectory`)."""
+    (height, width), s = p["image_size"], p["supersample"]
+    cw, ch = width * s, height * s
+    px, py = _canvas_points(log, p, cw, ch)
+    img = Image.new("RGB", (cw, ch), (0, 0, 0))
+    draw = ImageDraw.Draw(img)
+    n = len(log)
+    if n >= 2:
+        kin = kinematics(log)
+        speed_u = log_unit(kin.speed, *p["speed_range"])
+        colours = field_to_rgb(speed_u, p["cmap"]).astype(np.float64)
+        acc_u = log_unit(np.abs(kin.acceleration), *p["accel_range"])
+        base = p["line_width"] * s
+        widths = base * (1.0 + 2.0 * acc_u) if p["accel"] == "width" else np.full(n - 1, base)
+        if p["accel"] == "brightness":
+            colours *= (0.35 + 0.65 * acc_u)[:, None]
+        if p["fade"] and log.duration > 0:
+            age = ((log.t[:-1] + log.t[1:]) / 2 - log.t[0]) / log.duration
+            colours *= (0.25 + 0.75 * age)[:, None]
+        rgb = np.clip(np.round(colours), 0, 255).astype(np.uint8)
+        st = log.state
+        drag = (st[1:] == DRAG) | ((st[1:] == RELEASED) & (st[:-1] == DRAG))
+        x0, y0, x1, y1 = px[:-1].tolist(), py[:-1].tolist(), px[1:].tolist(), py[1:].tolist()
+        w_px = np.maximum(np.round(widths), 1).astype(int).tolist()
+        halo = max(int(round(s * 1.5)), 1)
+        for i in np.flatnonzero(drag).tolist():
+            w = w_px[i] + 2 * halo
+            draw.line((x0[i], y0[i], x1[i], y1[i]), fill=_HALO, width=w)
+            r = w / 2
+            draw.ellipse((x1[i] - r, y1[i] - r, x1[i] + r, y1[i] + r), fill=_HALO)
+        colour_list = [tuple(c) for c in rgb.tolist()]
+        for i in range(n - 1):
+            c, w = colour_list[i], w_px[i]
+            draw.line((x0[i], y0[i], x1[i], y1[i]), fill=c, width=w)
+            if w > 2:  # round joints for thick lines
+                r = w / 2
+                draw.ellipse((x1[i] - r, y1[i] - r, x1[i] + r, y1[i] + r), fill=c)
+    else:
+        r = p["line_width"] * s
+        dot = tuple(field_to_rgb(np.zeros(1), p["cmap"])[0].tolist())
+        draw.ellipse((px[0] - r, py[0] - r, px[0] + r, py[0] + r), fill=dot)
+    sq = 0.9 * s
+    for i in np.flatnonzero(log.button == SCROLL).tolist():
+        draw.rectangle((px[i] - sq, py[i] - sq, px[i] + sq, py[i] + sq), fill=_SCROLL)
+    radius = p["click_radius"] * s
+    ring = max(int(round(s * 1.0)), 1)
+    if radius > 0:
+        for i in np.flatnonzero(log.state == PRESSED).tolist():
+            colour = _CLICK_COLOURS.get(int(log.button[i]), _OTHER_CLICK)
+            draw.ellipse((px[i] - radius, py[i] - radius, px[i] + radius, py[i] + radius), outline=colour,
+                         width=ring)
+    if s > 1:
+        img = img.resize((width, height), Image.Resampling.LANCZOS)
+    return np.asarray(img, dtype=np.uint8)
