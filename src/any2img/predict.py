@@ -1,0 +1,251 @@
+"""Prediction from what the user has: a raw file, a signal, an array or an image.
+
+:func:`load` reads an exported model directory (``weights.safetensors`` +
+``model.json``, never unpickled) and returns a :class:`Predictor`. The
+predictor runs the *same* converter (with the same parameters and windowing)
+that made the training images, so ``predictor.predict("clip.wav")`` works on
+a model trained from mel images with no manual conversion. A signal that
+yields several windows gets one answer from the mean of the window
+probabilities; the per-window scores stay available.
+
+This module and the CLI are the only places where converters and the model
+meet.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from any2img.artifact import build_model_from_artifact
+from any2img.converter import Converter, Record
+from any2img.data.transforms import DataConfig, preprocess_batch
+from any2img.errors import InputError, ParameterError
+from any2img.registry import get_converter
+
+__all__ = ["Prediction", "Predictor", "load"]
+
+#: File suffixes that are read as finished pictures, not converted.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
+@dataclass
+class Prediction:
+    """The answer for one input.
+
+    Attributes
+    ----------
+    label : str
+        The class with the highest (mean) probability.
+    probability : float
+        Its probability.
+    probabilities : dict of str to float
+        Every class's probability (mean over windows).
+    window_probabilities : ndarray of shape (n_windows, n_classes)
+        Per-window scores, in window order.
+    windows : list of dict
+        Where each window sits in the input (index, start, stop, unit).
+    source : str
+        The input's name (file path, or ``"<array>"``), plus ``[record]`` for
+        one row of a table.
+    """
+
+    label: str
+    probability: float
+    probabilities: dict[str, float]
+    window_probabilities: np.ndarray
+    windows: list[dict[str, Any]] = field(default_factory=list)
+    source: str = "<array>"
+
+    def to_dict(self, *, windows: bool = False) -> dict[str, Any]:
+        """JSON-able form; per-window scores only when ``windows`` is True."""
+        out: dict[str, Any] = {
+            "source": self.source,
+            "label": self.label,
+            "probability": self.probability,
+            "probabilities": self.probabilities,
+            "n_windows": int(self.window_probabilities.shape[0]),
+        }
+        if windows:
+            out["windows"] = [
+                {**w, "probabilities": dict(zip(self.probabilities, map(float, p)))}
+                for w, p in zip(self.windows, self.window_probabilities)
+            ]
+        return out
+
+
+class Predictor:
+    """A trained model plus the converter that feeds it.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The classifier, in eval mode.
+    classes : list of str
+        Class names in output order.
+    data_config : DataConfig
+        Input size and normalisation of the model.
+    converter : Converter or None
+        The converter the training images came from; ``None`` when the model
+        was trained on plain pictures.
+    meta : dict
+        The artifact's ``model.json``.
+    batch_size : int, default=64
+        Images per forward pass.
+    device : str, default="auto"
+        ``"cpu"``, ``"cuda"`` or ``"auto"``.
+    """
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        classes: Sequence[str],
+        data_config: DataConfig,
+        converter: Converter | None = None,
+        meta: dict[str, Any] | None = None,
+        *,
+        batch_size: int = 64,
+        device: str = "auto",
+    ) -> None:
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
+        self.classes = list(classes)
+        self.data_config = data_config
+        self.converter = converter
+        self.meta = dict(meta or {})
+        self.batch_size = batch_size
+
+    # -- images -> probabilities ----------------------------------------
+    def predict_images(self, images: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
+        """Return class probabilities ``(n_images, n_classes)`` for RGB images."""
+        images = list(images)
+        if not images:
+            return np.zeros((0, len(self.classes)), dtype=np.float32)
+        chunks = []
+        with torch.inference_mode():
+            for start in range(0, len(images), self.batch_size):
+                batch = preprocess_batch(images[start : start + self.batch_size], self.data_config)
+                logits = self.model(batch.to(self.device))
+                chunks.append(torch.softmax(logits.float(), dim=1).cpu().numpy())
+        return np.concatenate(chunks)
+
+    # -- raw input -> windows -> images ----------------------------------
+    def _windows_of(self, signal: Any) -> tuple[list[np.ndarray], list[dict[str, Any]]]:
+        if self.converter is None:
+            raise InputError(
+                "this model was trained on plain images (no converter is recorded in its model.json); "
+                "give it an image file or an (H, W, 3) array with is_image=True"
+            )
+        windows = self.converter.segment(signal)
+        if not windows:
+            raise InputError("the input yields no window with the model's segmentation parameters")
+        return self.converter.convert_batch(windows), [w.describe() for w in windows]
+
+    def _answer(self, probs: np.ndarray, windows: list[dict[str, Any]], source: str) -> Prediction:
+        mean = probs.mean(axis=0)
+        best = int(np.argmax(mean))
+        return Prediction(
+            label=self.classes[best],
+            probability=float(mean[best]),
+            probabilities={c: float(p) for c, p in zip(self.classes, mean)},
+            window_probabilities=probs,
+            windows=windows,
+            source=source,
+        )
+
+    def records(self, path: str | os.PathLike[str]) -> list[Record]:
+        """Read the records of a raw file with the model's converter."""
+        if self.converter is None:
+            raise InputError("this model has no converter to read raw files with", path=path)
+        if not self.converter.accepts(path):
+            raise InputError(
+                f"converter '{self.converter.name}' does not read {Path(path).suffix or 'suffix-less'} files "
+                f"(it reads: {', '.join(self.converter.extensions) or 'see its documentation'})",
+                path=path,
+            )
+        return list(self.converter.read_records(path))
+
+    def predict(self, x: Any, *, is_image: bool = False) -> Prediction:
+        """Predict one input.
+
+        Parameters
+        ----------
+        x : path, ndarray or signal object
+            A raw file the model's converter reads (``.wav``, a series
+            ``.csv``, a mouse log...), an image file, a raw signal (array or
+            the converter's signal object), or an image array with
+            ``is_image=True``.
+        is_image : bool, default=False
+            Treat an array as a finished picture, not as a raw signal.
+
+        Returns
+        -------
+        Prediction
+        """
+        if isinstance(x, (str, os.PathLike)):
+            predictions = self.predict_file(x)
+            if len(predictions) != 1:
+                raise InputError(
+                    f"the file holds {len(predictions)} records (a table?); use predict_file() for one answer "
+                    "per record",
+                    path=x,
+                )
+            return predictions[0]
+        if is_image:
+            return self._answer(self.predict_images([np.asarray(x)]), [{"index": 0}], "<image>")
+        images, windows = self._windows_of(x)
+        return self._answer(self.predict_images(images), windows, "<array>")
+
+    def predict_file(self, path: str | os.PathLike[str]) -> list[Prediction]:
+        """Predict every record of a file (one for most files, one per row of a table)."""
+        name = str(path)
+        if not Path(path).exists():
+            raise InputError("no such file", path=path)
+        if Path(path).suffix.lower() in IMAGE_SUFFIXES and (self.converter is None or self.converter.kind != "image"):
+            from any2img.data.items import load_image
+
+            return [self._answer(self.predict_images([load_image(path)]), [{"index": 0}], name)]
+        out = []
+        for record in self.records(path):
+            images, windows = self._windows_of(record.signal)
+            source = f"{name}[{record.key}]" if record.key else name
+            out.append(self._answer(self.predict_images(images), windows, source))
+        return out
+
+    def predict_many(self, inputs: Iterable[Any], *, is_image: bool = False) -> list[Prediction]:
+        """Predict many inputs; files with several records give several answers."""
+        out: list[Prediction] = []
+        for x in inputs:
+            if isinstance(x, (str, os.PathLike)):
+                out.extend(self.predict_file(x))
+            else:
+                out.append(self.predict(x, is_image=is_image))
+        return out
+
+
+def load(path: str | os.PathLike[str], *, device: str = "auto", batch_size: int = 64) -> Predictor:
+    """Load an exported model directory as a :class:`Predictor`.
+
+    Nothing is unpickled: the weights are safetensors and the rest JSON. A
+    tampered or mismatched artifact raises :class:`~any2img.errors.ArtifactError`.
+
+    Examples
+    --------
+    >>> predictor = load("fsdd-mel-model")  # doctest: +SKIP
+    >>> predictor.predict("7_theo_3.wav").label  # doctest: +SKIP
+    '7'
+    """
+    if batch_size < 1:
+        raise ParameterError(f"'batch_size' must be an int >= 1 (got {batch_size!r}).")
+    model, data_config, meta = build_model_from_artifact(path)
+    spec = meta.get("converter")
+    converter = get_converter(spec["name"], **spec.get("params", {})) if spec else None
+    return Predictor(model, meta["classes"], data_config, converter, meta, batch_size=batch_size, device=device)
