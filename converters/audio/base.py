@@ -1,0 +1,298 @@
+"""What every audio converter shares: parameters, reading, windowing, scaling.
+
+:class:`AudioConverter` is the base of the spectrogram family. Subclasses
+declare their parameters in ``__init__`` (the common ones listed below plus
+their own), extend :meth:`AudioConverter._check_params`, and implement
+:meth:`AudioConverter._unit_fields`, which turns one mono window into a field
+scaled to [0, 1] (or three, for an RGB picture) with row 0 the *lowest*
+frequency; the base flips it so low frequencies sit at the bottom of the
+image, resizes it and colours it.
+
+Common parameters
+-----------------
+sample_rate : int, default=16000
+    Every signal is resampled to this rate on reading (soxr); a bare array
+    given to ``convert`` is taken to be at this rate.
+channels : {"mono", "first", "each"}, default="mono"
+    Mix the channels down, keep the first, or keep every channel ("each":
+    one record per channel when reading a file, one run of windows per
+    channel in ``segment``).
+duration : float or None, default=None
+    Window length in seconds; ``None`` makes the whole clip one window.
+hop : float or None, default=None
+    Seconds between window starts (needs ``duration``); ``None`` = ``duration``.
+pad_mode : {"pad", "loop", "crop"}, default="pad"
+    How a window that runs past the end is filled (see
+    :mod:`any2img.converters.audio.windows`).
+trim_silence : bool, default=False
+    Drop leading and trailing silence before windowing
+    (:func:`librosa.effects.trim`).
+trim_db : float, default=60.0
+    What ``trim_silence`` calls silence: frames this many dB below the
+    loudest frame.
+ref : {"full_scale", "max"}, default="full_scale"
+    The 0 dB reference. ``"full_scale"`` is fixed: 0 dB is a full-scale sine,
+    so images of different clips are comparable and a clip and a slice of it
+    give the same pixels. ``"max"`` is librosa's ``ref=np.max``: each window
+    is scaled to its own loudest point (level-independent, but no longer
+    comparable across windows); a silent window still gives the floor.
+top_db : float, default=80.0
+    Dynamic range shown: ``ref - top_db`` dB and below is black (the floor),
+    ``ref`` and above is white.
+image_size : int, (height, width) or None, default=None
+    Output size; ``None`` keeps the natural size (one row per frequency bin,
+    one column per frame).
+cmap : str, default="grey"
+    ``"grey"`` or a matplotlib colour map name.
+
+Silence is not an error: with the fixed reference it gives the floor image.
+NaN or infinite samples, and empty signals, raise
+:class:`~any2img.errors.InputError`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from any2img.converter import Converter, Record, Window
+from any2img.errors import InputError, ParameterError
+from any2img.imaging import check_cmap, field_to_rgb, fields_to_rgb, resize_field
+from any2img.validation import check_bool, check_choice, check_float, check_int, check_optional_size
+
+from .features import AMIN
+from .io import AUDIO_EXTENSIONS, read_audio
+from .signal import CHANNEL_MODES, AudioSignal, as_signal, check_finite, resample, select_channels
+from .windows import PAD_MODES, fill, plan_spans, trim_bounds
+
+__all__ = ["REFERENCES", "AudioConverter", "synthetic_signal"]
+
+#: What ``ref`` may be.
+REFERENCES = ("full_scale", "max")
+
+_AMIN_DB = 10.0 * np.log10(AMIN)
+
+
+class AudioConverter(Converter):
+    """Base class of the audio converters (see the module docstring for the parameters)."""
+
+    kind: ClassVar[str] = "audio"
+    extensions: ClassVar[tuple[str, ...]] = AUDIO_EXTENSIONS
+
+    # Set by subclasses' __init__; declared here for type checkers.
+    sample_rate: Any
+    channels: Any
+    duration: Any
+    hop: Any
+    pad_mode: Any
+    trim_silence: Any
+    trim_db: Any
+    ref: Any
+    top_db: Any
+    image_size: Any
+    cmap: Any
+
+    # -- parameters -------------------------------------------------------
+    def _check_params(self) -> dict[str, Any]:
+        p: dict[str, Any] = {}
+        sr = p["sample_rate"] = check_int("sample_rate", self.sample_rate, low=1)
+        p["channels"] = check_choice("channels", self.channels, CHANNEL_MODES)
+        p["window"] = p["hop"] = None
+        if self.duration is not None:
+            duration = check_float("duration", self.duration, low=0.0, low_open=True)
+            p["window"] = _samples("duration", duration, sr)
+        if self.hop is not None:
+            if self.duration is None:
+                raise ParameterError(f"'hop' needs 'duration' (seconds per window) to be set (got hop={self.hop!r}).")
+            p["hop"] = _samples("hop", check_float("hop", self.hop, low=0.0, low_open=True), sr)
+        p["pad_mode"] = check_choice("pad_mode", self.pad_mode, PAD_MODES)
+        p["trim_silence"] = check_bool("trim_silence", self.trim_silence)
+        p["trim_db"] = check_float("trim_db", self.trim_db, low=0.0, low_open=True)
+        p["ref"] = check_choice("ref", self.ref, REFERENCES)
+        p["top_db"] = check_float("top_db", self.top_db, low=0.0, low_open=True)
+        p["image_size"] = check_optional_size("image_size", self.image_size)
+        p["cmap"] = check_cmap(self.cmap)
+        return p
+
+    @staticmethod
+    def _check_fmax(fmin: Any, fmax: Any, sample_rate: int) -> tuple[float, float]:
+        """Check ``fmin``/``fmax`` (``None`` = Nyquist) against the sample rate."""
+        nyquist = sample_rate / 2.0
+        lo = check_float("fmin", fmin, low=0.0, high=nyquist, high_open=True)
+        if fmax is None:
+            return lo, nyquist
+        hi = check_float("fmax", fmax, low=lo, high=nyquist, low_open=True)
+        return lo, hi
+
+    # -- contract-test hook -------------------------------------------------
+    @classmethod
+    def example_signal(cls, rng: np.random.Generator | int | None = None) -> AudioSignal:
+        """Return a short synthetic clip at the default sample rate (see :func:`synthetic_signal`)."""
+        rate = cls.param_defaults().get("sample_rate", 16000)
+        return synthetic_signal(rng, sample_rate=rate if isinstance(rate, int) else 16000)
+
+    # -- reading --------------------------------------------------------------
+    def read(self, path: str | os.PathLike[str]) -> AudioSignal:
+        """Read an audio file at ``sample_rate``, with the ``channels`` rule applied.
+
+        Raises
+        ------
+        InputError
+            Unsupported suffix, empty, corrupt or truncated file, no samples,
+            NaN or infinite samples; the message starts with the path.
+        """
+        p = self._check_params()
+        return read_audio(path, sample_rate=p["sample_rate"], channels=p["channels"])
+
+    def read_records(self, path: str | Path) -> Iterator[Record]:
+        """Yield the file as one record, or one per channel (``key="ch0"``, …) with ``channels="each"``."""
+        signal = self.read(path)
+        if signal.n_channels == 1:
+            yield Record(signal)
+            return
+        for c in range(signal.n_channels):
+            yield Record(AudioSignal(signal.samples[c : c + 1], signal.sample_rate), key=f"ch{c}", meta={"channel": c})
+
+    # -- windowing ------------------------------------------------------------
+    def _prepare(self, data: Any, p: dict[str, Any]) -> AudioSignal:
+        signal = select_channels(as_signal(data, p["sample_rate"]), p["channels"])
+        signal = check_finite(resample(signal, p["sample_rate"]))
+        if signal.n_samples == 0:
+            raise InputError("the audio is empty (0 samples)")
+        return signal
+
+    def segment(self, signal: Any) -> list[Window]:
+        """Cut a signal into windows of ``duration`` seconds every ``hop`` seconds.
+
+        Parameters
+        ----------
+        signal : AudioSignal or array-like
+            An array is taken to be at ``sample_rate``.
+
+        Returns
+        -------
+        list of Window
+            ``data`` is a mono :class:`AudioSignal`; ``start``/``stop`` are
+            seconds from the start of the (untrimmed) clip, ``unit="seconds"``.
+            With ``channels="each"`` the windows of channel 0 come first.
+        """
+        p = self._check_params()
+        sig = self._prepare(signal, p)
+        sr = sig.sample_rate
+        windows: list[Window] = []
+        for c in range(sig.n_channels):
+            samples = sig.samples[c : c + 1]
+            lo, hi = 0, sig.n_samples
+            if p["trim_silence"]:
+                lo, hi = trim_bounds(samples, p["trim_db"])
+            clip = samples[:, lo:hi]
+            for span in plan_spans(hi - lo, p["window"], p["hop"], p["pad_mode"]):
+                windows.append(
+                    Window(
+                        AudioSignal(fill(clip, span, p["pad_mode"]), sr),
+                        index=len(windows),
+                        start=(lo + span.start) / sr,
+                        stop=(lo + span.stop) / sr,
+                        unit="seconds",
+                    )
+                )
+        return windows
+
+    # -- converting -------------------------------------------------------
+    def convert(self, window: Any) -> np.ndarray:
+        """Return the image of one window, ``(H, W, 3)`` uint8, low frequencies at the bottom.
+
+        Parameters
+        ----------
+        window : Window, AudioSignal or array-like
+            One window (as :meth:`segment` gives), or a whole signal converted
+            as it is. A bare 1-D array is taken to be at ``sample_rate``.
+        """
+        p = self._check_params()
+        return self._render(self._mono(window, p), p)
+
+    def convert_batch(self, windows: Sequence[Any]) -> list[np.ndarray]:
+        """Convert many windows (parameters are checked once)."""
+        p = self._check_params()
+        return [self._render(self._mono(w, p), p) for w in windows]
+
+    def _mono(self, window: Any, p: dict[str, Any]) -> np.ndarray:
+        signal = self._prepare(window, p)
+        if signal.n_channels != 1:
+            raise InputError(
+                f"channels='each' converts one channel at a time (got {signal.n_channels} channels); "
+                "split them with segment() or read_records() first"
+            )
+        return signal.samples[0]
+
+    def _render(self, y: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+        fields = self._unit_fields(y, p)
+        size = p["image_size"]
+        if isinstance(fields, tuple):
+            r, g, b = (resize_field(f[::-1], size) for f in fields)
+            return fields_to_rgb(r, g, b)
+        return field_to_rgb(resize_field(fields[::-1], size), p["cmap"])
+
+    def _unit_fields(
+        self, y: np.ndarray, p: dict[str, Any]
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the field(s) in [0, 1], ``(n_rows, n_frames)``, row 0 = lowest frequency."""
+        raise NotImplementedError
+
+    # -- shared scaling -------------------------------------------------------
+    @staticmethod
+    def _relative_db(db: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+        """dB relative to the reference, floored at ``-top_db`` (values above 0 kept)."""
+        ref_db = 0.0
+        if p["ref"] == "max":
+            peak = float(db.max())
+            ref_db = peak if peak > _AMIN_DB + 1e-3 else 0.0  # silence keeps the floor
+        return np.maximum(db - np.float32(ref_db), np.float32(-p["top_db"]))
+
+    @classmethod
+    def _db_to_unit(cls, db: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+        """Map ``[ref - top_db, ref]`` dB onto [0, 1]."""
+        rel = cls._relative_db(db, p)
+        return np.clip(rel / np.float32(p["top_db"]) + np.float32(1.0), 0.0, 1.0)
+
+
+def _samples(name: str, seconds: float, sample_rate: int) -> int:
+    n = int(round(seconds * sample_rate))
+    if n < 1:
+        raise ParameterError(
+            f"'{name}' must be at least one sample, {1.0 / sample_rate:g} s at sample_rate={sample_rate} "
+            f"(got {seconds!r})."
+        )
+    return n
+
+
+def synthetic_signal(
+    rng: np.random.Generator | int | None = None, *, sample_rate: int = 16000, duration: float = 0.5
+) -> AudioSignal:
+    """A short test clip: a rising chirp with a harmonic and a little noise.
+
+    Parameters
+    ----------
+    rng : Generator, int or None
+        Source of the noise (a seed is accepted).
+    sample_rate : int, default=16000
+    duration : float, default=0.5
+        Seconds.
+
+    Examples
+    --------
+    >>> synthetic_signal(0).samples.shape
+    (1, 8000)
+    """
+    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    n = max(int(round(duration * sample_rate)), 1)
+    t = np.arange(n) / sample_rate
+    f0, f1 = 200.0, min(2000.0, sample_rate / 5.0)
+    phase = 2 * np.pi * (f0 * t + (f1 - f0) * t**2 / (2 * max(duration, 1e-9)))
+    envelope = np.minimum(1.0, np.minimum(t, t[-1] - t) * 40.0 + 0.05)
+    y = envelope * (0.4 * np.sin(phase) + 0.1 * np.sin(2 * phase)) + 0.003 * gen.standard_normal(n)
+    return AudioSignal(y.astype(np.float32), sample_rate)

@@ -1,0 +1,171 @@
+"""Spectral features in full-scale units, with the heavy pieces cached.
+
+Every magnitude here is normalised so that a full-scale sine (amplitude 1.0)
+reads about 1.0 in the band that holds it; decibels are then *dBFS* and need
+no per-clip reference. That is what makes a clip and a slice of it give the
+same pixels.
+
+* :func:`stft_power` — periodic Hann window, frames centred on
+  ``t * hop_length`` (zero padding at both ends, as ``librosa.stft`` with
+  ``center=True, pad_mode="constant"``), power divided by ``(sum(window)/2)**2``.
+* :func:`mel_basis` — ``librosa.filters.mel`` with triangles of peak 1
+  (``norm=None``), cached: a sine at a band's centre reads ~0 dBFS.
+* :func:`chroma_basis` — ``librosa.filters.chroma`` without octave weighting,
+  calibrated on a full-scale sine, cached.
+* :func:`cqt_amplitude` — ``librosa.cqt`` with each bin divided by
+  ``sqrt(filter length) / 2``.
+* :func:`dct_basis` — orthonormal DCT-II matrix for MFCCs, cached.
+
+The caches are per process, so a worker of a batch conversion builds each
+filter bank once.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+__all__ = [
+    "AMIN",
+    "chroma_basis",
+    "cqt_amplitude",
+    "cqt_max_bins",
+    "dct_basis",
+    "delta",
+    "fft_frequencies",
+    "mel_basis",
+    "power_to_db",
+    "stft_power",
+]
+
+#: Smallest power kept before taking logs (-100 dBFS).
+AMIN = 1e-10
+
+#: Effective bandwidth of the Hann window, in bins (librosa's ``window_bandwidth("hann")``).
+_HANN_BANDWIDTH = 1.50018310546875
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a = np.ascontiguousarray(a, dtype=np.float32)
+    a.setflags(write=False)
+    return a
+
+
+@lru_cache(maxsize=16)
+def _hann(n_fft: int) -> np.ndarray:
+    n = np.arange(n_fft, dtype=np.float64)
+    return _frozen(0.5 - 0.5 * np.cos(2.0 * np.pi * n / n_fft))
+
+
+def fft_frequencies(sample_rate: int, n_fft: int) -> np.ndarray:
+    """Centre frequency (Hz) of each STFT row, ``n_fft // 2 + 1`` values."""
+    return np.fft.rfftfreq(n_fft, d=1.0 / sample_rate)
+
+
+def stft_power(y: np.ndarray, n_fft: int, hop_length: int) -> np.ndarray:
+    """Power spectrogram of a 1-D signal, ``(n_fft // 2 + 1, 1 + len(y) // hop_length)``.
+
+    Normalised so that a full-scale sine centred on a bin reads 1.0 there.
+    """
+    window = _hann(n_fft)
+    pad = n_fft // 2
+    padded = np.pad(np.asarray(y, dtype=np.float32), (pad, n_fft - pad))
+    n_frames = 1 + len(y) // hop_length
+    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[: (n_frames - 1) * hop_length + 1 : hop_length]
+    spec = np.fft.rfft(frames * window, axis=-1)
+    power = spec.real**2 + spec.imag**2
+    power *= np.float32(4.0 / float(window.sum()) ** 2)
+    return np.ascontiguousarray(power.T, dtype=np.float32)
+
+
+@lru_cache(maxsize=32)
+def mel_basis(sample_rate: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> np.ndarray:
+    """Mel filter bank ``(n_mels, n_fft // 2 + 1)`` with triangles of peak 1 (Slaney mel scale)."""
+    import librosa
+
+    return _frozen(librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, norm=None))
+
+
+@lru_cache(maxsize=16)
+def chroma_basis(sample_rate: int, n_fft: int, n_chroma: int) -> np.ndarray:
+    """Chroma filter bank ``(n_chroma, n_fft // 2 + 1)``, row 0 = C.
+
+    No octave weighting (every octave counts alike); scaled so that a
+    full-scale sine on a pitch of the A440 scale reads 1.0 in its row.
+    """
+    import librosa
+
+    basis = librosa.filters.chroma(
+        sr=sample_rate, n_fft=n_fft, n_chroma=n_chroma, tuning=0.0, octwidth=None, norm=None, base_c=True
+    )
+    # Calibrate on a sine at the A440-scale pitch nearest a quarter of Nyquist.
+    midi = np.round(12 * np.log2(sample_rate / 8.0 / 440.0)) + 69
+    freq = 440.0 * 2 ** ((midi - 69) / 12)
+    t = np.arange(4 * n_fft) / sample_rate
+    power = stft_power(np.sin(2 * np.pi * freq * t).astype(np.float32), n_fft, n_fft // 4)
+    response = basis @ power[:, power.shape[1] // 2]
+    return _frozen(basis / max(float(response.max()), AMIN))
+
+
+@lru_cache(maxsize=16)
+def dct_basis(n_mfcc: int, n_mels: int) -> np.ndarray:
+    """Orthonormal DCT-II matrix ``(n_mfcc, n_mels)``, as ``scipy.fft.dct(norm="ortho")``."""
+    k = np.arange(n_mfcc)[:, np.newaxis]
+    n = np.arange(n_mels)[np.newaxis, :]
+    basis = np.cos(np.pi * k * (2 * n + 1) / (2 * n_mels)) * np.sqrt(2.0 / n_mels)
+    basis[0] /= np.sqrt(2.0)
+    return _frozen(basis)
+
+
+def power_to_db(power: np.ndarray) -> np.ndarray:
+    """``10 * log10(max(power, AMIN))`` as float32: dBFS for full-scale-normalised power."""
+    return (10.0 * np.log10(np.maximum(power, AMIN))).astype(np.float32, copy=False)
+
+
+def _cqt_alpha(bins_per_octave: int) -> float:
+    r = 2.0 ** (2.0 / bins_per_octave)
+    return (r - 1.0) / (r + 1.0)
+
+
+def cqt_max_bins(sample_rate: int, fmin: float, bins_per_octave: int) -> int:
+    """Number of constant-Q bins from ``fmin`` whose band stays below Nyquist."""
+    top = sample_rate / 2.0 / (1.0 + 0.5 * _HANN_BANDWIDTH * _cqt_alpha(bins_per_octave))
+    if top <= fmin:
+        return 0
+    return int(np.floor(bins_per_octave * np.log2(top / fmin) + 1e-9)) + 1
+
+
+@lru_cache(maxsize=16)
+def _cqt_norm(sample_rate: int, fmin: float, n_bins: int, bins_per_octave: int) -> np.ndarray:
+    import librosa
+
+    freqs = librosa.cqt_frequencies(n_bins, fmin=fmin, bins_per_octave=bins_per_octave)
+    lengths, _ = librosa.filters.wavelet_lengths(
+        freqs=freqs, sr=sample_rate, window="hann", filter_scale=1, gamma=0, alpha=_cqt_alpha(bins_per_octave)
+    )
+    return _frozen(2.0 / np.sqrt(lengths))[:, np.newaxis]
+
+
+def cqt_amplitude(
+    y: np.ndarray, sample_rate: int, hop_length: int, fmin: float, n_bins: int, bins_per_octave: int
+) -> np.ndarray:
+    """Constant-Q amplitude ``(n_bins, 1 + len(y) // hop_length)``; a full-scale sine reads ~1.0."""
+    import librosa
+
+    c = librosa.cqt(
+        np.asarray(y, dtype=np.float32), sr=sample_rate, hop_length=hop_length, fmin=fmin, n_bins=n_bins,
+        bins_per_octave=bins_per_octave, scale=True, res_type="soxr_hq",
+    )
+    return (np.abs(c) * _cqt_norm(sample_rate, fmin, n_bins, bins_per_octave)).astype(np.float32, copy=False)
+
+
+def delta(field: np.ndarray, width: int, order: int = 1) -> np.ndarray:
+    """Local derivative along time (Savitzky-Golay, as ``librosa.feature.delta``).
+
+    Edges repeat the nearest frame (``mode="nearest"``), so any number of
+    frames works; units are the field's units per frame.
+    """
+    from scipy.signal import savgol_filter
+
+    return savgol_filter(field, width, order, deriv=order, axis=-1, mode="nearest").astype(np.float32, copy=False)

@@ -1,0 +1,148 @@
+"""The audio signal type and the small operations every audio converter shares.
+
+An :class:`AudioSignal` holds float32 samples shaped ``(n_channels, n_samples)``
+and their sample rate. Helpers here turn what a user has (a 1-D array, a
+``(channels, samples)`` array, a :class:`~any2img.converter.Window`) into one,
+mix channels down, resample, and refuse samples that are not finite.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from any2img.converter import Window
+from any2img.errors import InputError
+
+__all__ = ["CHANNEL_MODES", "AudioSignal", "as_signal", "check_finite", "resample", "select_channels"]
+
+#: What ``channels`` may be: mix down to one channel, keep the first one, or
+#: keep every channel (each becomes its own record or window).
+CHANNEL_MODES = ("mono", "first", "each")
+
+
+@dataclass(frozen=True, eq=False)
+class AudioSignal:
+    """Audio samples and their rate.
+
+    Parameters
+    ----------
+    samples : array-like of shape (n_channels, n_samples) or (n_samples,)
+        The samples, full scale being [-1, 1]. Stored as a C-contiguous
+        float32 array of shape ``(n_channels, n_samples)``; a 1-D array is one
+        channel.
+    sample_rate : int
+        Samples per second, >= 1.
+
+    Examples
+    --------
+    >>> sig = AudioSignal(np.zeros(8000), 16000)
+    >>> sig.samples.shape, sig.duration
+    ((1, 8000), 0.5)
+    """
+
+    samples: np.ndarray
+    sample_rate: int
+
+    def __post_init__(self) -> None:
+        try:
+            data = np.asarray(self.samples, dtype=np.float32)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"audio samples must be numbers ({exc})") from exc
+        if data.ndim == 1:
+            data = data[np.newaxis, :]
+        if data.ndim != 2:
+            raise InputError(
+                f"audio samples must be 1-D (n_samples,) or 2-D (n_channels, n_samples) (got shape {data.shape})"
+            )
+        rate = self.sample_rate
+        if not (isinstance(rate, numbers.Integral) and not isinstance(rate, bool) and rate >= 1):
+            raise InputError(f"'sample_rate' of an audio signal must be an int >= 1 (got {rate!r})")
+        object.__setattr__(self, "samples", np.ascontiguousarray(data))
+        object.__setattr__(self, "sample_rate", int(rate))
+
+    @property
+    def n_channels(self) -> int:
+        """Number of channels."""
+        return int(self.samples.shape[0])
+
+    @property
+    def n_samples(self) -> int:
+        """Number of samples per channel."""
+        return int(self.samples.shape[1])
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.n_samples / self.sample_rate
+
+    def __repr__(self) -> str:
+        return (
+            f"AudioSignal(n_channels={self.n_channels}, n_samples={self.n_samples}, "
+            f"sample_rate={self.sample_rate})"
+        )
+
+
+def as_signal(data: Any, sample_rate: int) -> AudioSignal:
+    """Return ``data`` as an :class:`AudioSignal`.
+
+    Parameters
+    ----------
+    data : AudioSignal, Window or array-like
+        An array is taken to be sampled at ``sample_rate``: 1-D is one
+        channel, 2-D is ``(n_channels, n_samples)``.
+    sample_rate : int
+        The rate assumed for a bare array.
+    """
+    if isinstance(data, Window):
+        data = data.data
+    if isinstance(data, AudioSignal):
+        return data
+    if isinstance(data, (str, bytes)) or data is None:
+        raise InputError(
+            f"expected audio samples (an AudioSignal or a numeric array) (got {type(data).__name__}); "
+            "use read(path) for a file"
+        )
+    arr = np.asarray(data)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise InputError(f"audio samples must be a numeric array (got dtype {arr.dtype})")
+    return AudioSignal(arr, sample_rate)
+
+
+def select_channels(signal: AudioSignal, mode: str) -> AudioSignal:
+    """Apply a channel mode: ``"mono"`` averages the channels, ``"first"`` keeps
+    channel 0, ``"each"`` keeps them all."""
+    if signal.n_channels == 1 or mode == "each":
+        return signal
+    if mode == "first":
+        return AudioSignal(signal.samples[:1], signal.sample_rate)
+    return AudioSignal(signal.samples.mean(axis=0, keepdims=True, dtype=np.float32), signal.sample_rate)
+
+
+def resample(signal: AudioSignal, sample_rate: int) -> AudioSignal:
+    """Resample every channel to ``sample_rate`` (soxr, high quality, via librosa)."""
+    if signal.sample_rate == sample_rate or signal.n_samples == 0:
+        return AudioSignal(signal.samples, sample_rate) if signal.n_samples == 0 else signal
+    import librosa
+
+    out = librosa.resample(
+        signal.samples, orig_sr=signal.sample_rate, target_sr=sample_rate, res_type="soxr_hq", axis=-1
+    )
+    return AudioSignal(out.astype(np.float32, copy=False), sample_rate)
+
+
+def check_finite(signal: AudioSignal, *, path: object | None = None) -> AudioSignal:
+    """Raise :class:`InputError` if any sample is NaN or infinite."""
+    samples = signal.samples
+    if not np.isfinite(samples).all():
+        bad = np.flatnonzero(~np.isfinite(samples).reshape(-1))
+        channel, index = divmod(int(bad[0]), max(signal.n_samples, 1))
+        raise InputError(
+            f"audio contains {bad.size} NaN or infinite sample(s) (first at sample {index} of channel {channel}); "
+            "samples must be finite",
+            path=path,
+        )
+    return signal
