@@ -115,10 +115,12 @@ class _Problems:
 
     bad: np.ndarray
     first: str | None = None
+    first_row: int = -1
 
-    def note(self, row_number: int, text: str) -> None:
-        if self.first is None:
-            self.first = f"row {row_number}: {text}"
+    def note(self, row_number: int, text: str, word: str = "row") -> None:
+        """Remember a problem if it is the earliest row seen so far."""
+        if self.first is None or row_number < self.first_row:
+            self.first, self.first_row = f"{word} {row_number}: {text}", row_number
 
 
 def _float_column(
@@ -251,8 +253,7 @@ def clean(
         nonfinite = ~np.isfinite(values) & ~problems.bad
         if nonfinite.any():
             i = int(np.flatnonzero(nonfinite)[0])
-            if problems.first is None:
-                problems.first = f"{word} {numbers[i]}: field {label[field]!r} is not a finite number ({values[i]})"
+            problems.note(int(numbers[i]), f"field {label[field]!r} is not a finite number ({values[i]})", word)
             problems.bad |= nonfinite
     bad = problems.bad
     huge = ~bad & ((np.abs(x) > COORD_LIMIT) | (np.abs(y) > COORD_LIMIT))

@@ -205,38 +205,9 @@ def draw_trajectory(log: MouseLog, p: dict[str, Any]) -> np.ndarray:
     px, py = _canvas_points(log, p, cw, ch)
     img = Image.new("RGB", (cw, ch), (0, 0, 0))
     draw = ImageDraw.Draw(img)
-    n = len(log)
-    if n >= 2:
-        kin = kinematics(log)
-        speed_u = log_unit(kin.speed, *p["speed_range"])
-        colours = field_to_rgb(speed_u, p["cmap"]).astype(np.float64)
-        acc_u = log_unit(np.abs(kin.acceleration), *p["accel_range"])
-        base = p["line_width"] * s
-        widths = base * (1.0 + 2.0 * acc_u) if p["accel"] == "width" else np.full(n - 1, base)
-        if p["accel"] == "brightness":
-            colours *= (0.35 + 0.65 * acc_u)[:, None]
-        if p["fade"] and log.duration > 0:
-            age = ((log.t[:-1] + log.t[1:]) / 2 - log.t[0]) / log.duration
-            colours *= (0.25 + 0.75 * age)[:, None]
-        rgb = np.clip(np.round(colours), 0, 255).astype(np.uint8)
-        st = log.state
-        drag = (st[1:] == DRAG) | ((st[1:] == RELEASED) & (st[:-1] == DRAG))
-        x0, y0, x1, y1 = px[:-1].tolist(), py[:-1].tolist(), px[1:].tolist(), py[1:].tolist()
-        w_px = np.maximum(np.round(widths), 1).astype(int).tolist()
-        halo = max(int(round(s * 1.5)), 1)
-        for i in np.flatnonzero(drag).tolist():
-            w = w_px[i] + 2 * halo
-            draw.line((x0[i], y0[i], x1[i], y1[i]), fill=_HALO, width=w)
-            r = w / 2
-            draw.ellipse((x1[i] - r, y1[i] - r, x1[i] + r, y1[i] + r), fill=_HALO)
-        colour_list = [tuple(c) for c in rgb.tolist()]
-        for i in range(n - 1):
-            c, w = colour_list[i], w_px[i]
-            draw.line((x0[i], y0[i], x1[i], y1[i]), fill=c, width=w)
-            if w > 2:  # round joints for thick lines
-                r = w / 2
-                draw.ellipse((x1[i] - r, y1[i] - r, x1[i] + r, y1[i] + r), fill=c)
-    else:
+    drew_path = _draw_path(draw, log, px, py, p)
+    clicks = np.flatnonzero(log.state == PRESSED).tolist()
+    if not drew_path and not clicks:  # the pointer rests: a dot shows where
         r = p["line_width"] * s
         dot = tuple(field_to_rgb(np.zeros(1), p["cmap"])[0].tolist())
         draw.ellipse((px[0] - r, py[0] - r, px[0] + r, py[0] + r), fill=dot)
@@ -246,10 +217,49 @@ def draw_trajectory(log: MouseLog, p: dict[str, Any]) -> np.ndarray:
     radius = p["click_radius"] * s
     ring = max(int(round(s * 1.0)), 1)
     if radius > 0:
-        for i in np.flatnonzero(log.state == PRESSED).tolist():
+        for i in clicks:
             colour = _CLICK_COLOURS.get(int(log.button[i]), _OTHER_CLICK)
             draw.ellipse((px[i] - radius, py[i] - radius, px[i] + radius, py[i] + radius), outline=colour,
                          width=ring)
     if s > 1:
         img = img.resize((width, height), Image.Resampling.LANCZOS)
     return np.asarray(img, dtype=np.uint8)
+
+
+def _draw_path(draw: ImageDraw.ImageDraw, log: MouseLog, px: np.ndarray, py: np.ndarray, p: dict[str, Any]) -> bool:
+    """Draw the steps that move (drags with a halo first); return whether any did."""
+    n, s = len(log), p["supersample"]
+    if n < 2:
+        return False
+    moved = (np.diff(px) != 0) | (np.diff(py) != 0)
+    if not moved.any():
+        return False
+    kin = kinematics(log)
+    speed_u = log_unit(kin.speed, *p["speed_range"])
+    colours = field_to_rgb(speed_u, p["cmap"]).astype(np.float64)
+    acc_u = log_unit(np.abs(kin.acceleration), *p["accel_range"])
+    base = p["line_width"] * s
+    widths = base * (1.0 + 2.0 * acc_u) if p["accel"] == "width" else np.full(n - 1, base)
+    if p["accel"] == "brightness":
+        colours *= (0.35 + 0.65 * acc_u)[:, None]
+    if p["fade"] and log.duration > 0:
+        age = ((log.t[:-1] + log.t[1:]) / 2 - log.t[0]) / log.duration
+        colours *= (0.25 + 0.75 * age)[:, None]
+    colour_list = [tuple(c) for c in np.clip(np.round(colours), 0, 255).astype(np.uint8).tolist()]
+    w_px = np.maximum(np.round(widths), 1).astype(int).tolist()
+    st = log.state
+    drag = moved & ((st[1:] == DRAG) | ((st[1:] == RELEASED) & (st[:-1] == DRAG)))
+    x0, y0, x1, y1 = px[:-1].tolist(), py[:-1].tolist(), px[1:].tolist(), py[1:].tolist()
+    halo = max(int(round(s * 1.5)), 1)
+    for i in np.flatnonzero(drag).tolist():
+        w = w_px[i] + 2 * halo
+        draw.line((x0[i], y0[i], x1[i], y1[i]), fill=_HALO, width=w)
+        r = w / 2
+        draw.ellipse((x1[i] - r, y1[i] - r, x1[i] + r, y1[i] + r), fill=_HALO)
+    for i in np.flatnonzero(moved).tolist():
+        c, w = colour_list[i], w_px[i]
+        draw.line((x0[i], y0[i], x1[i], y1[i]), fill=c, width=w)
+        if w > 2:  # round joints for thick lines
+            r = w / 2
+            draw.ellipse((x1[i] - r, y1[i] - r, x1[i] + r, y1[i] + r), fill=c)
+    return True
