@@ -170,6 +170,41 @@ class Converter:
 
     __hash__ = None  # type: ignore[assignment]  # mutable, like scikit-learn estimators
 
+    # -- examples for the contract tests ----------------------------------
+    @classmethod
+    def example_signal(cls, rng: np.random.Generator | int | None = None) -> Any:
+        """Return a small synthetic input of this converter's kind.
+
+        ``tests/test_contract.py`` converts it to check every converter the
+        same way (shape, dtype, determinism, parameters). Every converter
+        should override this; ``rng`` (a Generator or a seed) makes it vary.
+        """
+        raise NotImplementedError(
+            f"converter class {cls.__name__} does not provide example_signal(rng); "
+            "override it so the contract tests can exercise the converter."
+        )
+
+    @classmethod
+    def example_bad_signals(cls, rng: np.random.Generator | int | None = None) -> list[Any]:
+        """Return inputs that :meth:`convert` must reject with :class:`InputError`.
+
+        The default derives them from :meth:`example_signal` when it is an
+        array: the array emptied along its first and its last axis, and, for
+        a float array, a copy holding a NaN. Override to add kind-specific
+        cases.
+        """
+        example = cls.example_signal(rng)
+        if not isinstance(example, np.ndarray) or example.ndim == 0:
+            return []
+        bad: list[Any] = [example[:0]]
+        if example.ndim > 1:
+            bad.append(example[..., :0])
+        if np.issubdtype(example.dtype, np.floating) and example.size:
+            with_nan = example.copy()
+            with_nan.flat[example.size // 2] = np.nan
+            bad.append(with_nan)
+        return bad
+
     # -- reading and segmenting ------------------------------------------
     def accepts(self, path: str | Path) -> bool:
         """Return True if :meth:`read` takes files with this suffix."""

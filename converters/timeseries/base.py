@@ -1,0 +1,327 @@
+"""What every time-series converter shares: reading, checking series, layout of channels.
+
+The signal of this kind is a float array of shape ``(n_channels,
+n_timestamps)``; a 1-D array is one channel. Before any picture is drawn a
+series is checked (:func:`as_series`):
+
+* empty input, or fewer than 2 timestamps -> :class:`~any2img.errors.InputError`;
+* infinite values -> ``InputError`` (always);
+* missing values (NaN) -> ``InputError`` naming where they are, unless
+  ``nan_policy="interpolate"``: each channel is filled by linear
+  interpolation, its ends by the nearest value (a channel with no value at
+  all is still an error).
+
+Multivariate series (``multivariate``):
+
+``"stack"`` (default)
+    One field per channel, as colour channels: 1 channel -> the field in
+    ``cmap``; 2 channels -> R, G, and B = their mean (so the picture keeps
+    its brightness); 3 channels -> R, G, B (``cmap`` is not used for 2 or 3
+    channels). More than 3 channels is an ``InputError``: use ``"tile"``.
+``"tile"``
+    A grid of per-channel pictures, ``ceil(sqrt(C))`` columns and as many
+    rows as needed, filled row by row; the image is split as evenly as
+    possible (tiles differ by at most one pixel) and empty cells are black
+    (white for line plots). Each tile is computed at its own size, not
+    shrunk afterwards.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from any2img.converters.timeseries.io import BadSeries, read_series_file
+
+from any2img.converter import Converter, Record, Window, unwrap
+from any2img.errors import InputError, ParameterError
+from any2img.imaging import field_to_rgb, fields_to_rgb
+from any2img.validation import check_choice, check_size
+
+__all__ = [
+    "FieldConverter",
+    "TimeSeriesConverter",
+    "as_series",
+    "check_label_column",
+    "tile_layout",
+]
+
+MULTIVARIATE = ("stack", "tile")
+NAN_POLICIES = ("raise", "interpolate")
+
+
+def check_label_column(value: Any) -> Any:
+    """Return ``label_column`` if valid: ``"auto"``, ``None``, a column name or an int index."""
+    if value is None or (isinstance(value, str) and value.strip()):
+        return value
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    raise ParameterError(
+        f"'label_column' must be 'auto', None, a column name or a column index (got {value!r})."
+    )
+
+
+def _where(mask: np.ndarray) -> str:
+    c, t = np.argwhere(mask)[0]
+    return f"the first at channel {c}, timestamp {t}"
+
+
+def as_series(data: Any, nan_policy: str = "raise") -> np.ndarray:
+    """Check a series and return it as a float64 array ``(n_channels, n_timestamps)``.
+
+    Parameters
+    ----------
+    data : array-like of shape (n_timestamps,) or (n_channels, n_timestamps)
+        The series (a :class:`~any2img.converter.Window` is unwrapped).
+    nan_policy : {"raise", "interpolate"}, default="raise"
+        What to do with missing values.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_channels, n_timestamps), float64
+        A new array when values were filled; never modifies ``data``.
+
+    Raises
+    ------
+    InputError
+        Empty, not numeric, wrong number of dimensions, fewer than 2
+        timestamps, infinite values, or NaN with ``nan_policy="raise"``.
+
+    Examples
+    --------
+    >>> as_series([1.0, np.nan, 3.0], nan_policy="interpolate")
+    array([[1., 2., 3.]])
+    """
+    data = unwrap(data)
+    if isinstance(data, BadSeries):
+        data.raise_error()
+    try:
+        series = np.asarray(data, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"a time series must be an array of numbers ({exc}).") from exc
+    if series.ndim == 1:
+        series = series[None, :]
+    if series.ndim != 2:
+        raise InputError(
+            f"a time series must have shape (n_timestamps,) or (n_channels, n_timestamps) (got shape {series.shape})."
+        )
+    n_channels, n_timestamps = series.shape
+    if n_channels == 0 or n_timestamps == 0:
+        raise InputError(f"a time series must not be empty (got shape {series.shape}).")
+    if n_timestamps < 2:
+        raise InputError(f"a time series needs at least 2 timestamps (got {n_timestamps}).")
+    infinite = np.isinf(series)
+    if infinite.any():
+        raise InputError(
+            f"the series holds {int(infinite.sum())} infinite value(s), {_where(infinite)}; "
+            "infinite values are not allowed."
+        )
+    missing = np.isnan(series)
+    if missing.any():
+        if nan_policy != "interpolate":
+            raise InputError(
+                f"the series holds {int(missing.sum())} missing (NaN) value(s), {_where(missing)}; "
+                "pass nan_policy='interpolate' to fill them by linear interpolation."
+            )
+        series = series.copy()
+        index = np.arange(n_timestamps)
+        for c in np.flatnonzero(missing.any(axis=1)):
+            known = ~missing[c]
+            if not known.any():
+                raise InputError(f"channel {c} of the series holds only missing (NaN) values; nothing to interpolate.")
+            series[c, missing[c]] = np.interp(index[missing[c]], index[known], series[c, known])
+    return series
+
+
+def tile_layout(n_tiles: int, size: tuple[int, int]) -> list[tuple[int, int, int, int]]:
+    """Return ``(top, left, height, width)`` of each tile of a grid filling ``size``.
+
+    The grid has ``ceil(sqrt(n))`` columns and as many rows as needed; rows
+    and columns share the pixels as evenly as possible.
+
+    Examples
+    --------
+    >>> tile_layout(3, (5, 4))
+    [(0, 0, 3, 2), (0, 2, 3, 2), (3, 0, 2, 2)]
+    """
+    height, width = size
+    cols = math.ceil(math.sqrt(n_tiles))
+    rows = math.ceil(n_tiles / cols)
+    if height < rows or width < cols:
+        raise InputError(
+            f"image_size {height}x{width} is too small to tile {n_tiles} channels in a {rows}x{cols} grid."
+        )
+
+    def cuts(total: int, parts: int) -> list[tuple[int, int]]:
+        sizes = [total // parts + (1 if k < total % parts else 0) for k in range(parts)]
+        starts = np.cumsum([0, *sizes[:-1]]).tolist()
+        return list(zip(starts, sizes))
+
+    row_cuts, col_cuts = cuts(height, rows), cuts(width, cols)
+    layout = []
+    for k in range(n_tiles):
+        (top, h), (left, w) = row_cuts[k // cols], col_cuts[k % cols]
+        layout.append((top, left, h, w))
+    return layout
+
+
+def tile_images(
+    n_tiles: int,
+    size: tuple[int, int],
+    n_images: int,
+    draw: Callable[[int, tuple[int, int]], np.ndarray],
+    background: int = 0,
+) -> np.ndarray:
+    """Compose ``(n_images, H, W, 3)`` from ``draw(tile, (h, w)) -> (n_images, h, w, 3)`` per tile."""
+    height, width = size
+    out = np.full((n_images, height, width, 3), background, dtype=np.uint8)
+    for k, (top, left, h, w) in enumerate(tile_layout(n_tiles, size)):
+        out[:, top : top + h, left : left + w] = draw(k, (h, w))
+    return out
+
+
+class TimeSeriesConverter(Converter):
+    """Base class of the time-series converters (reading, checks, batching).
+
+    Subclasses implement :meth:`_check_params` (using :meth:`_common_params`)
+    and :meth:`_render`, which turns a batch of equal-shape series into
+    images.
+    """
+
+    kind: ClassVar[str] = "timeseries"
+    extensions: ClassVar[tuple[str, ...]] = (".csv", ".tsv", ".txt", ".npy", ".ts")
+
+    image_size: Any
+    multivariate: Any
+    nan_policy: Any
+    label_column: Any
+
+    # -- parameters -------------------------------------------------------
+    def _common_params(self) -> dict[str, Any]:
+        return {
+            "image_size": check_size("image_size", self.image_size),
+            "multivariate": check_choice("multivariate", self.multivariate, MULTIVARIATE),
+            "nan_policy": check_choice("nan_policy", self.nan_policy, NAN_POLICIES),
+            "label_column": check_label_column(self.label_column),
+        }
+
+    # -- examples for the contract tests ----------------------------------
+    @classmethod
+    def example_signal(cls, rng: np.random.Generator | int | None = None) -> np.ndarray:
+        """Return a short noisy two-tone series of 48 timestamps."""
+        rng = np.random.default_rng(rng)
+        t = np.linspace(0.0, 4.0 * np.pi, 48)
+        return np.sin(t) + 0.4 * np.sin(3.1 * t + rng.uniform(0, 2 * np.pi)) + 0.1 * rng.standard_normal(48)
+
+    @classmethod
+    def example_bad_signals(cls, rng: np.random.Generator | int | None = None) -> list[Any]:
+        """Return inputs that must raise InputError: empty, length 1, NaN, inf, 3-D, text."""
+        good = cls.example_signal(rng)
+        with_nan, with_inf = good.copy(), good.copy()
+        with_nan[5] = np.nan
+        with_inf[7] = np.inf
+        return [good[:0], good[:1], with_nan, with_inf, good.reshape(2, 2, -1), ["a", "b"]]
+
+    # -- reading ------------------------------------------------------------
+    def read_records(self, path: str | Path) -> Iterator[Record]:
+        """Yield the series of a file, one record per row or sample (see :mod:`.io`)."""
+        label_column = check_label_column(self.label_column)
+        yield from read_series_file(path, label_column=label_column)
+
+    def read(self, path: str | Path) -> np.ndarray:
+        """Return the one series a file holds, as ``(n_channels, n_timestamps)``.
+
+        Raises
+        ------
+        InputError
+            If the file is unreadable or holds more (or fewer) than one series;
+            use :meth:`read_records` for tables.
+        """
+        records = list(self.read_records(path))
+        if len(records) != 1:
+            raise InputError(
+                f"holds {len(records)} series; read_records() yields them one by one", path=path
+            )
+        signal = records[0].signal
+        if isinstance(signal, BadSeries):
+            signal.raise_error()
+        return signal
+
+    def segment(self, signal: Any) -> list[Window]:
+        """Return one window holding the whole series (a bad row raises its error here)."""
+        if isinstance(signal, BadSeries):
+            signal.raise_error()
+        return super().segment(signal)
+
+    # -- converting ---------------------------------------------------------
+    def convert(self, window: Any) -> np.ndarray:
+        """Return the image of one series as ``(H, W, 3)`` uint8."""
+        return self.convert_batch([window])[0]
+
+    def convert_batch(self, windows: Sequence[Any]) -> list[np.ndarray]:
+        """Convert many series; those of equal shape are computed together."""
+        params = self._check_params()
+        series = [as_series(w, params["nan_policy"]) for w in windows]
+        images: list[np.ndarray] = [np.empty(0, np.uint8)] * len(series)
+        by_shape: dict[tuple[int, ...], list[int]] = {}
+        for i, s in enumerate(series):
+            by_shape.setdefault(s.shape, []).append(i)
+        for members in by_shape.values():
+            rendered = self._render(np.stack([series[i] for i in members]), params)
+            for i, image in zip(members, rendered):
+                images[i] = np.ascontiguousarray(image)
+        return images
+
+    def _render(self, X: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+        """Return ``(N, H, W, 3)`` uint8 images of ``X`` of shape ``(N, C, T)``."""
+        raise NotImplementedError
+
+
+class FieldConverter(TimeSeriesConverter):
+    """A converter whose picture is a 2-D field computed from the series.
+
+    Subclasses implement :meth:`_fields`; ``planes`` says whether a field is
+    one plane (coloured with ``cmap``) or already three (R, G, B).
+    """
+
+    planes: ClassVar[int] = 1
+
+    def _fields(self, X: np.ndarray, size: tuple[int, int], params: dict[str, Any]) -> np.ndarray:
+        """Return the fields of ``X`` ``(M, T)`` at ``size``, scaled to [0, 1].
+
+        Shape ``(M, h, w)``, or ``(M, h, w, 3)`` when ``planes == 3``.
+        """
+        raise NotImplementedError
+
+    def _colour(self, X: np.ndarray, size: tuple[int, int], params: dict[str, Any]) -> np.ndarray:
+        fields = self._fields(X, size, params)
+        if self.planes == 3:
+            return fields_to_rgb(fields[..., 0], fields[..., 1], fields[..., 2])
+        return field_to_rgb(fields, params.get("cmap", "grey"))
+
+    def _render(self, X: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+        n, n_channels, n_timestamps = X.shape
+        size = params["image_size"]
+        if n_channels == 1:
+            return self._colour(X[:, 0], size, params)
+        if params["multivariate"] == "tile":
+            return tile_images(n_channels, size, n, lambda c, tile: self._colour(X[:, c], tile, params))
+        if self.planes == 3:
+            raise InputError(
+                f"converter '{self.name}' already uses R, G and B for its own fields, so it cannot stack "
+                f"{n_channels} channels; use multivariate='tile'."
+            )
+        if n_channels > 3:
+            raise InputError(
+                f"multivariate='stack' takes at most 3 channels (as R, G, B) (got {n_channels}); "
+                "use multivariate='tile'."
+            )
+        fields = self._fields(X.reshape(n * n_channels, n_timestamps), size, params)
+        fields = fields.reshape(n, n_channels, *fields.shape[1:])
+        red, green = fields[:, 0], fields[:, 1]
+        blue = fields[:, 2] if n_channels == 3 else (red + green) / 2
+        return fields_to_rgb(red, green, blue)

@@ -1,0 +1,188 @@
+"""Recurrence plot: ``recurrence``.
+
+The series is embedded as trajectories ``(x_i, x_{i+tau}, ..., x_{i+(d-1)tau})``
+(``d = dimension``, ``tau = time_delay``) and pixel ``(i, j)`` is the
+Euclidean distance between trajectories ``i`` and ``j``, or, with a
+``threshold``, 1 where that distance is below it (a recurrence) and 0
+elsewhere -- the definitions and threshold rules of pyts' ``RecurrencePlot``:
+
+* ``threshold=None``: the distances themselves, scaled by the image's
+  largest distance (0 black, the largest white; an all-zero field, e.g. of a
+  constant series, stays black). Distances have no fixed bound, so this is
+  the one field scaled per image; use a threshold for pictures comparable in
+  absolute terms;
+* a number: recurrence where the distance is ``< threshold``;
+* ``"point"``: ``< the percentage-th percentile`` of the image's distances
+  (about ``percentage`` % of the pixels are recurrences);
+* ``"distance"``: ``< percentage % of the largest distance``.
+
+Why numpy and not pyts: each row series is resampled (see :mod:`.resample`)
+to ``height + (d - 1) tau`` timestamps and each column series to
+``width + (d - 1) tau``, so that there are exactly ``height`` by ``width``
+trajectories and the recurrences are computed at the picture's resolution
+(binary plots stay binary instead of being blurred by a resize; long series
+cost no more than short ones). When ``image_size`` equals the number of
+trajectories of the series nothing is resampled and the result is pyts'
+exactly. The whole batch is one broadcast.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, ClassVar
+
+import numpy as np
+from any2img.converters.timeseries.base import FieldConverter
+from any2img.converters.timeseries.resample import resample
+
+from any2img.errors import ParameterError
+from any2img.imaging import check_cmap
+from any2img.validation import check_float, check_int
+
+__all__ = ["Recurrence", "check_threshold", "recurrence_fields"]
+
+
+def check_threshold(value: Any) -> float | str | None:
+    """Return ``threshold`` if it is None, ``"point"``, ``"distance"`` or a number >= 0."""
+    if value is None or value in ("point", "distance"):
+        return value
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value) and value >= 0:
+        return float(value)
+    raise ParameterError(f"'threshold' must be None, 'point', 'distance' or a number >= 0 (got {value!r}).")
+
+
+def _trajectories(x: np.ndarray, count: int, dimension: int, time_delay: int) -> np.ndarray:
+    return np.stack([x[:, k * time_delay : k * time_delay + count] for k in range(dimension)], axis=2)
+
+
+def recurrence_fields(
+    X: np.ndarray,
+    size: tuple[int, int],
+    dimension: int = 1,
+    time_delay: int = 1,
+    threshold: float | str | None = None,
+    percentage: float = 10.0,
+) -> np.ndarray:
+    """Return the recurrence plots of a batch of series at ``size``.
+
+    Parameters
+    ----------
+    X : numpy.ndarray of shape (n_series, n_timestamps)
+    size : (int, int)
+        ``(height, width)``: the number of row and column trajectories.
+    dimension, time_delay : int, default=1
+        Embedding dimension and delay of the trajectories.
+    threshold : None, float, "point" or "distance", default=None
+        See the module docstring.
+    percentage : float, default=10
+        Used by ``"point"`` and ``"distance"``.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_series, height, width), float64
+        Distances (``threshold=None``) or 0/1 recurrences.
+
+    Examples
+    --------
+    >>> recurrence_fields(np.array([[0.0, 1.0, 3.0]]), (3, 3))[0]
+    array([[0., 1., 3.],
+           [1., 0., 2.],
+           [3., 2., 0.]])
+    """
+    X = np.asarray(X, dtype=np.float64)
+    height, width = size
+    span = (dimension - 1) * time_delay
+    rows = _trajectories(resample(X, height + span), height, dimension, time_delay)
+    cols = rows if height == width else _trajectories(resample(X, width + span), width, dimension, time_delay)
+    if dimension == 1:
+        dist = np.abs(rows[:, :, None, 0] - cols[:, None, :, 0])
+    else:
+        squared = np.zeros((X.shape[0], height, width))
+        for k in range(dimension):
+            squared += (rows[:, :, None, k] - cols[:, None, :, k]) ** 2
+        dist = np.sqrt(squared)
+    if threshold is None:
+        return dist
+    if threshold == "point":
+        cut = np.percentile(dist.reshape(len(dist), -1), percentage, axis=1)
+    elif threshold == "distance":
+        cut = percentage / 100.0 * dist.max(axis=(1, 2))
+    else:
+        cut = np.full(len(dist), float(threshold))
+    return (dist < cut[:, None, None]).astype(np.float64)
+
+
+class Recurrence(FieldConverter):
+    """Recurrence plot of a series as a picture.
+
+    Parameters
+    ----------
+    image_size : int or (height, width), default=128
+        Output size: the number of trajectories along each side.
+    dimension : int, default=1
+        Embedding dimension of the trajectories, >= 1.
+    time_delay : int, default=1
+        Delay between the points of a trajectory, >= 1.
+    threshold : None, float, "point" or "distance", default=None
+        None: distances; otherwise a binary plot (see the module docstring).
+    percentage : float, default=10
+        Percentile (``"point"``) or percent of the largest distance
+        (``"distance"``), in [0, 100].
+    cmap : str, default="grey"
+        Colour map of a one-channel field: ``"grey"`` or a matplotlib name.
+    multivariate : {"stack", "tile"}, default="stack"
+        How channels are combined (see :mod:`.base`).
+    nan_policy : {"raise", "interpolate"}, default="raise"
+        What to do with missing values.
+    label_column : "auto", str, int or None, default="auto"
+        Label column of table files (see :func:`.io.read_table`).
+
+    Examples
+    --------
+    >>> Recurrence(image_size=64, threshold="point").convert(np.sin(np.linspace(0, 6, 150))).shape
+    (64, 64, 3)
+    """
+
+    name: ClassVar[str] = "recurrence"
+
+    def __init__(
+        self,
+        *,
+        image_size: int | tuple[int, int] = 128,
+        dimension: int = 1,
+        time_delay: int = 1,
+        threshold: float | str | None = None,
+        percentage: float = 10,
+        cmap: str = "grey",
+        multivariate: str = "stack",
+        nan_policy: str = "raise",
+        label_column: str | int | None = "auto",
+    ) -> None:
+        self.image_size = image_size
+        self.dimension = dimension
+        self.time_delay = time_delay
+        self.threshold = threshold
+        self.percentage = percentage
+        self.cmap = cmap
+        self.multivariate = multivariate
+        self.nan_policy = nan_policy
+        self.label_column = label_column
+
+    def _check_params(self) -> dict[str, Any]:
+        return {
+            **self._common_params(),
+            "dimension": check_int("dimension", self.dimension, low=1),
+            "time_delay": check_int("time_delay", self.time_delay, low=1),
+            "threshold": check_threshold(self.threshold),
+            "percentage": check_float("percentage", self.percentage, low=0, high=100),
+            "cmap": check_cmap(self.cmap),
+        }
+
+    def _fields(self, X: np.ndarray, size: tuple[int, int], params: dict[str, Any]) -> np.ndarray:
+        fields = recurrence_fields(
+            X, size, params["dimension"], params["time_delay"], params["threshold"], params["percentage"]
+        )
+        if params["threshold"] is None:
+            top = fields.max(axis=(1, 2), keepdims=True)
+            fields = fields / np.where(top > 0, top, 1.0)
+        return fields.astype(np.float32)
