@@ -23,6 +23,7 @@ filter bank once.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -80,11 +81,19 @@ def stft_power(y: np.ndarray, n_fft: int, hop_length: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=32)
-def mel_basis(sample_rate: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> np.ndarray:
-    """Mel filter bank ``(n_mels, n_fft // 2 + 1)`` with triangles of peak 1 (Slaney mel scale)."""
-    import librosa
+def mel_basis(sample_rate: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> Any:
+    """Mel filter bank ``(n_mels, n_fft // 2 + 1)`` with triangles of peak 1 (Slaney mel scale).
 
-    return _frozen(librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, norm=None))
+    Returned as a ``scipy.sparse`` CSR array (each FFT bin feeds at most two
+    bands): the product with a spectrogram is then a few thousand
+    multiply-adds per frame and starts no BLAS threads, which matters when
+    several worker processes share the cores.
+    """
+    import librosa
+    from scipy import sparse
+
+    dense = librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, norm=None)
+    return sparse.csr_array(dense.astype(np.float32))
 
 
 @lru_cache(maxsize=16)

@@ -123,15 +123,25 @@ def select_channels(signal: AudioSignal, mode: str) -> AudioSignal:
 
 
 def resample(signal: AudioSignal, sample_rate: int) -> AudioSignal:
-    """Resample every channel to ``sample_rate`` (soxr, high quality, via librosa)."""
-    if signal.sample_rate == sample_rate or signal.n_samples == 0:
-        return AudioSignal(signal.samples, sample_rate) if signal.n_samples == 0 else signal
-    import librosa
+    """Resample every channel to ``sample_rate``.
 
-    out = librosa.resample(
-        signal.samples, orig_sr=signal.sample_rate, target_sr=sample_rate, res_type="soxr_hq", axis=-1
-    )
-    return AudioSignal(out.astype(np.float32, copy=False), sample_rate)
+    Same result as ``librosa.resample(y, res_type="soxr_hq")`` (soxr, high
+    quality, output length ``ceil(n * ratio)``), calling soxr directly so a
+    worker process need not import librosa's audio module.
+    """
+    if signal.n_samples == 0:
+        return AudioSignal(signal.samples, sample_rate)
+    if signal.sample_rate == sample_rate:
+        return signal
+    import soxr
+
+    n_out = int(np.ceil(signal.n_samples * sample_rate / signal.sample_rate))
+    out = np.zeros((signal.n_channels, n_out), dtype=np.float32)
+    for c in range(signal.n_channels):
+        y = soxr.resample(signal.samples[c], signal.sample_rate, sample_rate, quality="soxr_hq")
+        m = min(n_out, y.shape[0])
+        out[c, :m] = y[:m]
+    return AudioSignal(out, sample_rate)
 
 
 def check_finite(signal: AudioSignal, *, path: object | None = None) -> AudioSignal:
