@@ -1,0 +1,378 @@
+"""The exported model: a folder with ``weights.safetensors`` and ``model.json``.
+
+``weights.safetensors`` holds the model's ``state_dict`` (safetensors: no
+pickle, nothing runs on load). ``model.json`` says everything needed to use
+it again::
+
+    {
+      "format": "any2img-model", "format_version": 1,
+      "backbone": "tf_efficientnet_lite0", "model_kwargs": {},
+      "num_classes": 2, "classes": ["1", "2"],
+      "input_size": [3, 64, 64], "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5],
+      "interpolation": "bicubic",
+      "preprocessing": {"resize": "direct", "grey": "repeated on every channel", "scale": "pixels / 255"},
+      "converter": {"name": "gadf", "params": {...}} | null,
+      "segmenter": null,
+      "split": {"strategy": "predefined", "seed": 42, "valid_pct": 0.2, "counts": {...}},
+      "metrics": {"valid": {...}, "test": {...}},
+      "history": [...], "training": {...},
+      "versions": {"any2img": ..., "torch": ..., "timm": ..., "python": ...},
+      "weights_sha256": "<hex>"
+    }
+
+Segmentation settings (window length, hop) are converter parameters here,
+so ``segmenter`` stays null unless a converter-independent segmenter is used.
+
+:func:`read_artifact` never unpickles: it checks the format and version, the
+SHA-256 of the weights file (a changed file is refused) and that the tensors
+fit the backbone, and :func:`build_model_from_artifact` returns the model in
+eval mode with its :class:`~any2img.data.transforms.DataConfig`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from any2img.errors import ArtifactError, ParameterError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+    from any2img.data.transforms import DataConfig
+    from any2img.learn.learner import Learner
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "META_NAME",
+    "WEIGHTS_NAME",
+    "Artifact",
+    "build_model_from_artifact",
+    "export",
+    "load_artifact",
+    "read_artifact",
+    "write_artifact",
+]
+
+FORMAT = "any2img-model"
+FORMAT_VERSION = 1
+WEIGHTS_NAME = "weights.safetensors"
+META_NAME = "model.json"
+
+#: How images become tensors for every any2img model (see any2img.data.transforms).
+PREPROCESSING = {
+    "resize": "direct to input_size (no crop)",
+    "grey": "a one-channel image is repeated on every input channel",
+    "scale": "pixels / 255, then (x - mean) / std per channel",
+}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    import timm
+    import torch
+
+    from any2img import __version__
+
+    versions = {"any2img": __version__, "torch": torch.__version__, "timm": timm.__version__,
+                "python": platform.python_version()}
+    try:
+        import safetensors
+
+        versions["safetensors"] = safetensors.__version__
+    except (ImportError, AttributeError):  # pragma: no cover
+        pass
+    return versions
+
+
+def _json_safe(value: Any) -> Any:
+    """Replace NaN/inf by None so that model.json is strict JSON."""
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def write_artifact(
+    path: str | os.PathLike[str],
+    *,
+    model: torch.nn.Module,
+    backbone: str,
+    classes: list[str],
+    data_config: DataConfig,
+    model_kwargs: dict[str, Any] | None = None,
+    converter: dict[str, Any] | None = None,
+    segmenter: dict[str, Any] | None = None,
+    split: dict[str, Any] | None = None,
+    metrics: dict[str, Any] | None = None,
+    history: list[dict[str, Any]] | None = None,
+    training: dict[str, Any] | None = None,
+) -> Path:
+    """Write a model folder: ``weights.safetensors`` then ``model.json``.
+
+    The lower-level half of :func:`export`, for models not trained by a
+    :class:`~any2img.learn.Learner`. Files are written through temporary
+    files and renamed.
+
+    Returns
+    -------
+    Path
+        The folder.
+    """
+    from safetensors.torch import save_file
+
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"'path' must be a folder to write the model into (got the file {str(out)!r}).")
+    out.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
+    fd, tmp = tempfile.mkstemp(dir=out, prefix=".weights.", suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file(state, tmp, metadata={"format": FORMAT, "backbone": backbone})
+        digest = _sha256(Path(tmp))
+        os.replace(tmp, out / WEIGHTS_NAME)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "backbone": backbone,
+        "model_kwargs": model_kwargs or {},
+        "num_classes": len(classes),
+        "classes": list(classes),
+        **data_config.to_dict(),
+        "preprocessing": PREPROCESSING,
+        "converter": converter,
+        "segmenter": segmenter,
+        "split": split,
+        "metrics": metrics or {},
+        "history": history or [],
+        "training": training or {},
+        "versions": _versions(),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "weights_sha256": digest,
+    }
+    text = json.dumps(_json_safe(meta), indent=2, allow_nan=False) + "\n"
+    fd, tmp = tempfile.mkstemp(dir=out, prefix=".model.", suffix=".tmp")
+    os.close(fd)
+    try:
+        Path(tmp).write_text(text, encoding="utf-8")
+        os.replace(tmp, out / META_NAME)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return out
+
+
+def export(learner: Learner, path: str | os.PathLike[str]) -> Path:
+    """Export a trained :class:`~any2img.learn.Learner` to the folder ``path``.
+
+    Validation metrics are computed now if the last ``evaluate("valid")``
+    predates the last epoch; test metrics are included when
+    ``evaluate("test")`` was called after the last epoch.
+
+    Returns
+    -------
+    Path
+        The folder, holding ``weights.safetensors`` and ``model.json``.
+    """
+    epochs = len(learner.history)
+    stamp = learner._evaluated_at  # when each side was last evaluated (epochs trained then)
+    if len(learner.split.valid) and stamp.get("valid") != epochs:
+        learner.evaluate("valid")
+    metrics = {side: dict(values) for side, values in learner.evaluations.items() if stamp.get(side) == epochs}
+    info = learner.split.info
+    split = {key: info.get(key) for key in ("strategy", "seed", "valid_pct", "test", "counts", "groups")
+             if key in info}
+    return write_artifact(
+        path,
+        model=learner.model,
+        backbone=learner.backbone,
+        classes=learner.classes,
+        data_config=learner.data_config,
+        model_kwargs=learner.model_kwargs,
+        converter=learner.converter,
+        segmenter=None,
+        split=split,
+        metrics=metrics,
+        history=learner.history,
+        training=learner.config(),
+    )
+
+
+# -- reading -----------------------------------------------------------------------
+def _fail(path: Path, message: str) -> ArtifactError:
+    return ArtifactError(f"{path}: {message}")
+
+
+def _read_meta(folder: Path) -> dict[str, Any]:
+    if not folder.is_dir():
+        raise ArtifactError(f"{folder}: not a model folder (expected {META_NAME} and {WEIGHTS_NAME} inside).")
+    meta_path = folder / META_NAME
+    if not meta_path.is_file():
+        raise _fail(meta_path, "missing; a model folder holds model.json and weights.safetensors.")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise _fail(meta_path, f"not valid JSON ({exc}).") from exc
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        got = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+        raise _fail(meta_path, f"'format' must be {FORMAT!r} (got {got!r}).")
+    version = meta.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise _fail(meta_path, f"'format_version' must be an int >= 1 (got {version!r}).")
+    if version > FORMAT_VERSION:
+        raise _fail(meta_path, f"'format_version' is {version} but this any2img reads up to {FORMAT_VERSION}; "
+                               "upgrade any2img.")
+    classes = meta.get("classes")
+    if not isinstance(classes, list) or not classes or not all(isinstance(c, str) for c in classes):
+        raise _fail(meta_path, f"'classes' must be a non-empty list of strings (got {classes!r}).")
+    if meta.get("num_classes") != len(classes):
+        raise _fail(meta_path, f"'num_classes' must equal the number of classes ({len(classes)}) "
+                               f"(got {meta.get('num_classes')!r}).")
+    if not isinstance(meta.get("backbone"), str) or not meta["backbone"]:
+        raise _fail(meta_path, f"'backbone' must be a timm model name (got {meta.get('backbone')!r}).")
+    if not isinstance(meta.get("weights_sha256"), str):
+        raise _fail(meta_path, "'weights_sha256' must be the hex SHA-256 of weights.safetensors.")
+    from any2img.data.transforms import DataConfig
+
+    try:
+        DataConfig.from_dict(meta)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _fail(meta_path, f"'input_size', 'mean' and 'std' must describe the model input ({exc}).") from exc
+    return meta
+
+
+def _read(folder: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor], torch.nn.Module]:
+    meta = _read_meta(folder)
+    weights = folder / WEIGHTS_NAME
+    if not weights.is_file():
+        raise _fail(weights, "missing; a model folder holds model.json and weights.safetensors.")
+    digest = _sha256(weights)
+    if digest != meta["weights_sha256"]:
+        raise _fail(weights, f"SHA-256 {digest[:16]}... does not match 'weights_sha256' "
+                             f"{meta['weights_sha256'][:16]}... in model.json: the file was changed after export; "
+                             "refusing to load it.")
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        state = load_file(str(weights), device="cpu")
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise _fail(weights, f"not a readable safetensors file ({exc}).") from exc
+    from any2img.learn.backbones import create_model
+
+    try:
+        model = create_model(meta["backbone"], meta["num_classes"], meta.get("model_kwargs") or {})
+    except ParameterError as exc:
+        raise _fail(folder / META_NAME, f"'backbone' {meta['backbone']!r} cannot be built here: {exc}") from exc
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"missing keys {missing[:5]}{' ...' if len(missing) > 5 else ''}")
+        if unexpected:
+            parts.append(f"unexpected keys {unexpected[:5]}{' ...' if len(unexpected) > 5 else ''}")
+        raise _fail(weights, f"the tensors do not fit backbone {meta['backbone']!r} with "
+                             f"{meta['num_classes']} classes: {'; '.join(parts)}.")
+    for key, ref in expected.items():
+        if tuple(state[key].shape) != tuple(ref.shape):
+            raise _fail(weights, f"tensor {key!r} has shape {tuple(state[key].shape)} but backbone "
+                                 f"{meta['backbone']!r} needs {tuple(ref.shape)}.")
+    return meta, state, model
+
+
+def read_artifact(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """Read and check a model folder, without unpickling anything.
+
+    Checks, in order: ``model.json`` exists, is JSON, has ``format`` =
+    ``"any2img-model"`` and a ``format_version`` this version reads, and
+    well-formed classes, backbone and input description;
+    ``weights.safetensors`` exists and its SHA-256 equals
+    ``weights_sha256``; its tensors are exactly the backbone's state dict
+    (names and shapes).
+
+    Returns
+    -------
+    meta : dict
+        The parsed ``model.json``.
+    state_dict : dict of str to Tensor
+
+    Raises
+    ------
+    ArtifactError
+        Naming the file and the rule broken.
+    """
+    meta, state, _ = _read(Path(path))
+    return meta, state
+
+
+@dataclass
+class Artifact:
+    """A loaded model folder.
+
+    Attributes
+    ----------
+    model : torch.nn.Module
+        In eval mode, on the CPU.
+    data_config : DataConfig
+    meta : dict
+        The parsed ``model.json``.
+    """
+
+    model: torch.nn.Module
+    data_config: DataConfig
+    meta: dict[str, Any]
+
+    @property
+    def classes(self) -> list[str]:
+        """Class names; output ``i`` of the model is ``classes[i]``."""
+        return list(self.meta["classes"])
+
+    @property
+    def converter(self) -> dict[str, Any] | None:
+        """``{"name", "params"}`` of the converter that made the training images, if known."""
+        return self.meta.get("converter")
+
+
+def load_artifact(path: str | os.PathLike[str]) -> Artifact:
+    """Read a model folder (see :func:`read_artifact`) and build the model."""
+    from any2img.data.transforms import DataConfig
+
+    meta, state, model = _read(Path(path))
+    model.load_state_dict(state)
+    model.eval()
+    return Artifact(model=model, data_config=DataConfig.from_dict(meta), meta=meta)
+
+
+def build_model_from_artifact(path: str | os.PathLike[str]) -> tuple[torch.nn.Module, DataConfig]:
+    """Return the model of a model folder, in eval mode, and its input config.
+
+    Examples
+    --------
+    >>> model, cfg = build_model_from_artifact("model/")          # doctest: +SKIP
+    >>> from any2img.data.transforms import preprocess_batch
+    >>> probs = model(preprocess_batch(images, cfg)).softmax(1)   # doctest: +SKIP
+    """
+    art = load_artifact(path)
+    return art.model, art.data_config

@@ -1,0 +1,135 @@
+"""Watching a run: the per-epoch table, and overfitting detection with early stopping."""
+
+from __future__ import annotations
+
+import copy
+import math
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+import torch
+from torch import nn
+
+__all__ = ["EpochTable", "OverfitMonitor", "OverfittingWarning"]
+
+
+class OverfittingWarning(UserWarning):
+    """The validation loss keeps rising while the training loss falls."""
+
+
+class EpochTable:
+    """Prints one row per epoch under a header, like fastai's table.
+
+    Parameters
+    ----------
+    columns : sequence of str
+        Keys of the history records to show, in order.
+    stream : file, default=sys.stdout
+    enabled : bool, default=True
+    """
+
+    def __init__(self, columns: Sequence[str], stream: TextIO | None = None, enabled: bool = True) -> None:
+        self.columns = list(columns)
+        self.stream = stream
+        self.enabled = enabled
+        self.widths = [max(len(c), 9) for c in self.columns]
+        self._header_done = False
+
+    def _write(self, line: str) -> None:
+        if not self.enabled:
+            return
+        from tqdm.auto import tqdm
+
+        tqdm.write(line, file=self.stream or sys.stdout)
+
+    def header(self) -> None:
+        """Print the header once."""
+        if not self._header_done:
+            self._write("  ".join(c.rjust(w) for c, w in zip(self.columns, self.widths)))
+            self._header_done = True
+
+    def row(self, record: dict[str, Any]) -> None:
+        """Print one epoch's record."""
+        self.header()
+        cells = []
+        for col, width in zip(self.columns, self.widths):
+            value = record.get(col, "")
+            if isinstance(value, float):
+                text = f"{value:.1f}s" if col == "time" else ("nan" if math.isnan(value) else f"{value:.4f}")
+            else:
+                text = str(value)
+            cells.append(text.rjust(width))
+        self._write("  ".join(cells))
+
+    def note(self, text: str) -> None:
+        """Print a line of text between rows."""
+        self._write(text)
+
+
+class OverfitMonitor:
+    """Detects overfitting and remembers the best weights.
+
+    Overfitting is declared when the validation loss has not improved on its
+    best for ``patience`` epochs while the training loss kept falling below
+    its value at that best epoch.
+
+    Parameters
+    ----------
+    patience : int, default=3
+    early_stopping : bool, default=False
+        Ask the run to stop when overfitting is detected; the caller restores
+        :attr:`best_state`.
+    """
+
+    def __init__(self, patience: int = 3, early_stopping: bool = False) -> None:
+        self.patience = patience
+        self.early_stopping = early_stopping
+        self.best_loss = math.inf
+        self.best_epoch = 0
+        self.best_train_loss = math.inf
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self.warned = False
+
+    def update(self, record: dict[str, Any], model: nn.Module) -> bool:
+        """Take an epoch's record; return True when the run should stop."""
+        valid, train = record.get("valid_loss", math.nan), record.get("train_loss", math.nan)
+        if not math.isfinite(valid):
+            return False
+        if valid < self.best_loss:
+            self.best_loss, self.best_epoch, self.best_train_loss = valid, int(record["epoch"]), train
+            if self.early_stopping:
+                self.best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+            return False
+        since = int(record["epoch"]) - self.best_epoch
+        if since >= self.patience and train < self.best_train_loss:
+            if not self.warned:
+                message = (
+                    f"overfitting: the validation loss has not improved for {since} epochs (best {self.best_loss:.4f} "
+                    f"at epoch {self.best_epoch}) while the training loss kept falling"
+                )
+                message += "; stopping early and restoring the best weights" if self.early_stopping else (
+                    "; consider fewer epochs, early_stopping=True or augmentation"
+                )
+                warnings.warn(message, OverfittingWarning, stacklevel=3)
+                self.warned = True
+            return self.early_stopping
+        return False
+
+    def state(self) -> dict[str, Any]:
+        """JSON-able state (without the tensors)."""
+        return {
+            "best_loss": self.best_loss if math.isfinite(self.best_loss) else None,
+            "best_epoch": self.best_epoch,
+            "best_train_loss": self.best_train_loss if math.isfinite(self.best_train_loss) else None,
+            "warned": self.warned,
+        }
+
+    def load_state(self, state: dict[str, Any], best: dict[str, torch.Tensor] | None) -> None:
+        """Restore from :meth:`state` and the best weights."""
+        self.best_loss = math.inf if state.get("best_loss") is None else float(state["best_loss"])
+        self.best_epoch = int(state.get("best_epoch", 0))
+        self.best_train_loss = math.inf if state.get("best_train_loss") is None else float(state["best_train_loss"])
+        self.warned = bool(state.get("warned", False))
+        self.best_state = copy.copy(best) if best else None

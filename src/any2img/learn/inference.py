@@ -1,0 +1,44 @@
+"""Running a model over a dataset: logits, probabilities, per-item losses."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+__all__ = ["predict_logits", "softmax_np"]
+
+
+@torch.no_grad()
+def predict_logits(
+    model: nn.Module,
+    dataset: Dataset,
+    *,
+    batch_size: int = 64,
+    device: str | torch.device = "cpu",
+    num_workers: int = 0,
+    amp: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return ``(logits (N, C) float32 on CPU, targets (N,) int64)`` in dataset order.
+
+    The model is put in eval mode and left there.
+    """
+    model.eval()
+    device = torch.device(device)
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers,
+                        pin_memory=device.type == "cuda")
+    outs, targets = [], []
+    for x, y in loader:
+        with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=amp):
+            out = model(x.to(device, non_blocking=True))
+        outs.append(out.float().cpu())
+        targets.append(torch.as_tensor(y))
+    if not outs:
+        return torch.zeros((0, 0)), torch.zeros((0,), dtype=torch.int64)
+    return torch.cat(outs), torch.cat(targets).long()
+
+
+def softmax_np(logits: torch.Tensor) -> np.ndarray:
+    """Softmax over classes, as a float32 numpy array."""
+    return torch.softmax(logits.float(), dim=1).numpy().astype(np.float32)
