@@ -69,13 +69,21 @@ def state_code(values: Sequence[Any] | np.ndarray) -> np.ndarray:
 
 
 def _codes(values: Sequence[Any] | np.ndarray, table: dict[str, int], other: int) -> np.ndarray:
-    arr = np.asarray(values)
+    arr = np.asarray(values).reshape(-1)
     if arr.dtype.kind in "iu":
         return np.where((arr >= 0) & (arr <= other), arr, other).astype(np.int8)
-    # Look each distinct name up once: logs repeat a handful of names.
-    uniques, inverse = np.unique(arr.astype(str), return_inverse=True)
-    mapped = np.array([table.get(u.strip().lower(), other) for u in uniques], dtype=np.int8)
-    return mapped[inverse.reshape(-1)] if len(uniques) else np.zeros(0, dtype=np.int8)
+    if arr.dtype.kind != "U":
+        arr = arr.astype(str)
+    codes = np.full(len(arr), -1, dtype=np.int8)
+    names = BUTTONS if table is _BUTTON_CODES else STATES
+    for code, name in enumerate(names):  # exact names first: vectorised
+        codes[arr == name] = code
+    rest = np.flatnonzero(codes < 0)
+    if len(rest):  # other spellings: look each distinct one up once
+        uniques, inverse = np.unique(arr[rest], return_inverse=True)
+        mapped = np.array([table.get(u.strip().lower(), other) for u in uniques], dtype=np.int8)
+        codes[rest] = mapped[inverse.reshape(-1)]
+    return codes
 
 
 @dataclass(frozen=True, eq=False)
