@@ -160,3 +160,19 @@ def test_unsupported_extension_and_missing_file(tmp_path):
     assert set(Mel.extensions) == set(AUDIO_EXTENSIONS)
     with pytest.raises(InputError, match=r"gone\.wav: no such file"):
         Mel().read(tmp_path / "gone.wav")
+
+
+@pytest.mark.skipif("MP3" not in sf.available_formats(), reason="this libsndfile has no MP3 support")
+def test_mp3_reads_and_a_truncated_mp3_is_refused(tmp_path):
+    path = tmp_path / "clip.mp3"
+    sf.write(path, tone(440.0, 16000, seconds=1.0), 16000)
+    sig = read_audio(path)
+    assert sig.sample_rate == 16000 and abs(sig.n_samples - 16000) <= 1152
+    assert abs(peak_freq(sig.samples[0], 16000) - 440.0) < 3
+    data = path.read_bytes()
+    cut = tmp_path / "cut.mp3"
+    cases = ((2, "the file is truncated"), (3, "cannot decode the audio; the file is corrupt or not MP3"))
+    for part, expected in cases:
+        cut.write_bytes(data[: len(data) // part])
+        with pytest.raises(InputError, match=rf"cut\.mp3: {expected}"):
+            read_audio(cut)

@@ -109,13 +109,20 @@ def _decode(path: Path, suffix: str) -> tuple[np.ndarray, int]:
 
 
 def _decode_audioread(path: Path, first: Exception) -> tuple[np.ndarray, int]:
+    import warnings
+
     try:
         import librosa
 
-        data, rate = librosa.load(str(path), sr=None, mono=False, dtype=np.float32)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "PySoundFile failed. Trying audioread instead." and deprecations
+            data, rate = librosa.load(str(path), sr=None, mono=False, dtype=np.float32)
     except Exception as exc:  # audioread raises its own families, or NoBackendError
+        other = "no decoder backend (ffmpeg, GStreamer) is installed" if type(exc).__name__ == "NoBackendError" else (
+            f"{type(exc).__name__}: {exc}"
+        )
         raise InputError(
-            f"cannot decode the MP3 ({_why(first)}; audioread: {type(exc).__name__}: {exc})", path=path
+            f"cannot decode the audio; the file is corrupt or not MP3 ({_why(first)}; audioread: {other})", path=path
         ) from exc
     return np.atleast_2d(data).astype(np.float32, copy=False), int(rate)
 
@@ -125,6 +132,8 @@ def _why(exc: Exception) -> str:
     # libsndfile messages repeat the path: "Error opening '/x/y.wav': Format not recognised."
     if text.startswith("Error opening") and "': " in text:
         text = text.split("': ", 1)[1]
+    if text.startswith("File does not exist or is not a regular file"):
+        text = "libsndfile cannot parse it"  # what it says of an MP3 it cannot sync to; the file does exist
     return text.rstrip(".") or type(exc).__name__
 
 
