@@ -1,0 +1,347 @@
+"""Turn the results CSVs into ``RESULTS.md`` and plots.
+
+``RESULTS.md`` holds, per suite, the table of test accuracy (mean ± sample
+std over seeds) for each data set × representation × init, the baselines
+measured in the same run beside them, the published numbers (labelled
+"published"), the goals met or missed, and the machine, versions, seeds and
+exact commands of the runs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.runner import read_rows
+
+__all__ = ["PUBLISHED", "aggregate", "mean_std", "results_table", "write_report"]
+
+#: Published accuracies on the same splits (dataset, split) -> [(method, accuracy, source)].
+PUBLISHED: dict[tuple[str, str], list[tuple[str, float, str]]] = {
+    ("GunPoint", "given"): [("MiniRocket", 0.992, "UCR archive"), ("ROCKET", 1.000, "UCR archive"),
+                            ("1-NN DTW", 0.913, "UCR archive"), ("GAF + tiled CNN", 0.920, "Wang & Oates 2015")],
+    ("Coffee", "given"): [("most methods", 1.000, "UCR archive")],
+    ("PigCVP", "given"): [("MiniRocket", 0.919, "UCR archive"),
+                          ("recurrence plot + ImageNet ResNet", 0.529, "Timage, ICANN 2019")],
+    ("FSDD", "official"): [("log-spectrogram CNN", 0.993, "Eng. Res. Express 7(4):045394, 2025")],
+    ("Balabit", "last-session"): [("hand-crafted features + RF (AUC on the challenge test part)", 0.92,
+                                   "Antal & Egyed-Zsigmond 2019")],
+}
+
+SUITE_ORDER = ("full", "quick")
+
+
+def mean_std(values: Iterable[float]) -> tuple[float, float, int]:
+    """Mean, sample standard deviation (0 for one value) and count, ignoring blanks/NaN."""
+    vals = [float(v) for v in values if v not in ("", None) and not math.isnan(float(v))]
+    if not vals:
+        return float("nan"), float("nan"), 0
+    arr = np.asarray(vals)
+    return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else 0.0, len(arr)
+
+
+def fmt_ms(mean: float, std: float, n: int) -> str:
+    """``0.993 ± 0.004`` (``0.993`` for one seed, ``–`` for none)."""
+    if n == 0 or math.isnan(mean):
+        return "–"
+    return f"{mean:.3f}" if n == 1 else f"{mean:.3f} ± {std:.3f}"
+
+
+def aggregate(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per (dataset, split, converter, init) with mean/std/n of each metric."""
+    groups: dict[tuple[str, str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        groups[(r["dataset"], r["split"], r["converter"], r["pretrained"])].append(r)
+    out = []
+    for (dataset, split, method, init), rs in groups.items():
+        entry: dict[str, Any] = {"dataset": dataset, "split": split, "method": method, "init": init,
+                                 "family": rs[0].get("family", ""),
+                                 "seeds": sorted({int(float(r["seed"])) for r in rs})}
+        for metric in ("test_acc", "test_macro_f1", "valid_acc", "test_session_acc", "train_seconds",
+                       "images_per_second", "convert_seconds"):
+            entry[metric] = mean_std(r.get(metric, "") for r in rs)
+        entry["epochs"] = rs[0].get("epochs", "")
+        entry["image_size"] = rs[0].get("image_size", "")
+        entry["variant"] = rs[0].get("variant", "")
+        out.append(entry)
+    return out
+
+
+def _order(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def key(e: dict[str, Any]) -> tuple[Any, ...]:
+        m = e["test_acc"][0]
+        return (e["dataset"], e["split"], e["family"] != "image", -(m if not math.isnan(m) else -1), e["method"],
+                e["init"])
+
+    return sorted(entries, key=key)
+
+
+def results_table(rows: Sequence[dict[str, Any]]) -> str:
+    """The Markdown table of one suite: test accuracy mean ± std per configuration, baselines, published."""
+    entries = _order(aggregate(rows))
+    head = ("| Data set | Split | Method | Init | Test acc. | Test macro-F1 | Valid acc. | Session acc. | Seeds "
+            "| Train s | Img/s |")
+    lines = [head, "|---" * (head.count("|") - 1) + "|"]
+    seen: list[tuple[str, str]] = []
+    for e in entries:
+        ds = (e["dataset"], e["split"])
+        if ds not in seen:
+            seen.append(ds)
+        method = e["method"] if e["family"] == "image" else f"baseline: {e['method']}"
+        split = e["split"] + (f" [{e['variant']}]" if e["variant"] else "")
+        secs, ips = e["train_seconds"], e["images_per_second"]
+        lines.append(
+            f"| {e['dataset']} | {split} | {method} | {e['init']} | **{fmt_ms(*e['test_acc'])}** | "
+            f"{fmt_ms(*e['test_macro_f1'])} | {fmt_ms(*e['valid_acc'])} | {fmt_ms(*e['test_session_acc'])} | "
+            f"{len(e['seeds'])} | {secs[0]:.0f} | {'' if math.isnan(ips[0]) else f'{ips[0]:.0f}'} |"
+        )
+    for ds in seen:
+        for method, acc, source in PUBLISHED.get(ds, []):
+            lines.append(f"| {ds[0]} | {ds[1]} | {method} ({source}) | published | {acc:.3f} |  |  |  |  |  |  |")
+    return "\n".join(lines)
+
+
+def _best(entries: list[dict[str, Any]], dataset: str, split_prefix: str, family: str = "image",
+          init: str | None = "pretrained") -> dict[str, Any] | None:
+    cands = [e for e in entries if e["dataset"] == dataset and e["split"].startswith(split_prefix)
+             and e["family"] == family and (init is None or e["init"] == init) and e["test_acc"][2]]
+    return max(cands, key=lambda e: e["test_acc"][0]) if cands else None
+
+
+def goals(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """The goals of issue 6, each met / missed / not run, from one suite's rows."""
+    entries = aggregate(rows)
+    out = []
+
+    def line(name: str, target: str, e: dict[str, Any] | None, ok: bool | None, extra: str = "") -> None:
+        if e is None:
+            out.append(f"- {name} {target}: **not run** in this suite.")
+            return
+        verdict = "met" if ok else "missed"
+        seeds = len(e["seeds"])
+        out.append(f"- {name} {target}: **{verdict}** — best image route {e['method']} ({e['init']}) "
+                   f"{fmt_ms(*e['test_acc'])} over {seeds} seed{'s' if seeds != 1 else ''}{extra}.")
+
+    for ds, target, test in (("GunPoint", "≥ 0.993", lambda m: m >= 0.993), ("Coffee", "= 1.00", lambda m: m >= 1.0),
+                             ("PigCVP", "well above 0.529", lambda m: m >= 0.65)):
+        e = _best(entries, ds, "given")
+        line(ds, target, e, e is not None and test(e["test_acc"][0]))
+    e = _best(entries, "FSDD", "official")
+    line("FSDD official", "= 1.000", e, e is not None and e["test_acc"][0] >= 1.0)
+    loso = [x for x in entries
+            if x["dataset"] == "FSDD" and x["split"].startswith("loso-") and x["init"] == "pretrained"]
+    if loso:
+        by_method: dict[str, list[float]] = defaultdict(list)
+        for x in loso:
+            by_method[x["method"]].append(x["test_acc"][0])
+        method, accs = max(by_method.items(), key=lambda kv: np.mean(kv[1]))
+        held = sorted(x["split"].removeprefix("loso-") for x in loso if x["method"] == method)
+        verdict = "met" if np.mean(accs) >= 0.85 and len(held) == 6 else "missed" if len(held) == 6 else (
+            "met on the speakers run" if np.mean(accs) >= 0.85 else "missed on the speakers run")
+        out.append(f"- FSDD leave-one-speaker-out mean ≥ 0.85: **{verdict}** — {method} (pretrained) "
+                   f"{np.mean(accs):.3f} averaged over {len(held)} held-out speaker(s) ({', '.join(held)}).")
+    else:
+        out.append("- FSDD leave-one-speaker-out mean ≥ 0.85: **not run** in this suite.")
+    e = _best(entries, "Balabit", "last-session")
+    rf = _best(entries, "Balabit", "last-session", family="baseline", init=None)
+    if e is None:
+        out.append("- Balabit window accuracy above the RF baseline, session accuracy 1.0: **not run** in this suite.")
+    else:
+        rf_acc = rf["test_acc"][0] if rf else float("nan")
+        win_ok = rf is not None and e["test_acc"][0] > rf_acc
+        sess = e["test_session_acc"][0]
+        out.append(f"- Balabit window accuracy above the RF baseline ({rf_acc:.3f}): "
+                   f"**{'met' if win_ok else 'missed'}** — {e['method']} ({e['init']}) {fmt_ms(*e['test_acc'])}.")
+        out.append(f"- Balabit session accuracy 1.0: **{'met' if sess >= 1.0 else 'missed'}** — "
+                   f"{fmt_ms(*e['test_session_acc'])} (baseline RF: "
+                   f"{fmt_ms(*rf['test_session_acc']) if rf else '–'}).")
+    return out
+
+
+def _runs(out_dir: Path, suite: str) -> list[dict[str, Any]]:
+    path = out_dir / f"{suite}-runs.jsonl"
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _machine_lines(runs: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    seen = set()
+    for run in runs:
+        m = run.get("machine", {})
+        versions = ", ".join(f"{k} {v}" for k, v in sorted(m.get("versions", {}).items()))
+        gpu = f", GPU {m['gpu']}" if m.get("gpu") else ", no GPU"
+        desc = f"{m.get('cpu')} ({m.get('cores')} cores){gpu}; Python {m.get('python')}; {versions}"
+        if desc not in seen:
+            seen.add(desc)
+            lines.append(f"- Machine: {desc}")
+    for run in runs:
+        lines.append(f"- `{run.get('command')}` — {run.get('started')} → {run.get('finished')}, "
+                     f"{run.get('recorded')} configurations recorded (seeds: {run.get('seeds')}).")
+    return lines
+
+
+# -- plots ----------------------------------------------------------------------------------
+def plot_accuracy(rows: Sequence[dict[str, Any]], path: Path, title: str) -> Path | None:
+    """Bar chart: test accuracy per representation (error bars: std over seeds), one panel per data set."""
+    entries = _order(aggregate(rows))
+    if not entries:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for e in entries:
+        panels[(e["dataset"], e["split"])].append(e)
+    n = len(panels)
+    cols = min(3, n)
+    rows_n = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows_n, cols, figsize=(5.2 * cols, 3.6 * rows_n), squeeze=False)
+    colours = {"pretrained": "#1f77b4", "scratch": "#ff7f0e", "-": "#7f7f7f"}
+    for ax, ((dataset, split), es) in zip(axes.ravel(), panels.items()):
+        labels = [e["method"] + ("" if e["init"] == "-" else f"\n{e['init'][:3]}") for e in es]
+        means = [e["test_acc"][0] for e in es]
+        stds = [e["test_acc"][1] if e["test_acc"][2] > 1 else 0.0 for e in es]
+        ax.bar(range(len(es)), means, yerr=stds, capsize=3, color=[colours.get(e["init"], "#7f7f7f") for e in es])
+        for pub in PUBLISHED.get((dataset, split), []):
+            if "AUC" not in pub[0]:
+                ax.axhline(pub[1], color="k", lw=0.6, ls=":")
+        ax.set_xticks(range(len(es)))
+        ax.set_xticklabels(labels, rotation=60, ha="right", fontsize=7)
+        ax.set_ylim(0, 1.05)
+        ax.set_title(f"{dataset} / {split}", fontsize=9)
+        ax.set_ylabel("test accuracy")
+    for ax in axes.ravel()[n:]:
+        ax.axis("off")
+    fig.suptitle(f"{title} (blue: pretrained, orange: scratch, grey: baseline; dotted: published)", fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+_VALID_KEYS = ("valid_accuracy", "valid_acc", "accuracy", "val_accuracy")
+
+
+def _curve(history: list[dict[str, Any]]) -> list[float]:
+    for key in _VALID_KEYS:
+        if history and all(key in h for h in history):
+            return [float(h[key]) for h in history]
+    for h in history[:1]:  # nested metrics, e.g. {"valid": {"accuracy": ...}}
+        for side in ("valid", "metrics"):
+            if isinstance(h.get(side), dict) and "accuracy" in h[side]:
+                return [float(x[side]["accuracy"]) for x in history]
+    return []
+
+
+def plot_curves(history_dir: Path, path: Path, title: str) -> Path | None:
+    """Validation accuracy per epoch (mean over seeds) per representation, one panel per data set."""
+    files = sorted(history_dir.glob("*.json")) if history_dir.is_dir() else []
+    curves: dict[tuple[str, str], dict[str, list[list[float]]]] = defaultdict(lambda: defaultdict(list))
+    for f in files:
+        data = json.loads(f.read_text(encoding="utf-8"))
+        cfg, curve = data.get("config", {}), _curve(data.get("history", []))
+        if curve:
+            name = f"{cfg.get('method')} ({'pre' if cfg.get('pretrained') else 'scr'})"
+            curves[(cfg.get("dataset"), cfg.get("split"))][name].append(curve)
+    if not curves:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(curves)
+    cols = min(3, n)
+    rows_n = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows_n, cols, figsize=(5 * cols, 3.4 * rows_n), squeeze=False)
+    for ax, ((dataset, split), by_name) in zip(axes.ravel(), sorted(curves.items())):
+        for name, cs in sorted(by_name.items()):
+            length = min(len(c) for c in cs)
+            arr = np.asarray([c[:length] for c in cs])
+            ax.plot(range(1, length + 1), arr.mean(axis=0), marker=".", label=name,
+                    ls="-" if "pre" in name else "--")
+        ax.set_title(f"{dataset} / {split}", fontsize=9)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("validation accuracy")
+        ax.set_ylim(0, 1.02)
+        ax.legend(fontsize=6)
+    for ax in axes.ravel()[n:]:
+        ax.axis("off")
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+# -- the report ---------------------------------------------------------------------------------
+NOTES = """\
+## How to read this
+
+- Each row is one data set × split × method × init; **Test acc.** is the mean ± sample standard deviation
+  over the seeds listed (a single number when one seed ran). Baselines ran in the same run, on the same
+  records, windows and splits, read by the converters' own readers. "published" rows are from the literature
+  (same train/test splits; not re-measured here).
+- Splits are fixed (they never depend on the seed): UCR sets use their given train/test split with 20 % of
+  train (stratified, fixed seed) carved out for validation, so the image models train on 80 % of the
+  published training set — a handicap the published numbers do not carry. FSDD official: takes 0–4 test,
+  5–9 validation, 10–49 train; leave-one-speaker-out: one speaker is the test set, takes 45–49 of the others
+  validation. Balabit: each user's last session (by name) is the test set, the one before it validation,
+  the rest train; 300-event windows; session accuracy averages the window probabilities of each test session.
+- Model selection reads the validation side only; the test side is evaluated once per configuration after
+  training. Default pipeline everywhere (no per-data-set tuning): `tf_efficientnet_lite0`, all layers
+  trained with one-cycle from epoch 1 at 2e-3.
+- `[takes20]` / `[events6000]` mark the quick suite's subsets (FSDD takes 0–19; the first 6,000 events of
+  each Balabit session).
+"""
+
+
+def write_report(out_dir: Path, results_md: Path) -> Path:
+    """Write ``results_md`` (and the plots under ``out_dir``) from every ``<suite>.csv`` in ``out_dir``."""
+    parts = ["# any2img benchmark results", "",
+             "Generated by `python -m benchmarks` (`benchmarks/report.py`) from the CSVs in "
+             f"`{_rel(out_dir, results_md.parent)}`. Do not edit by hand.", ""]
+    suites = [s for s in SUITE_ORDER if (out_dir / f"{s}.csv").is_file()]
+    suites += sorted(p.stem for p in out_dir.glob("*.csv") if p.stem not in suites)
+    if not suites:
+        parts.append("No results yet: run `python -m benchmarks --suite quick`.")
+    for suite in suites:
+        rows = read_rows(out_dir / f"{suite}.csv")
+        if not rows:
+            continue
+        parts += [f"## Suite `{suite}`", "", results_table(rows), ""]
+        parts += ["### Goals (issue 6)", "", *goals(rows), ""]
+        bar = plot_accuracy(rows, out_dir / f"{suite}-accuracy.png", f"suite {suite}: test accuracy")
+        curves = plot_curves(out_dir / "histories" / suite, out_dir / f"{suite}-curves.png",
+                             f"suite {suite}: validation accuracy per epoch (mean over seeds)")
+        for p, what in ((bar, "Test accuracy per representation"), (curves, "Learning curves")):
+            if p is not None:
+                parts += [f"![{what}]({_rel(p, results_md.parent)})", ""]
+        runs = _runs(out_dir, suite)
+        if runs:
+            parts += ["### Runs", "", *_machine_lines(runs), ""]
+    parts.append(NOTES)
+    extra = out_dir / "ANALYSIS.md"
+    if extra.is_file():
+        parts += ["", extra.read_text(encoding="utf-8")]
+    results_md.parent.mkdir(parents=True, exist_ok=True)
+    results_md.write_text("\n".join(parts).rstrip() + "\n", encoding="utf-8")
+    return results_md
+
+
+def _rel(path: Path, start: Path) -> str:
+    try:
+        return path.resolve().relative_to(start.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()

@@ -1,0 +1,175 @@
+"""The benchmark suites: which configurations a run covers.
+
+A configuration is one (data set, split, method, init, seed). A method is a
+converter name (the image route: convert, fine-tune, evaluate) or a baseline
+name (a non-image model on the same raw signals and splits).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+__all__ = ["BASELINES", "CONVERTERS", "SUITES", "Config", "build_suite", "parse_only"]
+
+#: Representations per modality (every built-in converter of that kind).
+CONVERTERS = {
+    "timeseries": ("gasf", "gadf", "mtf", "recurrence", "lineplot", "gaf_mtf"),
+    "audio": ("mel", "stft", "mfcc", "cqt", "chroma", "mel_deltas"),
+    "mouse": ("trajectory", "mouse_kinematics"),
+}
+#: Baselines per modality; the value says whether the baseline depends on the seed.
+BASELINES = {
+    "timeseries": {"minirocket": True, "1nn-euclidean": False, "1nn-dtw": False},
+    "audio": {"mfcc-stats-logreg": False, "mfcc-stats-rf": True},
+    "mouse": {"features-rf": True},
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """One benchmark run.
+
+    ``pretrained`` is None for baselines. ``variant`` names a subset of the
+    raw data (``"takes20"``: FSDD takes 0-19; ``"events6000"``: the first
+    6,000 events of each Balabit session); ``""`` is everything.
+    """
+
+    dataset: str
+    split: str
+    method: str
+    family: str  # "image" | "baseline"
+    seed: int = 0
+    pretrained: bool | None = None
+    image_size: int = 0
+    epochs: int = 0
+    batch_size: int = 32
+    base_lr: float = 2e-3
+    variant: str = ""
+    params: tuple[tuple[str, Any], ...] = field(default=())
+
+    @property
+    def init(self) -> str:
+        """``"pretrained"``, ``"scratch"`` or ``"-"`` (baselines)."""
+        if self.pretrained is None:
+            return "-"
+        return "pretrained" if self.pretrained else "scratch"
+
+    @property
+    def key(self) -> tuple[str, str, str, str, int]:
+        """What identifies a configuration in the results CSV."""
+        return (self.dataset, self.split, self.method, self.init, int(self.seed))
+
+    def converter_params(self) -> dict[str, Any]:
+        return dict(self.params)
+
+    def describe(self) -> str:
+        extra = f" {self.image_size}px {self.epochs} epochs" if self.family == "image" else ""
+        sub = f" [{self.variant}]" if self.variant else ""
+        return f"{self.dataset}/{self.split}{sub} {self.method} ({self.init}) seed={self.seed}{extra}"
+
+    def to_json(self) -> str:
+        return json.dumps({**self.__dict__, "params": dict(self.params)}, sort_keys=True)
+
+
+def _image(dataset: str, split: str, method: str, pretrained: bool, seed: int, **kw: Any) -> Config:
+    return Config(dataset, split, method, "image", seed=seed, pretrained=pretrained, **kw)
+
+
+def _baselines(dataset: str, split: str, modality: str, seeds: range, variant: str = "") -> list[Config]:
+    out = []
+    for name, seeded in BASELINES[modality].items():
+        for seed in seeds if seeded else range(1):
+            out.append(Config(dataset, split, name, "baseline", seed=seed, variant=variant))
+    return out
+
+
+def _quick(n_seeds: int) -> list[Config]:
+    seeds = range(n_seeds)
+    ts = {"image_size": 64, "epochs": 10, "batch_size": 16}
+    audio = {"image_size": 64, "epochs": 4, "variant": "takes20"}
+    mouse = {"image_size": 64, "epochs": 4, "variant": "events6000"}
+    configs: list[Config] = []
+    for seed in seeds:
+        configs += [_image("GunPoint", "given", m, True, seed, **ts) for m in ("gadf", "gasf", "recurrence")]
+        configs.append(_image("GunPoint", "given", "gadf", False, seed, **ts))
+        configs.append(_image("FSDD", "official", "mel", True, seed, **audio))
+        configs.append(_image("Balabit", "last-session", "trajectory", True, seed, **mouse))
+    configs += _baselines("GunPoint", "given", "timeseries", seeds)
+    configs += _baselines("FSDD", "official", "audio", seeds, variant="takes20")
+    configs += _baselines("Balabit", "last-session", "mouse", seeds, variant="events6000")
+    return configs
+
+
+def _full(n_seeds: int) -> list[Config]:
+    seeds = range(n_seeds)
+    sizes = {"timeseries": {"image_size": 128, "epochs": 30, "batch_size": 16},
+             "audio": {"image_size": 128, "epochs": 5},
+             "mouse": {"image_size": 128, "epochs": 5}}
+    plan = [("GunPoint", "given", "timeseries"), ("Coffee", "given", "timeseries"),
+            ("PigCVP", "given", "timeseries"), ("BasicMotions", "given", "timeseries"),
+            ("FSDD", "official", "audio"),
+            *[("FSDD", f"loso-{s}", "audio") for s in ("nicolas", "george", "jackson", "lucas", "theo", "yweweler")],
+            ("Balabit", "last-session", "mouse")]
+    configs: list[Config] = []
+    for dataset, split, modality in plan:
+        for method in CONVERTERS[modality]:
+            for pretrained in (True, False):
+                for seed in seeds:
+                    configs.append(_image(dataset, split, method, pretrained, seed, **sizes[modality]))
+        configs += _baselines(dataset, split, modality, seeds)
+    return configs
+
+
+SUITES = {"quick": (_quick, 1), "full": (_full, 3)}
+
+
+def parse_only(only: list[str] | None) -> list[tuple[str, str | None, str | None]]:
+    """Parse ``--only`` items: ``DATASET[:SPLIT[:METHOD]]`` (case-insensitive)."""
+    out = []
+    for item in only or []:
+        parts = item.split(":")
+        if not parts[0] or len(parts) > 3:
+            raise ValueError(f"--only takes DATASET[:SPLIT[:METHOD]] (got {item!r})")
+        out.append((parts[0].lower(), parts[1].lower() if len(parts) > 1 and parts[1] else None,
+                    parts[2].lower() if len(parts) > 2 and parts[2] else None))
+    return out
+
+
+def _selected(cfg: Config, only: list[tuple[str, str | None, str | None]]) -> bool:
+    if not only:
+        return True
+    for dataset, split, method in only:
+        if cfg.dataset.lower() != dataset:
+            continue
+        if split is not None and cfg.split.lower() != split:
+            continue
+        if method is not None and cfg.method.lower() != method:
+            continue
+        return True
+    return False
+
+
+def build_suite(name: str, *, seeds: int | None = None, only: list[str] | None = None,
+                overrides: dict[str, Any] | None = None) -> list[Config]:
+    """Return the configurations of suite ``name``, filtered by ``only``.
+
+    ``seeds`` replaces the suite's number of seeds; ``overrides`` replaces
+    fields of every image configuration (e.g. ``{"epochs": 2}``).
+    """
+    if name not in SUITES:
+        raise KeyError(f"unknown suite {name!r}; known: {', '.join(SUITES)}")
+    factory, default_seeds = SUITES[name]
+    configs = factory(default_seeds if seeds is None else seeds)
+    picked = parse_only(only)
+    from benchmarks.datasets import DATASETS
+
+    known = {d.lower() for d in DATASETS}
+    for dataset, _, _ in picked:
+        if dataset not in known:
+            raise ValueError(f"--only: unknown data set {dataset!r}; known: {', '.join(DATASETS)}")
+    configs = [c for c in configs if _selected(c, picked)]
+    if overrides:
+        configs = [replace(c, **overrides) if c.family == "image" else c for c in configs]
+    return configs
