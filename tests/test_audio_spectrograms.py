@@ -323,3 +323,13 @@ def test_audio_converters_are_registered():
     assert set(NAMES) <= set(list_converters(kind="audio"))
     for name in NAMES:
         assert issubclass(type(get_converter(name)), AudioConverter)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_example_bad_signals_are_input_errors(name):
+    conv = get_converter(name)
+    bad = type(conv).example_bad_signals(np.random.default_rng(0))
+    assert len(bad) == 6
+    for signal in bad:
+        with pytest.raises(InputError):
+            conv.convert(signal)

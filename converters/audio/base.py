@@ -135,6 +135,23 @@ class AudioConverter(Converter):
         rate = cls.param_defaults().get("sample_rate", 16000)
         return synthetic_signal(rng, sample_rate=rate if isinstance(rate, int) else 16000)
 
+    @classmethod
+    def example_bad_signals(cls, rng: np.random.Generator | int | None = None) -> list[Any]:
+        """Inputs :meth:`convert` rejects with InputError: empty, NaN, infinite, 3-D, text."""
+        good = cls.example_signal(rng)
+        with_nan = good.samples.copy()
+        with_nan[0, good.n_samples // 2] = np.nan
+        with_inf = good.samples[0].copy()
+        with_inf[-1] = np.inf
+        return [
+            AudioSignal(good.samples[:, :0], good.sample_rate),
+            np.zeros(0, dtype=np.float32),
+            AudioSignal(with_nan, good.sample_rate),
+            with_inf,
+            np.zeros((2, 3, 4), dtype=np.float32),
+            "clip.wav",
+        ]
+
     # -- reading --------------------------------------------------------------
     def read(self, path: str | os.PathLike[str]) -> AudioSignal:
         """Read an audio file at ``sample_rate``, with the ``channels`` rule applied.
