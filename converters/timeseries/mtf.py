@@ -11,12 +11,12 @@ state of timestamp ``j``. Values are probabilities, so the fixed bounds
 Why numpy and not pyts' ``MarkovTransitionField``: the image size rarely
 equals the series length. We keep the transition statistics of the full
 series (resampling first would invent or smooth away transitions) and
-resample the *field*: with ``R`` the resampling matrix of :mod:`.resample`
+resample the *field*: with ``R`` the (linear) resampling of :mod:`.resample`
 and ``E`` the one-hot states, the image is ``(R_h E) W (R_w E)^T``. When the
 image is smaller this is the block average of the full field (pyts'
 aggregated MTF when the length is a multiple of the size); when it is
 larger, a linear interpolation of it; at equal size, pyts' result exactly.
-It is one batched matrix product per batch, and works for non-square
+It is computed for the whole batch at once, and works for non-square
 images.
 
 A constant series has one state that always follows itself: its field is all
@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from any2img.converters.timeseries.base import FieldConverter
-from any2img.converters.timeseries.resample import resample_matrix
+from any2img.converters.timeseries.resample import resample
 from scipy.stats import norm
 
 from any2img.imaging import check_cmap
@@ -113,12 +113,13 @@ def markov_transition_fields(
     counts = np.bincount(flat.ravel(), minlength=n * n_bins * n_bins).reshape(n, n_bins, n_bins).astype(np.float64)
     totals = counts.sum(axis=2, keepdims=True)
     transition = counts / np.where(totals == 0, 1.0, totals)
-    onehot = np.zeros((n, n_timestamps, n_bins))
-    np.put_along_axis(onehot, states[:, :, None], 1.0, axis=2)
+    onehot = np.zeros((n, n_bins, n_timestamps))
+    np.put_along_axis(onehot, states[:, None, :], 1.0, axis=1)
     height, width = size
-    rows = resample_matrix(n_timestamps, height) @ onehot  # (n, height, n_bins)
-    cols = rows if height == width else resample_matrix(n_timestamps, width) @ onehot
-    return rows @ transition @ cols.transpose(0, 2, 1)
+    rows = resample(onehot, height)  # (n, n_bins, height): share of each state in each row's cell
+    cols = rows if height == width else resample(onehot, width)
+    # einsum without optimize runs its own loops: no BLAS threads for these small products
+    return np.einsum("nir,nrj->nij", np.einsum("nqi,nqr->nir", rows, transition), cols)
 
 
 class MTF(FieldConverter):
