@@ -162,6 +162,11 @@ class MouseConverter(Converter):
         log = self.as_log(window)
         if len(log) == 0:
             raise InputError("the mouse log window holds no events")
+        for name in ("t", "x", "y"):
+            values = getattr(log, name)
+            if not np.isfinite(values).all():
+                i = int(np.flatnonzero(~np.isfinite(values))[0])
+                raise InputError(f"the mouse log's '{name}' must be finite (event {i} is {values[i]})")
         return log
 
     # -- contract test hook ----------------------------------------------
@@ -169,6 +174,22 @@ class MouseConverter(Converter):
     def example_signal(cls, rng: np.random.Generator | int | None = None) -> MouseLog:
         """Return a short synthetic log: moves, a click, a drag and a scroll."""
         return synthetic_log(rng)
+
+    @classmethod
+    def example_bad_signals(cls, rng: np.random.Generator | int | None = None) -> list[Any]:
+        """Inputs :meth:`convert` rejects with InputError: empty, NaN, missing column, wrong shape, no file."""
+        good = synthetic_log(rng)
+        nan_x = good.x.copy()
+        nan_x[len(nan_x) // 2] = np.nan
+        return [
+            good.slice(0, 0),
+            MouseLog(good.t, nan_x, good.y, good.button, good.state),
+            {"time": good.t, "x": good.x},
+            {"time": [0.0, 1.0], "x": [np.nan, np.inf], "y": [1.0, 2.0]},
+            np.zeros((5, 2)),
+            np.zeros((0, 3)),
+            "no_such_session.csv",
+        ]
 
 
 def _stroke(p0: tuple[float, float], p1: tuple[float, float], n: int, bend: float) -> tuple[np.ndarray, np.ndarray]:
