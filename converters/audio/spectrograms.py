@@ -95,6 +95,16 @@ class Mel(_STFTBased):
     top_db, ref, image_size, cmap, channels, duration, hop, pad_mode, trim_silence, trim_db
         See :mod:`any2img.converters.audio.base`.
 
+    Notes
+    -----
+    The dB reference is fixed (``ref="full_scale"``): 0 dB is a full-scale
+    sine, so the pixel of a time-frequency cell depends only on the sound in
+    that cell's frame. A clip and any slice of it (cut on a frame boundary)
+    give identical columns away from the slice's edges, recordings of
+    different loudness stay comparable, and silence is allowed and gives the
+    floor (an all-black image). Pass ``ref="max"`` for librosa's per-window
+    ``ref=np.max`` when recording levels vary and should not matter.
+
     Examples
     --------
     >>> conv = Mel(image_size=128)
