@@ -14,7 +14,6 @@ never changes a split.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -93,22 +92,31 @@ class DatasetSpec:
 def carve_valid(units: Sequence[Unit], *, by_group: bool = False, pct: float = VALID_PCT) -> set[int]:
     """Return the indices of ``units`` that go to validation.
 
-    Stratified by label; whole groups move together when ``by_group``; at
-    least one unit (group) per label; seeded by :data:`SPLIT_SEED` only.
+    About ``pct`` of the units (or of their groups when ``by_group``), drawn
+    at random with :data:`SPLIT_SEED` only, never taking a class's last
+    training unit (so a class with few examples, as in PigCVP's 2 per class,
+    keeps at least one to train on).
     """
     rng = np.random.default_rng(SPLIT_SEED)
-    chosen: set[int] = set()
-    by_label: dict[str | None, dict[str, list[int]]] = {}
+    members: dict[str, list[int]] = {}
     for i, u in enumerate(units):
-        key = (u.group or u.uid) if by_group else u.uid
-        by_label.setdefault(u.label, {}).setdefault(key, []).append(i)
-    for label in sorted(by_label, key=str):
-        groups = by_label[label]
-        keys = sorted(groups)
-        order = rng.permutation(len(keys))
-        n = max(1, int(math.ceil(pct * len(keys)))) if len(keys) > 1 else 0
-        for j in order[:n]:
-            chosen.update(groups[keys[j]])
+        members.setdefault((u.group or u.uid) if by_group else u.uid, []).append(i)
+    keys = sorted(members)
+    label_of = {k: units[members[k][0]].label for k in keys}
+    left: dict[str | None, int] = {}
+    for k in keys:
+        left[label_of[k]] = left.get(label_of[k], 0) + 1
+    target = int(round(pct * len(keys)))
+    chosen: set[int] = set()
+    taken = 0
+    for j in rng.permutation(len(keys)):
+        if taken >= target:
+            break
+        k = keys[j]
+        if left[label_of[k]] >= 2:
+            left[label_of[k]] -= 1
+            chosen.update(members[k])
+            taken += 1
     return chosen
 
 

@@ -34,7 +34,7 @@ PUBLISHED: dict[tuple[str, str], list[tuple[str, float, str]]] = {
                                    "Antal & Egyed-Zsigmond 2019")],
 }
 
-SUITE_ORDER = ("full", "quick")
+SUITE_ORDER = ("full", "cpu", "quick")
 
 
 def mean_std(values: Iterable[float]) -> tuple[float, float, int]:

@@ -122,7 +122,28 @@ def _full(n_seeds: int) -> list[Config]:
     return configs
 
 
-SUITES = {"quick": (_quick, 1), "full": (_full, 3)}
+def _cpu(n_seeds: int) -> list[Config]:
+    """The full suite's main configurations, sized for a CPU: 64 px, few epochs, all the data."""
+    seeds = range(n_seeds)
+    sizes = {"timeseries": {"image_size": 64, "epochs": 10, "batch_size": 16},
+             "audio": {"image_size": 64, "epochs": 3},
+             "mouse": {"image_size": 64, "epochs": 3}}
+    plan = [("GunPoint", "given", "timeseries"), ("Coffee", "given", "timeseries"),
+            ("PigCVP", "given", "timeseries"), ("FSDD", "official", "audio"), ("FSDD", "loso-nicolas", "audio"),
+            ("Balabit", "last-session", "mouse")]
+    main = {"timeseries": "gadf", "audio": "mel", "mouse": "trajectory"}
+    configs: list[Config] = []
+    for dataset, split, modality in plan:
+        for method in CONVERTERS[modality]:
+            for seed in seeds:
+                configs.append(_image(dataset, split, method, True, seed, **sizes[modality]))
+        for seed in seeds:
+            configs.append(_image(dataset, split, main[modality], False, seed, **sizes[modality]))
+        configs += _baselines(dataset, split, modality, seeds)
+    return configs
+
+
+SUITES = {"quick": (_quick, 1), "full": (_full, 3), "cpu": (_cpu, 3)}
 
 
 def parse_only(only: list[str] | None) -> list[tuple[str, str | None, str | None]]:
