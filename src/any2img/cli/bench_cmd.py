@@ -50,9 +50,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "x seeds on fixed splits, plus a non-image baseline per modality. Writes <out>/<suite>.csv, "
         "RESULTS.md and plots; a rerun skips configurations already in the CSV.",
     )
-    p.add_argument("--suite", choices=SUITES, default="quick", help="'quick' (minutes on a CPU), 'cpu' (the main configurations at 64 px, hours) or 'full' (everything, for a GPU)")
+    p.add_argument("--suite", choices=SUITES, default="quick",
+                   help="'quick' (minutes on a CPU), 'cpu' (the main configurations at 64 px, hours) "
+                   "or 'full' (everything, for a GPU)")
     p.add_argument("--out", type=Path, default=None, help="results folder (default: benchmarks/results)")
-    p.add_argument("--seeds", type=int, default=None, help="number of seeds (default: 1 for quick, 3 for full)")
+    p.add_argument("--seeds", type=int, default=None, help="number of seeds (default: 1 for quick, 3 otherwise)")
     p.add_argument("--only", nargs="+", metavar="DATASET[:SPLIT[:METHOD]]",
                    help="run a subset, e.g. GunPoint FSDD:loso-nicolas Balabit::trajectory")
     p.add_argument("--epochs", type=int, default=None, help="override the epochs of every image configuration")
