@@ -44,7 +44,8 @@ def test_convert_end_to_end_and_rerun(tmp_path, capsys):
     for label in ("a", "b"):
         (tmp_path / "src" / label).mkdir(parents=True)
         for i in range(2):
-            Image.fromarray(rng.integers(0, 255, (8, 10, 3), dtype=np.uint8)).save(tmp_path / "src" / label / f"{i}.png")
+            pixels = rng.integers(0, 255, (8, 10, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(tmp_path / "src" / label / f"{i}.png")
     (tmp_path / "src" / "b" / "broken.png").write_bytes(b"not a png")
     argv = ["convert", "image", str(tmp_path / "src"), str(tmp_path / "out"), "--param", "image_size=[4, 6]",
             "--workers", "1", "--quiet"]
