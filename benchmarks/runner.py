@@ -372,8 +372,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=None,
                    help="results folder (default: benchmarks/results; RESULTS.md goes beside it)")
     p.add_argument("--seeds", type=int, default=None, help="number of seeds (default: 1 for quick, 3 for full)")
-    p.add_argument("--only", nargs="+", metavar="DATASET[:SPLIT[:METHOD]]",
-                   help="run a subset, e.g. GunPoint FSDD:loso-nicolas Balabit::trajectory")
+    p.add_argument("--only", nargs="+", metavar="DATASET[:SPLIT[:METHOD[:INIT]]]",
+                   help="run a subset, e.g. GunPoint FSDD:loso-nicolas Balabit::trajectory:pretrained")
     p.add_argument("--epochs", type=int, default=None, help="override the epochs of every image configuration")
     p.add_argument("--image-size", type=int, default=None, help="override the image size of every image configuration")
     p.add_argument("--dry-run", action="store_true", help="list the configurations (and which are done); run nothing")

@@ -146,30 +146,23 @@ def _cpu(n_seeds: int) -> list[Config]:
 SUITES = {"quick": (_quick, 1), "full": (_full, 3), "cpu": (_cpu, 3)}
 
 
-def parse_only(only: list[str] | None) -> list[tuple[str, str | None, str | None]]:
-    """Parse ``--only`` items: ``DATASET[:SPLIT[:METHOD]]`` (case-insensitive)."""
-    out = []
+def parse_only(only: list[str] | None) -> list[tuple[str | None, ...]]:
+    """Parse ``--only`` items: ``DATASET[:SPLIT[:METHOD[:INIT]]]`` (case-insensitive; empty parts match all)."""
+    out: list[tuple[str | None, ...]] = []
     for item in only or []:
         parts = item.split(":")
-        if not parts[0] or len(parts) > 3:
-            raise ValueError(f"--only takes DATASET[:SPLIT[:METHOD]] (got {item!r})")
-        out.append((parts[0].lower(), parts[1].lower() if len(parts) > 1 and parts[1] else None,
-                    parts[2].lower() if len(parts) > 2 and parts[2] else None))
+        if not parts[0] or len(parts) > 4:
+            raise ValueError(f"--only takes DATASET[:SPLIT[:METHOD[:INIT]]] (got {item!r})")
+        parts += [""] * (4 - len(parts))
+        out.append(tuple(p.lower() or None for p in parts))
     return out
 
 
-def _selected(cfg: Config, only: list[tuple[str, str | None, str | None]]) -> bool:
+def _selected(cfg: Config, only: list[tuple[str | None, ...]]) -> bool:
     if not only:
         return True
-    for dataset, split, method in only:
-        if cfg.dataset.lower() != dataset:
-            continue
-        if split is not None and cfg.split.lower() != split:
-            continue
-        if method is not None and cfg.method.lower() != method:
-            continue
-        return True
-    return False
+    have = (cfg.dataset.lower(), cfg.split.lower(), cfg.method.lower(), cfg.init)
+    return any(all(want is None or want == got for want, got in zip(item, have)) for item in only)
 
 
 def build_suite(name: str, *, seeds: int | None = None, only: list[str] | None = None,
@@ -187,7 +180,7 @@ def build_suite(name: str, *, seeds: int | None = None, only: list[str] | None =
     from benchmarks.datasets import DATASETS
 
     known = {d.lower() for d in DATASETS}
-    for dataset, _, _ in picked:
+    for dataset, *_ in picked:
         if dataset not in known:
             raise ValueError(f"--only: unknown data set {dataset!r}; known: {', '.join(DATASETS)}")
     configs = [c for c in configs if _selected(c, picked)]

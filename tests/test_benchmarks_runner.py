@@ -167,3 +167,10 @@ def test_cli_help_and_dry_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "already in" in out and not (tmp_path / "RESULTS.md").exists()
     assert main(["bench", "--only", "nope", "--dry-run"]) == 2
     assert "unknown data set 'nope'" in capsys.readouterr().err
+
+
+def test_only_selects_init() -> None:
+    picked = build_suite("cpu", seeds=2, only=["gunpoint::gadf:scratch", "coffee:given:gadf:pretrained"])
+    assert sorted((c.dataset, c.method, c.init, c.seed) for c in picked) == [
+        ("Coffee", "gadf", "pretrained", 0), ("Coffee", "gadf", "pretrained", 1),
+        ("GunPoint", "gadf", "scratch", 0), ("GunPoint", "gadf", "scratch", 1)]

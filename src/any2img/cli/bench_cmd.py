@@ -55,8 +55,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    "or 'full' (everything, for a GPU)")
     p.add_argument("--out", type=Path, default=None, help="results folder (default: benchmarks/results)")
     p.add_argument("--seeds", type=int, default=None, help="number of seeds (default: 1 for quick, 3 otherwise)")
-    p.add_argument("--only", nargs="+", metavar="DATASET[:SPLIT[:METHOD]]",
-                   help="run a subset, e.g. GunPoint FSDD:loso-nicolas Balabit::trajectory")
+    p.add_argument("--only", nargs="+", metavar="DATASET[:SPLIT[:METHOD[:INIT]]]",
+                   help="run a subset, e.g. GunPoint FSDD:loso-nicolas Balabit::trajectory:pretrained")
     p.add_argument("--epochs", type=int, default=None, help="override the epochs of every image configuration")
     p.add_argument("--image-size", type=int, default=None, help="override the image size of every image configuration")
     p.add_argument("--dry-run", action="store_true", help="list the configurations without running them")
