@@ -61,9 +61,13 @@ def resample(x: np.ndarray, m: int) -> np.ndarray:
         frac = pos - left
         return x[..., left] * (1.0 - frac) + x[..., left + 1] * frac
     # area averaging: integral of the step function between the output cell edges
+    # measured from the first value, so the cumulative sum carries no offset: a constant series
+    # comes back exactly constant, and long series with a large offset lose no precision
+    first = x[..., :1]
+    x = x - first
     edges = np.arange(m + 1) * (n / m)
     cell = np.minimum(np.floor(edges).astype(np.intp), n - 1)
     frac = edges - cell
     integral = np.concatenate([np.zeros(x.shape[:-1] + (1,)), np.cumsum(x, axis=-1)], axis=-1)
     at_edges = integral[..., cell] + frac * x[..., cell]
-    return np.diff(at_edges, axis=-1) * (m / n)
+    return np.diff(at_edges, axis=-1) * (m / n) + first

@@ -1,0 +1,115 @@
+"""One contract over every registered converter (all kinds).
+
+Parametrized over :func:`any2img.list_converters`, so a new family (or a
+plugin) is checked as soon as it is registered. Each converter class offers
+its own small synthetic input through the classmethod hook
+``Converter.example_signal(rng)`` and, optionally, inputs it must reject
+through ``Converter.example_bad_signals(rng)``.
+
+Checked: class attributes, ``(H, W, 3)`` uint8 output, determinism, the
+``get_params()`` JSON round trip, unknown and bad parameters, ``convert_batch``
+against ``convert``, and bad input raising ``InputError``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from any2img import list_converters
+from any2img.converter import KINDS, Converter, Window
+from any2img.errors import InputError, ParameterError
+from any2img.registry import get_converter_class
+
+NAMES = list_converters()
+
+
+@pytest.fixture(params=NAMES)
+def cls(request: pytest.FixtureRequest) -> type[Converter]:
+    return get_converter_class(request.param)
+
+
+def _example(cls: type[Converter], seed: int = 0):
+    try:
+        return cls.example_signal(np.random.default_rng(seed))
+    except NotImplementedError as exc:
+        pytest.fail(f"{cls.__name__}: {exc}")
+
+
+def test_the_built_in_time_series_converters_are_registered():
+    assert {"gasf", "gadf", "mtf", "recurrence", "lineplot", "gaf_mtf"} <= set(NAMES)
+
+
+def test_class_attributes(cls):
+    assert cls.name in NAMES and get_converter_class(cls.name) is cls
+    assert cls.kind in KINDS
+    assert isinstance(cls.extensions, tuple)
+    # lower-case suffixes with their dot ("" stands for files without a suffix)
+    assert all(isinstance(e, str) and (e == "" or e.startswith(".")) and e == e.lower() for e in cls.extensions)
+    assert set(cls().get_params()) == set(cls.param_defaults()), "get_params() must list the __init__ parameters"
+
+
+def test_output_is_rgb_uint8(cls):
+    conv = cls()
+    image = conv.convert(_example(cls))
+    assert isinstance(image, np.ndarray)
+    assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+    assert image.shape[0] >= 1 and image.shape[1] >= 1
+    # a Window is accepted as well as its data
+    np.testing.assert_array_equal(conv.convert(Window(_example(cls))), image)
+
+
+def test_output_is_deterministic(cls):
+    first = cls().convert(_example(cls))
+    np.testing.assert_array_equal(cls().convert(_example(cls)), first)
+    conv = cls()
+    np.testing.assert_array_equal(conv.convert(_example(cls)), conv.convert(_example(cls)))
+
+
+def test_params_round_trip_through_json(cls):
+    conv = cls()
+    params = json.loads(json.dumps(conv.get_params()))
+    rebuilt = cls(**params)
+    assert rebuilt == conv
+    assert json.loads(json.dumps(rebuilt.get_params())) == params
+    rebuilt.check_params()
+    np.testing.assert_array_equal(rebuilt.convert(_example(cls)), conv.convert(_example(cls)))
+
+
+def test_set_params_rejects_an_unknown_name(cls):
+    with pytest.raises(ParameterError, match="'no_such_param' is not a parameter of converter"):
+        cls().set_params(no_such_param=1)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES], ids=str)
+def test_every_parameter_is_checked(name):
+    """A value no parameter takes (a bare object) fails with a message naming the parameter."""
+    cls = get_converter_class(name)
+    example = _example(cls)
+    for param in cls.param_defaults():
+        conv = cls().set_params(**{param: object()})
+        with pytest.raises(ParameterError, match=f"'{param}'"):
+            conv.check_params()
+        with pytest.raises(ParameterError, match=f"'{param}'"):
+            conv.convert(example)
+
+
+def test_convert_batch_equals_convert(cls):
+    conv = cls()
+    examples = [_example(cls, 1), _example(cls, 2), _example(cls, 1)]
+    batch = conv.convert_batch(examples)
+    assert len(batch) == len(examples)
+    for got, example in zip(batch, examples):
+        np.testing.assert_array_equal(got, conv.convert(example))
+
+
+def test_bad_input_raises_input_error(cls):
+    bad = cls.example_bad_signals(np.random.default_rng(0))
+    if not bad:
+        pytest.skip(f"{cls.__name__} offers no example_bad_signals(rng) (its example is not an array)")
+    conv = cls()
+    for signal in bad:
+        with pytest.raises(InputError):
+            conv.convert(signal)
