@@ -40,6 +40,15 @@ def test_no_header_means_every_cell_is_a_value(tmp_path):
     assert _summary(read_table(path)) == [("row0", None, [[1, 2, 3]]), ("row1", None, [[4, 5, 6]])]
 
 
+def test_a_text_column_without_header_is_the_label(tmp_path):
+    first = _write(tmp_path / "a.csv", "cat,1,2\ndog,3,4\n")
+    assert _summary(read_table(first)) == [("row0", "cat", [[1, 2]]), ("row1", "dog", [[3, 4]])]
+    last = _write(tmp_path / "b.csv", "1,2,Walking\n3,4,Running\n")
+    assert _summary(read_table(last)) == [("row0", "Walking", [[1, 2]]), ("row1", "Running", [[3, 4]])]
+    # text in one row only is a bad cell, not a label column
+    assert isinstance(read_table(_write(tmp_path / "c.csv", "cat,1,2\n5,3,4\n"))[0].signal, BadSeries)
+
+
 def test_label_column_by_index_and_from_the_end(tmp_path):
     path = _write(tmp_path / "a.csv", "1,2,3\n2,5,6\n")
     assert _summary(read_table(path, label_column=0)) == [("row0", "1", [[2, 3]]), ("row1", "2", [[5, 6]])]

@@ -11,7 +11,8 @@ Layouts
     old UCR ``*_TRAIN.txt`` files). A first row is a header when one of its
     cells is ``label``, ``class`` or ``target`` (any case) or when most of its
     cells are not numbers. The label column is chosen by ``label_column``
-    (see :func:`read_table`); every other cell is a value. Cells ``""``,
+    (see :func:`read_table`: by default a header column named like a label,
+    or a text column first or last); every other cell is a value. Cells ``""``,
     ``?``, ``nan``, ``NA``, ``null`` are missing values (NaN, handled later by
     the converter's ``nan_policy``); trailing empty cells are dropped, so
     rows of different lengths hold series of different lengths. A table
@@ -201,6 +202,14 @@ def _label_index(label_column: Any, header: list[str] | None, path: Path) -> int
     return int(label_column)
 
 
+def _text_column(rows: list[tuple[int, list[str]]]) -> int | None:
+    """Without a header: the first or else the last column, if it holds text (not numbers) in every row."""
+    for at in (0, -1):
+        if all(len(cells) > 1 and _number(cells[at]) is None for _, cells in rows):
+            return at
+    return None
+
+
 def read_table(path: str | Path, *, delimiter: str | None = ",", label_column: Any = "auto") -> list[Record]:
     """Read a table holding one series per row.
 
@@ -212,7 +221,10 @@ def read_table(path: str | Path, *, delimiter: str | None = ",", label_column: A
         Cell separator; ``None`` splits on any whitespace.
     label_column : "auto", str, int or None, default="auto"
         ``"auto"``: the header column named ``label``, ``class`` or
-        ``target`` (any case), if there is one; a str: the header column of
+        ``target`` (any case), if there is one; without a header, the first
+        (else the last) column if it holds text in every row, as in
+        ``cat,0.1,0.5,...``; numeric labels without a header need the
+        column's index (UCR ``.tsv``/``.txt`` files: ``0``); a str: the header column of
         that name (an error if absent); an int: that column, counting from 0
         (negative counts from the end of each row); ``None``: no label
         column, every cell is a value.
@@ -238,6 +250,8 @@ def read_table(path: str | Path, *, delimiter: str | None = ",", label_column: A
     label_at = _label_index(label_column, header, path)
     if not rows:
         raise InputError("the table holds no series (no data row)", path=path)
+    if label_column == "auto" and header is None:
+        label_at = _text_column(rows)
 
     def column_name(j: int) -> str:
         if header is not None and j < len(header) and header[j].strip():
