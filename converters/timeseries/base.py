@@ -51,6 +51,8 @@ __all__ = [
 ]
 
 MULTIVARIATE = ("stack", "tile")
+#: Series computed together in one vectorised step of convert_batch.
+_CHUNK = 64
 NAN_POLICIES = ("raise", "interpolate")
 
 
@@ -271,9 +273,11 @@ class TimeSeriesConverter(Converter):
         for i, s in enumerate(series):
             by_shape.setdefault(s.shape, []).append(i)
         for members in by_shape.values():
-            rendered = self._render(np.stack([series[i] for i in members]), params)
-            for i, image in zip(members, rendered):
-                images[i] = np.ascontiguousarray(image)
+            for start in range(0, len(members), _CHUNK):  # bounded memory for the float fields
+                chunk = members[start : start + _CHUNK]
+                rendered = self._render(np.stack([series[i] for i in chunk]), params)
+                for i, image in zip(chunk, rendered):
+                    images[i] = np.ascontiguousarray(image)
         return images
 
     def _render(self, X: np.ndarray, params: dict[str, Any]) -> np.ndarray:
