@@ -7,10 +7,18 @@ first use, so ``import any2img`` stays light.
 
 from __future__ import annotations
 
+import os
 from importlib import import_module
 from typing import Any
 
 __version__ = "0.1.0"
+
+# OpenMP threads that spin while waiting make torch 10-30x slower on a CPU shared
+# with other busy processes (measured: lite0 training steps of 0.4 s became 10-30 s
+# with 2 threads on 2 busy cores). Passive waiting costs little on an idle machine.
+# libgomp reads this when torch is first imported, so it must be set before; a
+# value the user chose is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from any2img.batch import ConversionReport, convert_dir  # noqa: E402
 from any2img.converter import Converter, Record, Window  # noqa: E402

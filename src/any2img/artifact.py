@@ -26,7 +26,8 @@ so ``segmenter`` stays null unless a converter-independent segmenter is used.
 :func:`read_artifact` never unpickles: it checks the format and version, the
 SHA-256 of the weights file (a changed file is refused) and that the tensors
 fit the backbone, and :func:`build_model_from_artifact` returns the model in
-eval mode with its :class:`~any2img.data.transforms.DataConfig`.
+eval mode with its :class:`~any2img.data.transforms.DataConfig` and the
+parsed ``model.json``.
 """
 
 from __future__ import annotations
@@ -365,14 +366,17 @@ def load_artifact(path: str | os.PathLike[str]) -> Artifact:
     return Artifact(model=model, data_config=DataConfig.from_dict(meta), meta=meta)
 
 
-def build_model_from_artifact(path: str | os.PathLike[str]) -> tuple[torch.nn.Module, DataConfig]:
-    """Return the model of a model folder, in eval mode, and its input config.
+def build_model_from_artifact(
+    path: str | os.PathLike[str],
+) -> tuple[torch.nn.Module, DataConfig, dict[str, Any]]:
+    """Return the model of a model folder (eval mode, CPU), its input config and ``model.json``.
 
     Examples
     --------
-    >>> model, cfg = build_model_from_artifact("model/")          # doctest: +SKIP
+    >>> model, cfg, meta = build_model_from_artifact("model/")    # doctest: +SKIP
     >>> from any2img.data.transforms import preprocess_batch
     >>> probs = model(preprocess_batch(images, cfg)).softmax(1)   # doctest: +SKIP
+    >>> meta["classes"][int(probs.argmax(1)[0])]                  # doctest: +SKIP
     """
     art = load_artifact(path)
-    return art.model, art.data_config
+    return art.model, art.data_config, art.meta

@@ -17,6 +17,7 @@ from any2img.data.items import (
     items_from_arrays,
     items_from_folder,
     items_from_manifest,
+    items_from_path,
     load_image,
 )
 from any2img.data.splits import DataSplits, Split, split_items
@@ -40,6 +41,7 @@ __all__ = [
     "items_from_arrays",
     "items_from_folder",
     "items_from_manifest",
+    "items_from_path",
     "load_image",
     "split_items",
     *_LAZY,

@@ -42,6 +42,7 @@ __all__ = [
     "items_from_arrays",
     "items_from_folder",
     "items_from_manifest",
+    "items_from_path",
     "load_image",
 ]
 
@@ -399,6 +400,20 @@ def _converter_of(root: Path, rows: list[dict[str, Any]]) -> dict[str, Any] | No
     if len(names) == 1 and rows[0].get("converter"):
         return {"name": rows[0]["converter"], "params": rows[0].get("params") or {}}
     return None
+
+
+def items_from_path(path: str | os.PathLike[str], label_from: LabelFrom = "parent") -> ImageItems:
+    """Items of a converted folder (its ``manifest.jsonl``) or of a plain image folder.
+
+    A folder holding ``manifest.jsonl`` (or the manifest file itself) is read
+    with :func:`items_from_manifest`, which knows groups, splits and the
+    converter; any other folder with :func:`items_from_folder` and
+    ``label_from``.
+    """
+    p = Path(path)
+    if (p.is_file() and p.name == MANIFEST_NAME) or (p / MANIFEST_NAME).is_file():
+        return items_from_manifest(p)
+    return items_from_folder(p, label_from)
 
 
 def items_from_arrays(

@@ -1,0 +1,103 @@
+"""``any2img train IMAGES --out MODEL``: fine-tune a pretrained backbone and export it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from any2img.errors import ParameterError
+
+
+def _test_arg(text: str) -> str | float | None:
+    if text.lower() in ("none", "no"):
+        return None
+    if text == "predefined":
+        return text
+    try:
+        return float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"must be 'predefined', 'none' or a share such as 0.2 (got {text!r})") from exc
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "train",
+        help="fine-tune a pretrained image model on a folder of images and export it",
+        description="Fine-tune a timm backbone (default tf_efficientnet_lite0 with offline ImageNet weights) on "
+        "IMAGES: a converted folder (its manifest.jsonl gives labels, groups, splits and the converter) or a "
+        "folder of class sub-folders. All layers train from the first epoch with one-cycle at --lr (measured "
+        "best on pictures of signals). Prints a table per epoch, evaluates the test split if there is one, "
+        "and exports MODEL/weights.safetensors + MODEL/model.json.",
+    )
+    p.add_argument("images", help="folder of images (class sub-folders), or a converted folder with manifest.jsonl")
+    p.add_argument("--out", "-o", required=True, help="model folder to write")
+    p.add_argument("--epochs", type=int, default=5, help="epochs with all layers training (default 5)")
+    p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (default 2e-3)")
+    p.add_argument("--freeze-epochs", type=int, default=0,
+                   help="head-only epochs first (default 0: measured worse on signal pictures)")
+    p.add_argument("--lr-mult", type=float, default=1.0,
+                   help="head rate / first body group rate, for discriminative rates (default 1: one rate)")
+    p.add_argument("--backbone", default="tf_efficientnet_lite0", help="timm model name")
+    p.add_argument("--no-pretrained", action="store_true", help="train from random weights")
+    p.add_argument("--weights", default=None, help="local .safetensors/.pth backbone weights")
+    p.add_argument("--image-size", type=int, default=None, help="model input size (default: the backbone's)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--valid-pct", type=float, default=0.2, help="validation share when not predefined (0.2)")
+    p.add_argument("--seed", type=int, default=42, help="split seed; training seed too unless --train-seed")
+    p.add_argument("--train-seed", type=int, default=None, help="seed of initialisation and shuffling")
+    p.add_argument("--split", default="auto", choices=("auto", "random", "group", "predefined"),
+                   help="how to split (auto: predefined marks, else groups, else random)")
+    p.add_argument("--test", type=_test_arg, default="predefined",
+                   help="'predefined' (test/ folder or manifest marks), a share such as 0.2, or 'none'")
+    p.add_argument("--label-from", default="parent",
+                   help="for a plain image folder: 'parent' or a regex with (?P<label>...)")
+    p.add_argument("--augment", default=None, help="none (default), specaugment, timeshift or specaugment+timeshift")
+    p.add_argument("--label-smoothing", type=float, default=0.0)
+    p.add_argument("--early-stopping", action="store_true",
+                   help="stop when the validation loss rises while the training loss falls; keep the best")
+    p.add_argument("--patience", type=int, default=3)
+    p.add_argument("--checkpoint-dir", default=None, help="write a checkpoint after each epoch")
+    p.add_argument("--resume", action="store_true", help="continue from --checkpoint-dir")
+    p.add_argument("--workers", type=int, default=0, help="data-loading processes (default 0)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
+    p.add_argument("--quiet", "-q", action="store_true", help="no table, no progress bars")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from any2img.data import items_from_path, split_items
+    from any2img.learn.learner import Learner
+
+    if args.resume and not args.checkpoint_dir:
+        raise ParameterError("'--resume' needs '--checkpoint-dir'.")
+    verbose = not args.quiet
+    items = items_from_path(args.images, args.label_from)
+    split = split_items(items, valid_pct=args.valid_pct, seed=args.seed, by=args.split, test=args.test)
+    if verbose:
+        counts = split.info["counts"]
+        print(f"{len(items)} images, {len(split.classes)} classes; split {split.info['strategy']}: "
+              f"train {counts['train']}, valid {counts['valid']}, test {counts['test']}")
+    learn = Learner(
+        split, backbone=args.backbone, pretrained=not args.no_pretrained, weights=args.weights,
+        image_size=args.image_size, batch_size=args.batch_size,
+        seed=args.seed if args.train_seed is None else args.train_seed, augment=args.augment,
+        num_workers=args.workers, device=args.device, label_smoothing=args.label_smoothing,
+        early_stopping=args.early_stopping, patience=args.patience, verbose=verbose,
+    )
+    if verbose:
+        print(f"backbone {learn.backbone} (weights: {learn.weights_source}), input {learn.data_config.input_size}, "
+              f"device {learn.device}")
+    start = time.perf_counter()
+    learn.fine_tune(args.epochs, base_lr=args.lr, freeze_epochs=args.freeze_epochs, lr_mult=args.lr_mult,
+                    checkpoint_dir=args.checkpoint_dir, resume=args.resume)
+    seconds = time.perf_counter() - start
+    results = {"valid": learn.evaluate("valid")} if len(split.valid) else {}
+    if len(split.test):
+        results["test"] = learn.evaluate("test")
+    out = learn.export(args.out)
+    for side, values in results.items():
+        shown = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in values.items()}
+        print(f"{side}: {json.dumps(shown)}")
+    print(f"trained {len(learn.history)} epochs in {seconds:.1f}s; model written to {out}")
+    return 0

@@ -1,0 +1,118 @@
+"""Splits: hashed sides, groups that never cross, predefined marks, the test side kept apart."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from any2img.data import ImageItems, Item, items_from_arrays, items_from_folder, split_items
+from any2img.errors import InputError, ParameterError
+
+
+def _items(n: int, *, groups: int | None = None, classes: int = 2) -> ImageItems:
+    return ImageItems(
+        Item(image=f"/x/{i}.png", label=str(i % classes), group=None if groups is None else f"g{i % groups}",
+             key=f"{i % classes}/{i}.png")
+        for i in range(n)
+    )
+
+
+def _keys(side: ImageItems) -> set[str]:
+    return {i.key for i in side}
+
+
+def test_random_split_is_seeded_and_partitions():
+    items = _items(200)
+    a = split_items(items, valid_pct=0.25, seed=3)
+    b = split_items(items, valid_pct=0.25, seed=3)
+    c = split_items(items, valid_pct=0.25, seed=4)
+    assert a.info["strategy"] == "random"
+    assert _keys(a.valid) == _keys(b.valid) and _keys(a.valid) != _keys(c.valid)
+    assert _keys(a.train) | _keys(a.valid) == _keys(items) and not _keys(a.train) & _keys(a.valid)
+    assert 30 <= len(a.valid) <= 70  # about a quarter of 200 (a hash decides each item)
+    assert len(a.test) == 0 and a.classes == ["0", "1"]
+    assert a.info["counts"] == {"train": len(a.train), "valid": len(a.valid), "test": 0}
+
+
+def test_random_split_stable_when_files_are_added():
+    small = split_items(_items(100), valid_pct=0.2, seed=42)
+    big = split_items(_items(150), valid_pct=0.2, seed=42)
+    old = _keys(_items(100))
+    assert _keys(big.valid) & old == _keys(small.valid)
+    assert _keys(big.train) & old == _keys(small.train)
+    # and independent of the order the items come in
+    shuffled = split_items(ImageItems(reversed(list(_items(100)))), valid_pct=0.2, seed=42)
+    assert _keys(shuffled.valid) == _keys(small.valid)
+
+
+def test_grouped_split_keeps_groups_on_one_side():
+    items = _items(120, groups=12)
+    s = split_items(items, valid_pct=0.3, seed=0)
+    assert s.info["strategy"] == "group"  # auto: groups shared by several items
+    train_groups = {i.group for i in s.train}
+    valid_groups = {i.group for i in s.valid}
+    assert train_groups and valid_groups and not train_groups & valid_groups
+    assert s.info["groups"]["train"] + s.info["groups"]["valid"] == 12
+    # a test share is grouped too
+    s = split_items(items, valid_pct=0.2, seed=0, test=0.25)
+    sides = [{i.group for i in side} for side in (s.train, s.valid, s.test)]
+    assert all(sides) and not (sides[0] & sides[1] or sides[0] & sides[2] or sides[1] & sides[2])
+
+
+def test_tiny_dataset_still_gets_a_validation_item():
+    s = split_items(_items(3), valid_pct=0.01, seed=0)
+    assert len(s.valid) == 1 and len(s.train) == 2
+    s = split_items(_items(4), valid_pct=0.0, seed=0)
+    assert len(s.valid) == 0 and len(s.train) == 4
+
+
+def test_auto_chooses_random_when_groups_are_unique():
+    s = split_items(_items(20, groups=20), seed=1)
+    assert s.info["strategy"] == "random"
+
+
+def _marked(tmp_path):
+    for split, n in (("train", 10), ("test", 4)):
+        for i in range(n):
+            path = tmp_path / split / f"c{i % 2}" / f"{i}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(np.full((4, 4, 3), i, np.uint8)).save(path)
+    return items_from_folder(tmp_path)
+
+
+def test_predefined_split_from_folders(tmp_path):
+    items = _marked(tmp_path)
+    s = split_items(items, valid_pct=0.3, seed=0)
+    assert s.info["strategy"] == "predefined"
+    assert {i.split for i in s.test} == {"test"} and len(s.test) == 4
+    assert {i.split for i in s.train} | {i.split for i in s.valid} == {"train"}  # valid carved from train
+    assert len(s.train) + len(s.valid) == 10 and len(s.valid) >= 1
+    # test=None leaves marked test items out entirely
+    s = split_items(items, valid_pct=0.3, seed=0, test=None)
+    assert len(s.test) == 0 and len(s.train) + len(s.valid) == 10 and s.info["dropped_test"] == 4
+
+
+def test_predefined_valid_marks_are_used():
+    imgs = np.arange(6, dtype=np.uint8)[:, None, None] * np.ones((6, 2, 2), np.uint8)
+    items = items_from_arrays(imgs, [0, 1, 0, 1, 0, 1], splits=["train", "train", "valid", "valid", "test", None])
+    s = split_items(items, by="predefined")
+    assert [i.split for i in s.valid] == ["valid", "valid"]
+    assert [i.split for i in s.train] == ["train", "train", None]
+    assert s.info["valid_from"] == "predefined"
+
+
+def test_errors():
+    with pytest.raises(ParameterError, match="'by' is 'predefined' but no item"):
+        split_items(_items(10), by="predefined")
+    with pytest.raises(ParameterError, match="'valid_pct' must be a finite number in \\[0.0, 1.0\\)"):
+        split_items(_items(10), valid_pct=1.0)
+    with pytest.raises(ParameterError, match="'by' must be one of"):
+        split_items(_items(10), by="speaker")
+    with pytest.raises(ParameterError, match="'test' must be"):
+        split_items(_items(10), test=1.5)
+    unlabelled = ImageItems([Item(image="a.png", key="a.png"), Item(image="b.png", label="x", key="b.png")])
+    with pytest.raises(InputError, match="a.png: the image has no label"):
+        split_items(unlabelled)
+    with pytest.raises(InputError, match="no items"):
+        split_items(ImageItems([]))
