@@ -77,15 +77,28 @@ def minirocket_fit_predict(X_train: Sequence[Any], y_train: np.ndarray, X_valid:
 
 
 def _dtw_py(a: np.ndarray, b: np.ndarray, window: int) -> float:
-    n, m = a.shape[1], b.shape[1]
-    cost = np.full((n + 1, m + 1), np.inf)
-    cost[0, 0] = 0.0
+    # Two rolling rows of the cost matrix; scalar loops (fast under numba, no temporaries).
+    n_ch, n, m = a.shape[0], a.shape[1], b.shape[1]
+    prev = np.full(m + 1, np.inf)
+    cur = np.full(m + 1, np.inf)
+    prev[0] = 0.0
     for i in range(1, n + 1):
         lo, hi = max(1, i - window), min(m, i + window)
+        for j in range(m + 1):
+            cur[j] = np.inf
         for j in range(lo, hi + 1):
-            d = float(np.sum((a[:, i - 1] - b[:, j - 1]) ** 2))
-            cost[i, j] = d + min(cost[i - 1, j], cost[i, j - 1], cost[i - 1, j - 1])
-    return float(np.sqrt(cost[n, m]))
+            d = 0.0
+            for c in range(n_ch):
+                diff = a[c, i - 1] - b[c, j - 1]
+                d += diff * diff
+            best = prev[j]
+            if cur[j - 1] < best:
+                best = cur[j - 1]
+            if prev[j - 1] < best:
+                best = prev[j - 1]
+            cur[j] = d + best
+        prev, cur = cur, prev
+    return float(np.sqrt(prev[m]))
 
 
 try:  # numba ships with librosa and pyts; the pure-Python loop is the fallback
