@@ -50,7 +50,8 @@ def test_map_state_dict_by_name_by_order_and_shape_errors():
     by_order = {"x": torch.full((2, 3), 2.0), "y": torch.full((4,), 3.0)}
     mapped = map_state_dict(by_order, target)
     assert torch.equal(mapped["b.w"], torch.full((4,), 3.0))
-    with pytest.raises(InputError, match=r"ckpt.pth: tensor #1 'y' has shape \(5,\) but the model's 'b.w' needs \(4,\)"):
+    message = r"ckpt.pth: tensor #1 'y' has shape \(5,\) but the model's 'b.w' needs \(4,\)"
+    with pytest.raises(InputError, match=message):
         map_state_dict({"x": torch.zeros(2, 3), "y": torch.zeros(5)}, target, origin="ckpt.pth")
     with pytest.raises(InputError, match="the checkpoint's 1 tensors do not fit the model's 2"):
         map_state_dict({"x": torch.zeros(2, 3)}, target)

@@ -71,9 +71,10 @@ class EpochTable:
 class OverfitMonitor:
     """Detects overfitting and remembers the best weights.
 
-    Overfitting is declared when the validation loss has not improved on its
-    best for ``patience`` epochs while the training loss kept falling below
-    its value at that best epoch.
+    Overfitting is declared when the validation loss has risen for
+    ``patience`` epochs in a row while the training loss fell over the same
+    epochs. The weights of the epoch with the lowest validation loss are kept
+    (when ``early_stopping``) so that they can be restored.
 
     Parameters
     ----------
@@ -88,41 +89,51 @@ class OverfitMonitor:
         self.early_stopping = early_stopping
         self.best_loss = math.inf
         self.best_epoch = 0
-        self.best_train_loss = math.inf
         self.best_state: dict[str, torch.Tensor] | None = None
+        self.valid_losses: list[float] = []
+        self.train_losses: list[float] = []
         self.warned = False
+
+    def overfitting(self) -> bool:
+        """True when the last ``patience`` epochs raised the validation loss and lowered the training loss."""
+        v, t, n = self.valid_losses, self.train_losses, self.patience
+        if len(v) <= n:
+            return False
+        rising = all(v[-i] > v[-i - 1] for i in range(1, n + 1))
+        return rising and t[-1] < t[-n - 1]
 
     def update(self, record: dict[str, Any], model: nn.Module) -> bool:
         """Take an epoch's record; return True when the run should stop."""
         valid, train = record.get("valid_loss", math.nan), record.get("train_loss", math.nan)
         if not math.isfinite(valid):
             return False
+        self.valid_losses.append(float(valid))
+        self.train_losses.append(float(train))
         if valid < self.best_loss:
-            self.best_loss, self.best_epoch, self.best_train_loss = valid, int(record["epoch"]), train
+            self.best_loss, self.best_epoch = float(valid), int(record["epoch"])
             if self.early_stopping:
                 self.best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+        if not self.overfitting():
             return False
-        since = int(record["epoch"]) - self.best_epoch
-        if since >= self.patience and train < self.best_train_loss:
-            if not self.warned:
-                message = (
-                    f"overfitting: the validation loss has not improved for {since} epochs (best {self.best_loss:.4f} "
-                    f"at epoch {self.best_epoch}) while the training loss kept falling"
-                )
-                message += "; stopping early and restoring the best weights" if self.early_stopping else (
-                    "; consider fewer epochs, early_stopping=True or augmentation"
-                )
-                warnings.warn(message, OverfittingWarning, stacklevel=3)
-                self.warned = True
-            return self.early_stopping
-        return False
+        if not self.warned:
+            message = (
+                f"overfitting: the validation loss rose for {self.patience} epochs in a row (best "
+                f"{self.best_loss:.4f} at epoch {self.best_epoch}) while the training loss fell"
+            )
+            message += "; stopping early and restoring the best weights" if self.early_stopping else (
+                "; consider fewer epochs, early_stopping=True or augmentation"
+            )
+            warnings.warn(message, OverfittingWarning, stacklevel=3)
+            self.warned = True
+        return self.early_stopping
 
     def state(self) -> dict[str, Any]:
         """JSON-able state (without the tensors)."""
         return {
             "best_loss": self.best_loss if math.isfinite(self.best_loss) else None,
             "best_epoch": self.best_epoch,
-            "best_train_loss": self.best_train_loss if math.isfinite(self.best_train_loss) else None,
+            "valid_losses": self.valid_losses,
+            "train_losses": self.train_losses,
             "warned": self.warned,
         }
 
@@ -130,6 +141,7 @@ class OverfitMonitor:
         """Restore from :meth:`state` and the best weights."""
         self.best_loss = math.inf if state.get("best_loss") is None else float(state["best_loss"])
         self.best_epoch = int(state.get("best_epoch", 0))
-        self.best_train_loss = math.inf if state.get("best_train_loss") is None else float(state["best_train_loss"])
+        self.valid_losses = [float(v) for v in state.get("valid_losses", [])]
+        self.train_losses = [float(v) for v in state.get("train_losses", [])]
         self.warned = bool(state.get("warned", False))
         self.best_state = copy.copy(best) if best else None

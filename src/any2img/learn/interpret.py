@@ -210,32 +210,40 @@ class Interpretation:
 
         rows = self.top_losses(k)
         with_source = source_plotter is not None and any(r.item.source for r in rows)
-        cols = 2 if with_source else 1
-        fig = Figure(figsize=(4.0 * cols, 3.0 * max(len(rows), 1)))
-        axes = np.atleast_2d(fig.subplots(max(len(rows), 1), cols, squeeze=False))
-        for r, row in enumerate(rows):
-            ax = axes[r, 0]
+        per = 2 if with_source else 1  # axes per item
+        across = 2 if with_source else 3  # items per row of the grid
+        across = max(1, min(across, len(rows)))
+        down = max(1, -(-len(rows) // across))
+        fig = Figure(figsize=(3.2 * per * across, 3.3 * down))
+        axes = np.asarray(fig.subplots(down, per * across, squeeze=False))
+        for ax in axes.flat:
+            ax.axis("off")
+        for n, row in enumerate(rows):
+            r, c = divmod(n, across)
+            ax = axes[r, c * per]
+            ax.axis("on")
             try:
                 img = row.item.load()
-                ax.imshow(img[:, :, 0] if img.shape[2] == 1 else img, cmap="gray" if img.shape[2] == 1 else None,
-                          aspect="auto")
+                if img.shape[2] == 1:
+                    ax.imshow(img[:, :, 0], cmap="gray", vmin=0, vmax=255, aspect="auto")
+                else:
+                    ax.imshow(img, aspect="auto")
             except Exception as exc:  # noqa: BLE001 - an unreadable image must not stop the plot
                 ax.text(0.5, 0.5, f"cannot show image:\n{exc}", ha="center", va="center", fontsize=7, wrap=True)
             ax.set_xticks([])
             ax.set_yticks([])
             ax.set_title(f"actual {row.actual} / predicted {row.predicted}\nloss {row.loss:.2f}, "
                          f"p {row.probability:.2f}", fontsize=9)
-            ax.set_xlabel(_short(row.item.describe()), fontsize=7)
-            if with_source:
-                sax = axes[r, 1]
-                if row.item.source and source_plotter is not None:
-                    try:
-                        source_plotter(sax, row.item)
-                    except Exception as exc:  # noqa: BLE001
-                        sax.text(0.5, 0.5, f"cannot draw the source:\n{exc}", ha="center", va="center", fontsize=7)
-                    sax.set_title(_short(row.item.source), fontsize=8)
-                else:
-                    sax.axis("off")
+            ax.set_xlabel(_short(row.item.describe(), 40), fontsize=7)
+            if with_source and row.item.source and source_plotter is not None:
+                sax = axes[r, c * per + 1]
+                sax.axis("on")
+                try:
+                    source_plotter(sax, row.item)
+                except Exception as exc:  # noqa: BLE001
+                    sax.text(0.5, 0.5, f"cannot draw the source:\n{exc}", ha="center", va="center", fontsize=7)
+                sax.set_title(_short(row.item.source, 40), fontsize=8)
+                sax.tick_params(labelsize=6)
         if not rows:
             axes[0, 0].text(0.5, 0.5, "no items", ha="center", va="center")
         fig.tight_layout()

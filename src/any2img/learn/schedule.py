@@ -76,11 +76,14 @@ def make_optimizer(groups: list[dict[str, object]], weight_decay: float) -> torc
 def make_one_cycle(optimizer: torch.optim.Optimizer, total_steps: int) -> torch.optim.lr_scheduler.OneCycleLR:
     """A one-cycle schedule peaking at each group's ``lr``, over ``total_steps`` steps."""
     max_lrs = [g["lr"] for g in optimizer.param_groups]
+    total = max(total_steps, 2)
+    # torch divides by zero when the warm-up ends at step 0 (fewer than 5 steps): lengthen it.
+    pct_start = min(max(PCT_START, 1.5 / total), 0.75)
     return torch.optim.lr_scheduler.OneCycleLR(
         optimizer,
         max_lr=max_lrs,
-        total_steps=max(total_steps, 2),
-        pct_start=PCT_START,
+        total_steps=total,
+        pct_start=pct_start,
         div_factor=DIV_FACTOR,
         final_div_factor=FINAL_DIV_FACTOR,
         anneal_strategy="cos",
