@@ -213,9 +213,9 @@ def _fsdd_assign(split: str, units: Sequence[Unit]) -> list[str | None]:
         _, speaker, take = fsdd_fields(u.source)
         if split == "official":  # takes 0-4 test (the official split), 5-9 valid, the rest train
             out.append("test" if take < 5 else "valid" if take < 10 else "train")
-        elif split.startswith("loso-"):  # one speaker held out in full; valid = takes 45-49 of the others
+        elif split.startswith("loso-"):  # one speaker held out in full; valid = every 10th take of the others
             held = split.removeprefix("loso-")
-            out.append("test" if speaker == held else "valid" if take >= 45 else "train")
+            out.append("test" if speaker == held else "valid" if take % 10 == 9 else "train")
         else:
             raise KeyError(split)
     return out

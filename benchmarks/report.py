@@ -294,16 +294,20 @@ NOTES = """\
   records, windows and splits, read by the converters' own readers. "published" rows are from the literature
   (same train/test splits; not re-measured here).
 - Splits are fixed (they never depend on the seed): UCR sets use their given train/test split with 20 % of
-  train (stratified, fixed seed) carved out for validation, so the image models train on 80 % of the
-  published training set — a handicap the published numbers do not carry. FSDD official: takes 0–4 test,
-  5–9 validation, 10–49 train; leave-one-speaker-out: one speaker is the test set, takes 45–49 of the others
-  validation. Balabit: each user's last session (by name) is the test set, the one before it validation,
-  the rest train; 300-event windows; session accuracy averages the window probabilities of each test session.
+  train (random with a fixed seed, never a class's last example) carved out for validation, so the image
+  models and the baselines train on 80 % of the published training set — a handicap the published numbers do
+  not carry (PigCVP keeps 83 of its 104 training series: 1 or 2 per class). FSDD official: takes 0–4 test,
+  5–9 validation, the rest train; leave-one-speaker-out: one speaker is the test set, every 10th take
+  (9, 19, ...) of the others validation. Balabit: each user's last session (by name) is the test set, the one
+  before it validation, the rest train; 300-event windows; session accuracy averages the window probabilities
+  of each test session.
 - Model selection reads the validation side only; the test side is evaluated once per configuration after
   training. Default pipeline everywhere (no per-data-set tuning): `tf_efficientnet_lite0`, all layers
   trained with one-cycle from epoch 1 at 2e-3.
-- `[takes20]` / `[events6000]` mark the quick suite's subsets (FSDD takes 0–19; the first 6,000 events of
-  each Balabit session).
+- `[takes20]` / `[events6000]` mark subsets (FSDD takes 0–19: the whole official test set and 600 training
+  clips; the first 6,000 events of each Balabit session: 20 windows per session).
+- Early stopping on the validation loss (patience 3) restores the best weights; that is the only model
+  selection, and it reads validation only.
 """
 
 

@@ -141,7 +141,7 @@ def test_suites() -> None:
 def test_fixed_splits() -> None:
     fsdd = get_dataset("fsdd")
     units = [Unit(f"{d}_{s}_{t}.wav") for d, s, t in [(0, "nicolas", 3), (1, "george", 7), (2, "theo", 30),
-                                                       (3, "theo", 46)]]
+                                                       (3, "theo", 49)]]
     assert fsdd.assign("official", units) == ["test", "valid", "train", "train"]
     assert fsdd.assign("loso-nicolas", units) == ["test", "train", "train", "valid"]
     bala = get_dataset("Balabit")
