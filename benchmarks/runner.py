@@ -48,6 +48,9 @@ FIELDS = (
 )
 
 BACKBONE = "tf_efficientnet_lite0"
+#: torch CPU threads for training (None: the Learner's default, every core). On a CPU shared with other
+#: jobs, 1 thread per process avoids OpenMP oversubscription (measured 6-10x faster there).
+THREADS: int | None = None
 #: The converter used to read raw signals (and window them) for each modality's baselines.
 READER = {"timeseries": "gasf", "audio": "mel", "mouse": "trajectory"}
 
@@ -195,7 +198,7 @@ def run_image(cfg: Config, spec: DatasetSpec, cache: Path, history_dir: Path) ->
     split = image_split(folder, spec, cfg.split)
     learn = Learner(split, backbone=BACKBONE, pretrained=bool(cfg.pretrained), image_size=cfg.image_size or None,
                     batch_size=cfg.batch_size, seed=cfg.seed, verbose=False,
-                    early_stopping=True)  # model selection on validation: best valid-loss weights
+                    early_stopping=True, num_threads=THREADS)  # model selection on validation: best valid-loss weights
     start = time.perf_counter()
     learn.fine_tune(cfg.epochs, base_lr=cfg.base_lr)
     train_seconds = time.perf_counter() - start
@@ -376,6 +379,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="run a subset, e.g. GunPoint FSDD:loso-nicolas Balabit::trajectory:pretrained")
     p.add_argument("--epochs", type=int, default=None, help="override the epochs of every image configuration")
     p.add_argument("--image-size", type=int, default=None, help="override the image size of every image configuration")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads per training (default: all cores; 1 on a CPU shared with other jobs)")
     p.add_argument("--dry-run", action="store_true", help="list the configurations (and which are done); run nothing")
     p.add_argument("--report-only", action="store_true", help="only rewrite RESULTS.md and the plots from the CSVs")
 
@@ -397,7 +402,10 @@ def run_from_args(args: argparse.Namespace, command: str | None = None, *,
 
     results_md = BENCH_ROOT / "RESULTS.md" if out.resolve() == RESULTS_DIR.resolve() else out / "RESULTS.md"
     if not args.report_only:
+        global THREADS
+        THREADS = getattr(args, "threads", None)
         info = machine_info()
+        info["training_threads"] = THREADS
         command = command or " ".join(["python -m benchmarks", *(shlex.quote(a) for a in sys.argv[1:])])
         started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         log(f"suite {args.suite}: {len(configs)} configurations on {machine_label(info)}")
@@ -407,7 +415,7 @@ def run_from_args(args: argparse.Namespace, command: str | None = None, *,
             fh.write(json.dumps({"command": command, "started": started,
                                  "finished": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                                  "suite": args.suite, "seeds": args.seeds or SUITES[args.suite][1],
-                                 "only": args.only, "overrides": overrides, "configurations": len(configs),
+                                 "only": args.only, "overrides": overrides, "threads": THREADS, "configurations": len(configs),
                                  "recorded": len(rows), "machine": info}) + "\n")
     write_report(out, results_md)
     log(f"wrote {csv_path} and {results_md}")

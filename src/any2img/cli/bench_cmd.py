@@ -59,6 +59,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="run a subset, e.g. GunPoint FSDD:loso-nicolas Balabit::trajectory:pretrained")
     p.add_argument("--epochs", type=int, default=None, help="override the epochs of every image configuration")
     p.add_argument("--image-size", type=int, default=None, help="override the image size of every image configuration")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads per training (default: all cores; 1 on a CPU shared with other jobs)")
     p.add_argument("--dry-run", action="store_true", help="list the configurations without running them")
     p.add_argument("--report-only", action="store_true", help="only rewrite RESULTS.md and the plots from the CSVs")
     p.set_defaults(run=run)
