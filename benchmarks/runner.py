@@ -415,7 +415,8 @@ def run_from_args(args: argparse.Namespace, command: str | None = None, *,
             fh.write(json.dumps({"command": command, "started": started,
                                  "finished": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                                  "suite": args.suite, "seeds": args.seeds or SUITES[args.suite][1],
-                                 "only": args.only, "overrides": overrides, "threads": THREADS, "configurations": len(configs),
+                                 "only": args.only, "overrides": overrides, "threads": THREADS,
+                                 "configurations": len(configs),
                                  "recorded": len(rows), "machine": info}) + "\n")
     write_report(out, results_md)
     log(f"wrote {csv_path} and {results_md}")
