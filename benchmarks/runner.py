@@ -198,7 +198,7 @@ def run_image(cfg: Config, spec: DatasetSpec, cache: Path, history_dir: Path) ->
     split = image_split(folder, spec, cfg.split)
     learn = Learner(split, backbone=BACKBONE, pretrained=bool(cfg.pretrained), image_size=cfg.image_size or None,
                     batch_size=cfg.batch_size, seed=cfg.seed, verbose=False,
-                    early_stopping=True, num_threads=THREADS)  # model selection on validation: best valid-loss weights
+                    early_stopping=False, num_threads=THREADS)  # the default pipeline: last epoch
     start = time.perf_counter()
     learn.fine_tune(cfg.epochs, base_lr=cfg.base_lr)
     train_seconds = time.perf_counter() - start
