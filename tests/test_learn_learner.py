@@ -249,5 +249,8 @@ def test_parameter_errors(split):
     learn = _learner(split)
     with pytest.raises(ParameterError, match="'epochs' must be an int >= 1"):
         learn.fine_tune(0)
+    with pytest.raises(ParameterError, match="'schedule' must be one of 'one_cycle', 'constant'"):
+        learn.fit(1, schedule="cosine")
+    assert learn.fit(1, 1e-3, schedule="constant")[0]["lr"] == 1e-3
     with pytest.raises(ParameterError, match="'split' must be one of"):
         learn.evaluate("dev")

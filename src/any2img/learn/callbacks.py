@@ -72,9 +72,10 @@ class OverfitMonitor:
     """Detects overfitting and remembers the best weights.
 
     Overfitting is declared when the validation loss has risen for
-    ``patience`` epochs in a row while the training loss fell over the same
-    epochs. The weights of the epoch with the lowest validation loss are kept
-    (when ``early_stopping``) so that they can be restored.
+    ``patience`` epochs in a row, by more than ``min_delta`` in all, while the
+    training loss fell over the same epochs. The weights of the epoch with the
+    lowest validation loss are kept (when ``early_stopping``) so that they can
+    be restored.
 
     Parameters
     ----------
@@ -82,11 +83,15 @@ class OverfitMonitor:
     early_stopping : bool, default=False
         Ask the run to stop when overfitting is detected; the caller restores
         :attr:`best_state`.
+    min_delta : float, default=0.01
+        A smaller total rise is noise (e.g. 0.008 -> 0.012 on a model that
+        already classifies every validation item right).
     """
 
-    def __init__(self, patience: int = 3, early_stopping: bool = False) -> None:
+    def __init__(self, patience: int = 3, early_stopping: bool = False, min_delta: float = 0.01) -> None:
         self.patience = patience
         self.early_stopping = early_stopping
+        self.min_delta = min_delta
         self.best_loss = math.inf
         self.best_epoch = 0
         self.best_state: dict[str, torch.Tensor] | None = None
@@ -99,7 +104,7 @@ class OverfitMonitor:
         v, t, n = self.valid_losses, self.train_losses, self.patience
         if len(v) <= n:
             return False
-        rising = all(v[-i] > v[-i - 1] for i in range(1, n + 1))
+        rising = all(v[-i] > v[-i - 1] for i in range(1, n + 1)) and v[-1] - v[-n - 1] > self.min_delta
         return rising and t[-1] < t[-n - 1]
 
     def update(self, record: dict[str, Any], model: nn.Module) -> bool:

@@ -242,7 +242,8 @@ class Interpretation:
                     source_plotter(sax, row.item)
                 except Exception as exc:  # noqa: BLE001
                     sax.text(0.5, 0.5, f"cannot draw the source:\n{exc}", ha="center", va="center", fontsize=7)
-                sax.set_title(_short(row.item.source, 40), fontsize=8)
+                where = f"{row.item.source} [{row.item.record}]" if row.item.record else row.item.source
+                sax.set_title(_short(where, 40), fontsize=8)
                 sax.tick_params(labelsize=6)
         if not rows:
             axes[0, 0].text(0.5, 0.5, "no items", ha="center", va="center")

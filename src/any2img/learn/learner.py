@@ -539,10 +539,10 @@ class Learner:
                 first_phase, done_in_phase = resumed.meta["phase_index"], resumed.meta["phase_epochs_done"]
                 if self.verbose:
                     table.note(f"resuming from {ckpt_dir}: {len(resumed.meta['history'])} epochs done")
-                if resumed.meta.get("stopped"):
-                    first_phase = len(phases)
         self.fits.append(plan)
-        stop = False
+        stop = bool(resumed is not None and resumed.meta.get("stopped"))
+        if stop:  # the interrupted run had already stopped early: only restore its best weights
+            first_phase = len(phases)
         for pi in range(first_phase, len(phases)):
             phase = phases[pi]
             skip = done_in_phase if (resumed is not None and pi == first_phase) else 0
