@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from collections.abc import Sequence
 
 from any2img import __version__
@@ -45,8 +46,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+
+    def show_warning(message: Warning | str, category: type[Warning], *rest: object, **kw: object) -> None:
+        print(f"any2img {args.command}: warning: {message}", file=sys.stderr)
+
     try:
-        return int(args.run(args))
+        with warnings.catch_warnings():
+            warnings.showwarning = show_warning  # one line for people, not a source excerpt
+            return int(args.run(args))
     except Any2ImgError as exc:
         print(f"any2img {args.command}: error: {exc}", file=sys.stderr)
         return 2
