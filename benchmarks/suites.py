@@ -129,7 +129,7 @@ def _cpu(n_seeds: int) -> list[Config]:
     600 training clips); the first 6,000 events of each Balabit session.
     """
     seeds = range(n_seeds)
-    sizes = {"timeseries": {"image_size": 64, "epochs": 10, "batch_size": 16},
+    sizes = {"timeseries": {"image_size": 64, "epochs": 30, "batch_size": 16},
              "audio": {"image_size": 64, "epochs": 4, "variant": "takes20"},
              "mouse": {"image_size": 64, "epochs": 4, "variant": "events6000"}}
     plan = [("GunPoint", "given", "timeseries"), ("Coffee", "given", "timeseries"),
