@@ -8,8 +8,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from any2img.errors import InputError
 
 
@@ -55,35 +53,6 @@ def _items(args: argparse.Namespace, meta: dict[str, Any], workdir: Path) -> Any
     return items_from_path(workdir)
 
 
-def _source_plotter(items: Any, meta: dict[str, Any]) -> Any:
-    """Draw a 1-D or 2-D numeric source signal read with the model's converter, when possible."""
-    spec = meta.get("converter")
-    root = None
-    if items.root is not None and (items.root / "conversion.json").is_file():
-        root = json.loads((items.root / "conversion.json").read_text(encoding="utf-8")).get("src")
-    if not spec or not root:
-        return None
-    from any2img.registry import get_converter
-
-    converter = get_converter(spec["name"], **(spec.get("params") or {}))
-
-    def plot(ax: Any, item: Any) -> None:
-        base = Path(root)
-        path = base if base.is_file() else base / item.source
-        records = list(converter.read_records(path))
-        record = next((r for r in records if (r.key or None) == item.record), records[0])
-        signal = np.asarray(getattr(record.signal, "data", record.signal), dtype=float)
-        if signal.ndim not in (1, 2):
-            raise InputError(f"cannot draw a signal of shape {signal.shape}")
-        ax.plot(signal if signal.ndim == 1 else signal.T if signal.shape[0] < signal.shape[1] else signal,
-                linewidth=0.8)
-        window = item.window or {}
-        if window.get("unit") in ("samples", "timestamps") and window.get("stop"):
-            ax.axvspan(window.get("start", 0), window["stop"], alpha=0.15, color="tab:orange")
-
-    return plot
-
-
 def run(args: argparse.Namespace) -> int:
     import torch
 
@@ -93,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from any2img.learn.interpret import Interpretation
     from any2img.learn.learner import _resolve_device
     from any2img.learn.metrics import compute_metrics
+    from any2img.sources import source_plotter_for
 
     art = load_artifact(args.model)
     out = Path(args.out) if args.out else Path(args.model) / "evaluation"
@@ -119,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
             "items": side,
         }
         interp = Interpretation(probs, targets.numpy(), art.classes, items)
-        paths = interp.save(out, k=args.top_k, source_plotter=_source_plotter(items, art.meta))
+        plotter = source_plotter_for(items.root) if items.root is not None else None
+        paths = interp.save(out, k=args.top_k, source_plotter=plotter)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     shown = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items()}
     print(json.dumps(shown))
