@@ -86,7 +86,7 @@ def results_table(rows: Sequence[dict[str, Any]]) -> str:
     """The Markdown table of one suite: test accuracy mean ± std per configuration, baselines, published."""
     entries = _order(aggregate(rows))
     head = ("| Data set | Split | Method | Init | Test acc. | Test macro-F1 | Valid acc. | Session acc. | Seeds "
-            "| Train s | Img/s |")
+            "| Size, epochs | Train s | Img/s |")
     lines = [head, "|---" * (head.count("|") - 1) + "|"]
     seen: list[tuple[str, str]] = []
     for e in entries:
@@ -96,14 +96,16 @@ def results_table(rows: Sequence[dict[str, Any]]) -> str:
         method = e["method"] if e["family"] == "image" else f"baseline: {e['method']}"
         split = e["split"] + (f" [{e['variant']}]" if e["variant"] else "")
         secs, ips = e["train_seconds"], e["images_per_second"]
+        setup = f"{e['image_size']} px, {e['epochs']} ep" if e["family"] == "image" else ""
         lines.append(
             f"| {e['dataset']} | {split} | {method} | {e['init']} | **{fmt_ms(*e['test_acc'])}** | "
             f"{fmt_ms(*e['test_macro_f1'])} | {fmt_ms(*e['valid_acc'])} | {fmt_ms(*e['test_session_acc'])} | "
-            f"{len(e['seeds'])} | {secs[0]:.0f} | {'' if math.isnan(ips[0]) else f'{ips[0]:.0f}'} |"
+            f"{len(e['seeds'])} | {setup} | {secs[0]:.0f} | {'' if math.isnan(ips[0]) else f'{ips[0]:.0f}'} |"
         )
     for ds in seen:
         for method, acc, source in PUBLISHED.get(ds, []):
-            lines.append(f"| {ds[0]} | {ds[1]} | {method} ({source}) | published | {acc:.3f} |  |  |  |  |  |  |")
+            value = f"AUC {acc:.3f}" if "AUC" in method else f"{acc:.3f}"
+            lines.append(f"| {ds[0]} | {ds[1]} | {method} ({source}) | published | {value} |  |  |  |  |  |  |  |")
     return "\n".join(lines)
 
 
