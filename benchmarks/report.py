@@ -328,8 +328,10 @@ def write_report(out_dir: Path, results_md: Path) -> Path:
         rows = read_rows(out_dir / f"{suite}.csv")
         if not rows:
             continue
-        parts += [f"## Suite `{suite}`", "", results_table(rows), ""]
-        parts += ["### Goals (issue 6)", "", *goals(rows), ""]
+        title = f"Suite `{suite}`" if suite in SUITE_ORDER else f"Extra results `{suite}.csv`"
+        parts += [f"## {title}", "", results_table(rows), ""]
+        if suite in SUITE_ORDER:
+            parts += ["### Goals (issue 6)", "", *goals(rows), ""]
         bar = plot_accuracy(rows, out_dir / f"{suite}-accuracy.png", f"suite {suite}: test accuracy")
         curves = plot_curves(out_dir / "histories" / suite, out_dir / f"{suite}-curves.png",
                              f"suite {suite}: validation accuracy per epoch (mean over seeds)")
