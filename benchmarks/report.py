@@ -55,11 +55,12 @@ def fmt_ms(mean: float, std: float, n: int) -> str:
 
 def aggregate(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """One entry per (dataset, split, converter, init) with mean/std/n of each metric."""
-    groups: dict[tuple[str, str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
-        groups[(r["dataset"], r["split"], r["converter"], r["pretrained"])].append(r)
+        groups[(r["dataset"], r["split"], r["converter"], r["pretrained"], r.get("variant") or "",
+                str(r.get("image_size") or ""), str(r.get("epochs") or ""))].append(r)
     out = []
-    for (dataset, split, method, init), rs in groups.items():
+    for (dataset, split, method, init, *_), rs in groups.items():
         entry: dict[str, Any] = {"dataset": dataset, "split": split, "method": method, "init": init,
                                  "family": rs[0].get("family", ""),
                                  "seeds": sorted({int(float(r["seed"])) for r in rs})}

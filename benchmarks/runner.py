@@ -56,10 +56,11 @@ READER = {"timeseries": "gasf", "audio": "mel", "mouse": "trajectory"}
 
 
 # -- the CSV and resuming ------------------------------------------------------
-def row_key(row: dict[str, Any]) -> tuple[str, str, str, str, int]:
-    """The (dataset, split, converter, init, seed) identity of a CSV row."""
+def row_key(row: dict[str, Any]) -> tuple[Any, ...]:
+    """The identity of a CSV row, as :attr:`Config.key`."""
     return (str(row["dataset"]), str(row["split"]), str(row["converter"]), str(row["pretrained"]),
-            int(float(row["seed"])))
+            int(float(row["seed"])), str(row.get("variant") or ""), str(row.get("image_size") or ""),
+            str(row.get("epochs") or ""))
 
 
 def read_rows(csv_path: Path) -> list[dict[str, str]]:
@@ -70,12 +71,12 @@ def read_rows(csv_path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def done_keys(csv_path: Path) -> set[tuple[str, str, str, str, int]]:
+def done_keys(csv_path: Path) -> set[tuple[Any, ...]]:
     """Keys of the configurations already recorded in ``csv_path``."""
     return {row_key(r) for r in read_rows(csv_path)}
 
 
-def pending(configs: Sequence[Config], done: set[tuple[str, str, str, str, int]]) -> list[Config]:
+def pending(configs: Sequence[Config], done: set[tuple[Any, ...]]) -> list[Config]:
     """The configurations not yet in the CSV, in order."""
     return [c for c in configs if c.key not in done]
 

@@ -57,9 +57,15 @@ class Config:
         return "pretrained" if self.pretrained else "scratch"
 
     @property
-    def key(self) -> tuple[str, str, str, str, int]:
-        """What identifies a configuration in the results CSV."""
-        return (self.dataset, self.split, self.method, self.init, int(self.seed))
+    def key(self) -> tuple[Any, ...]:
+        """What identifies a configuration in the results CSV.
+
+        (dataset, split, method, init, seed, variant, image size, epochs): the
+        same configuration run at another size or length is another row.
+        """
+        image = self.family == "image"
+        return (self.dataset, self.split, self.method, self.init, int(self.seed), self.variant,
+                str(self.image_size) if image and self.image_size else "", str(self.epochs) if image else "")
 
     def converter_params(self) -> dict[str, Any]:
         return dict(self.params)

@@ -76,8 +76,13 @@ def test_csv_round_trip_and_skip_done(tmp_path: Path) -> None:
     append_row(csv_path, _row())
     with open(csv_path, newline="") as fh:
         assert next(csv.reader(fh)) == list(FIELDS)
-    assert done_keys(csv_path) == {("GunPoint", "given", "gadf", "pretrained", 0)}
-    assert pending([a, b, c], done_keys(csv_path)) == [b, c]
+    append_row(csv_path, _row(converter="gasf", image_size=64, epochs=1))
+    assert done_keys(csv_path) == {("GunPoint", "given", "gadf", "pretrained", 0, "", "", ""),
+                                   ("GunPoint", "given", "gasf", "pretrained", 0, "", "64", "1")}
+    a64 = Config("GunPoint", "given", "gasf", "image", seed=0, pretrained=True, image_size=64, epochs=1)
+    a128 = Config("GunPoint", "given", "gasf", "image", seed=0, pretrained=True, image_size=128, epochs=1)
+    # Another image size or length is another configuration.
+    assert pending([a, b, c, a64, a128], done_keys(csv_path)) == [a, b, c, a128]
 
 
 def test_run_configs_skips_what_the_csv_holds(tmp_path: Path) -> None:
@@ -159,7 +164,7 @@ def test_cli_help_and_dry_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         main(["bench", "--help"])
     assert exc.value.code == 0
     assert "--dry-run" in capsys.readouterr().out
-    append_row(tmp_path / "quick.csv", _row(converter="gadf", pretrained="pretrained", seed=0))
+    append_row(tmp_path / "quick.csv", _row(seed=0, image_size=64, epochs=10))
     assert main(["bench", "--suite", "quick", "--out", str(tmp_path), "--dry-run", "--only", "GunPoint"]) == 0
     out = capsys.readouterr().out
     assert "done  GunPoint/given gadf (pretrained) seed=0" in out
