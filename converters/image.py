@@ -7,7 +7,7 @@ prediction from a file) serve plain image folders.
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 from typing import Any, ClassVar
 
 import numpy as np
@@ -45,11 +45,12 @@ class ImageFile(Converter):
         return {"image_size": check_optional_size("image_size", self.image_size)}
 
     @classmethod
-    def example_signal(cls, rng: np.random.Generator) -> np.ndarray:
+    def example_signal(cls, rng: np.random.Generator | int | None = None) -> np.ndarray:
         """Return a small random RGB picture."""
+        rng = np.random.default_rng(rng)
         return rng.integers(0, 256, size=(12, 16, 3), dtype=np.uint8)
 
-    def read(self, path: str | Path) -> np.ndarray:
+    def read(self, path: str | os.PathLike[str]) -> np.ndarray:
         """Read ``path`` as an ``(H, W, 3)`` uint8 array."""
         try:
             with Image.open(path) as img:

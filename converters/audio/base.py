@@ -54,7 +54,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -165,7 +164,7 @@ class AudioConverter(Converter):
         p = self._check_params()
         return read_audio(path, sample_rate=p["sample_rate"], channels=p["channels"])
 
-    def read_records(self, path: str | Path) -> Iterator[Record]:
+    def read_records(self, path: str | os.PathLike[str]) -> Iterator[Record]:
         """Yield the file as one record, or one per channel (``key="ch0"``, …) with ``channels="each"``."""
         signal = self.read(path)
         if signal.n_channels == 1:

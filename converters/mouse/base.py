@@ -8,6 +8,7 @@ or a table to windows of a :class:`MouseLog` lives here.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -128,15 +129,15 @@ class MouseConverter(Converter):
         return self._check_common()
 
     # -- reading ----------------------------------------------------------
-    def accepts(self, path: str | Path) -> bool:
+    def accepts(self, path: str | os.PathLike[str]) -> bool:
         """Return True for files without a suffix (Balabit) and ``.csv`` / ``.tsv``."""
         return Path(path).suffix.lower() in self.extensions
 
-    def read(self, path: str | Path) -> MouseLog:
+    def read(self, path: str | os.PathLike[str]) -> MouseLog:
         """Read and clean a mouse log (see :mod:`any2img.converters.mouse.io`)."""
         return read_mouse_table(path, self._columns())[0]
 
-    def read_records(self, path: str | Path) -> Iterator[Record]:
+    def read_records(self, path: str | os.PathLike[str]) -> Iterator[Record]:
         """Yield the file's one record; its meta holds the cleaning counts."""
         log, meta = read_mouse_table(path, self._columns())
         yield Record(log, meta=meta)

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,13 +80,17 @@ def _norm(name: object) -> str:
     return str(name).strip().lower()
 
 
-def _resolve(names: Sequence[str], columns: Columns, path: object) -> dict[str, int | None]:
-    """Map each field to its column position; raise naming what is missing."""
+def _resolve(names: Sequence[str], columns: Columns, path: object) -> dict[str, int]:
+    """Map each field found to its column position; raise naming a missing time, x or y.
+
+    ``time``, ``x`` and ``y`` are always in the result; ``button`` and
+    ``state`` only when the table has them.
+    """
     lookup: dict[str, int] = {}
     for i, name in enumerate(names):
         lookup.setdefault(_norm(name), i)
     shown = ", ".join(repr(str(n)) for n in names) or "(no columns)"
-    found: dict[str, int | None] = {}
+    found: dict[str, int] = {}
     if columns.time is None:
         hits = [lookup[c] for c in TIME_CANDIDATES if c in lookup]
         if not hits:
@@ -95,17 +100,13 @@ def _resolve(names: Sequence[str], columns: Columns, path: object) -> dict[str, 
                 path=path,
             )
         found["time"] = hits[0]
-    else:
-        found["time"] = lookup.get(_norm(columns.time))
-    found["x"] = lookup.get(_norm(columns.x))
-    found["y"] = lookup.get(_norm(columns.y))
-    missing = [
-        f"{field} column {getattr(columns, field)!r}" for field in ("time", "x", "y") if found[field] is None
-    ]
+    for field in ("time", "x", "y", "button", "state"):
+        column = getattr(columns, field)
+        if column is not None and _norm(column) in lookup:
+            found[field] = lookup[_norm(column)]
+    missing = [f"{field} column {getattr(columns, field)!r}" for field in ("time", "x", "y") if field not in found]
     if missing:
         raise InputError(f"missing {' and '.join(missing)}; the header (row 1) has {shown}", path=path)
-    found["button"] = lookup.get(_norm(columns.button))
-    found["state"] = lookup.get(_norm(columns.state))
     return found
 
 
@@ -151,7 +152,7 @@ def _sniff_delimiter(header_line: str, suffix: str) -> str:
 
 
 def _read_fast(
-    text: str, delimiter: str, header: list[str], where: dict[str, int | None]
+    text: str, delimiter: str, header: list[str], where: dict[str, int]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None] | None:
     """Parse a well-formed table with numpy's C reader; None sends it to the careful path.
 
@@ -169,22 +170,23 @@ def _read_fast(
     try:
         num = np.loadtxt(io.StringIO(body), usecols=(where["time"], where["x"], where["y"]), dtype=np.float64,
                          **opts)
-        text_cols = [where[f] for f in ("button", "state") if where[f] is not None]
+        text_cols = [where[f] for f in ("button", "state") if f in where]
         words = np.loadtxt(io.StringIO(body), usecols=text_cols, dtype=str, **opts) if text_cols else None
     except ValueError:
         return None
     if len(num) != n_lines - 1 or not np.isfinite(num).all():
         return None
     button = state = None
-    k = 0
-    if where["button"] is not None:
-        button, k = words[:, 0], 1  # type: ignore[index]
-    if where["state"] is not None:
-        state = words[:, k]  # type: ignore[index]
+    if words is not None:  # the table has a button column, a state column or both
+        k = 0
+        if "button" in where:
+            button, k = words[:, 0], 1
+        if "state" in where:
+            state = words[:, k]
     return num[:, 0], num[:, 1], num[:, 2], button, state
 
 
-def read_mouse_table(path: str | Path, columns: Columns | None = None) -> tuple[MouseLog, dict[str, Any]]:
+def read_mouse_table(path: str | os.PathLike[str], columns: Columns | None = None) -> tuple[MouseLog, dict[str, Any]]:
     """Read a mouse log from a Balabit session file or a CSV/TSV table.
 
     Parameters
@@ -226,10 +228,12 @@ def read_mouse_table(path: str | Path, columns: Columns | None = None) -> tuple[
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header = next(reader)
     where = _resolve(header, columns, path)
+    names = {field: header[i] for field, i in where.items()}
+    button: Sequence[Any] | np.ndarray | None
+    state: Sequence[Any] | np.ndarray | None
     fast = _read_fast(text, delimiter, header, where)
     if fast is not None:
         t, x, y, button, state = fast
-        names = {field: header[i] for field, i in where.items() if i is not None}
         return clean(t, x, y, button, state, source=path, row_numbers=np.arange(2, len(t) + 2), names=names)
     rows = list(reader)
     row_numbers = np.arange(2, len(rows) + 2)
@@ -250,12 +254,11 @@ def read_mouse_table(path: str | Path, columns: Columns | None = None) -> tuple[
         filler = [""] * n_fields
         rows = [r if len(r) == n_fields else filler for r in rows]
     cols = list(zip(*rows))
-    names = {field: header[i] for field, i in where.items() if i is not None}
     t = _float_column(cols[where["time"]], names["time"], row_numbers, problems)
     x = _float_column(cols[where["x"]], names["x"], row_numbers, problems)
     y = _float_column(cols[where["y"]], names["y"], row_numbers, problems)
-    button = None if where["button"] is None else cols[where["button"]]
-    state = None if where["state"] is None else cols[where["state"]]
+    button = cols[where["button"]] if "button" in where else None
+    state = cols[where["state"]] if "state" in where else None
     return clean(
         t, x, y, button, state, source=path, row_numbers=row_numbers, problems=problems, names=names,
     )
@@ -394,10 +397,10 @@ def as_mouse_log(
         where = _resolve([str(k) for k in keys], columns, source or "table")
 
         def col(field: str) -> Any:
-            i = where[field]
+            i = where.get(field)
             return None if i is None else np.asarray(table[keys[i]])
 
-        names = {f: str(keys[i]) for f, i in where.items() if i is not None}
+        names = {f: str(keys[i]) for f, i in where.items()}
         try:
             t, x, y = (np.asarray(col(f), dtype=np.float64) for f in ("time", "x", "y"))
         except (TypeError, ValueError) as exc:

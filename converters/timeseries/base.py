@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -229,12 +229,12 @@ class TimeSeriesConverter(Converter):
         return [good[:0], good[:1], with_nan, with_inf, good.reshape(2, 2, -1), ["a", "b"]]
 
     # -- reading ------------------------------------------------------------
-    def read_records(self, path: str | Path) -> Iterator[Record]:
+    def read_records(self, path: str | os.PathLike[str]) -> Iterator[Record]:
         """Yield the series of a file, one record per row or sample (see :mod:`.io`)."""
         label_column = check_label_column(self.label_column)
         yield from read_series_file(path, label_column=label_column)
 
-    def read(self, path: str | Path) -> np.ndarray:
+    def read(self, path: str | os.PathLike[str]) -> np.ndarray:
         """Return the one series a file holds, as ``(n_channels, n_timestamps)``.
 
         Raises

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,7 +96,7 @@ class BadSeries:
         raise self.error
 
 
-def read_series_file(path: str | Path, *, label_column: Any = "auto") -> list[Record]:
+def read_series_file(path: str | os.PathLike[str], *, label_column: Any = "auto") -> list[Record]:
     """Read every series of a file, choosing the reader by suffix.
 
     Parameters

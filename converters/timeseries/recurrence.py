@@ -28,6 +28,7 @@ exactly. The whole batch is one broadcast.
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any, ClassVar
 
@@ -46,8 +47,10 @@ def check_threshold(value: Any) -> float | str | None:
     """Return ``threshold`` if it is None, ``"point"``, ``"distance"`` or a number >= 0."""
     if value is None or value in ("point", "distance"):
         return value
-    if isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value) and value >= 0:
-        return float(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        number = float(value)
+        if math.isfinite(number) and number >= 0:
+            return number
     raise ParameterError(f"'threshold' must be None, 'point', 'distance' or a number >= 0 (got {value!r}).")
 
 

@@ -201,7 +201,7 @@ def export(learner: Learner, path: str | os.PathLike[str]) -> Path:
         learner.evaluate("valid")
     metrics = {side: dict(values) for side, values in learner.evaluations.items() if stamp.get(side) == epochs}
     info = learner.split.info
-    split = {key: info.get(key) for key in ("strategy", "seed", "valid_pct", "test", "counts", "groups")
+    split: dict[str, Any] = {key: info.get(key) for key in ("strategy", "seed", "valid_pct", "test", "counts", "groups")
              if key in info}
     return write_artifact(
         path,

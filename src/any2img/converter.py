@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,15 +207,15 @@ class Converter:
         return bad
 
     # -- reading and segmenting ------------------------------------------
-    def accepts(self, path: str | Path) -> bool:
+    def accepts(self, path: str | os.PathLike[str]) -> bool:
         """Return True if :meth:`read` takes files with this suffix."""
         return Path(path).suffix.lower() in self.extensions
 
-    def read(self, path: str | Path) -> Any:
+    def read(self, path: str | os.PathLike[str]) -> Any:
         """Read the raw signal of this converter's kind from ``path``."""
         raise NotImplementedError
 
-    def read_records(self, path: str | Path) -> Iterator[Record]:
+    def read_records(self, path: str | os.PathLike[str]) -> Iterator[Record]:
         """Yield the records of a source file (one, unless it is a table)."""
         yield Record(self.read(path))
 

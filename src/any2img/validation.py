@@ -90,11 +90,11 @@ def check_size(name: str, value: Any) -> tuple[int, int]:
     An int ``n`` means a square ``(n, n)``; a pair (tuple or list, as JSON
     gives back) means ``(height, width)``. Each side must be an int >= 1.
     """
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1:
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) >= 1:
         return int(value), int(value)
     if isinstance(value, (tuple, list)) and len(value) == 2:
         h, w = value
-        if all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1 for v in (h, w)):
+        if all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and int(v) >= 1 for v in (h, w)):
             return int(h), int(w)
     raise ParameterError(
         f"'{name}' must be an int >= 1 or a pair (height, width) of ints >= 1 (got {_fmt(value)})."

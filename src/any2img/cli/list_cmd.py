@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from any2img.converter import KINDS
 from any2img.registry import get_converter_class, list_converters
@@ -19,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 def run(args: argparse.Namespace) -> int:
     names = list_converters(kind=args.kind)
-    entries = []
+    entries: list[dict[str, Any]] = []
     for name in names:
         cls = get_converter_class(name)
         doc = (cls.__doc__ or "").strip().splitlines()

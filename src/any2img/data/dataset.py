@@ -25,7 +25,7 @@ def load_image(item: Item) -> np.ndarray:
     return _items.load_image(item.image)
 
 
-class ImageDataset(Dataset):
+class ImageDataset(Dataset[tuple[torch.Tensor, int]]):
     """Items as ``(tensor (C, H, W), class index)`` pairs.
 
     Parameters

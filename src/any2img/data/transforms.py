@@ -103,7 +103,7 @@ class DataConfig:
         interpolation = str(data.get("interpolation") or "bilinear")
         if interpolation not in _FILTERS:
             interpolation = "bilinear"
-        return cls(input_size=size, mean=mean, std=std, interpolation=interpolation)  # type: ignore[arg-type]
+        return cls(input_size=size, mean=mean, std=std, interpolation=interpolation)
 
 
 def resize_image(image: np.ndarray, size: tuple[int, int], interpolation: str = "bilinear") -> np.ndarray:

@@ -13,7 +13,7 @@ import difflib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import timm
 import torch
@@ -111,14 +111,15 @@ def _load_file_into(
 ) -> nn.Module:
     state = load_weights_file(file)
     probe = create_model(name, num_classes, kwargs)
-    classifier = probe.pretrained_cfg.get("classifier", "")
+    # timm models carry ``pretrained_cfg`` and ``reset_classifier``; nn.Module's type does not declare them.
+    classifier = cast("dict[str, Any]", probe.pretrained_cfg).get("classifier", "")
     head = _head_size(state, classifier) if isinstance(classifier, str) else None
     body_keys = [k for k in probe.state_dict() if not k.startswith(f"{classifier}.")]
     if head is not None and (len(state) == len(probe.state_dict()) or f"{classifier}.weight" in state):
         model = probe if head == num_classes else create_model(name, head, kwargs)
         model.load_state_dict(map_state_dict(state, model.state_dict(), origin=file))
         if head != num_classes:
-            model.reset_classifier(num_classes)
+            cast(Any, model).reset_classifier(num_classes)
         return model
     # A headless checkpoint: fill the body, keep the fresh head.
     target = {k: v for k, v in probe.state_dict().items() if k in body_keys}

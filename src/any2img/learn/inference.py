@@ -13,7 +13,7 @@ __all__ = ["predict_logits", "softmax_np"]
 @torch.no_grad()
 def predict_logits(
     model: nn.Module,
-    dataset: Dataset,
+    dataset: Dataset[tuple[torch.Tensor, int]],
     *,
     batch_size: int = 64,
     device: str | torch.device = "cpu",

@@ -274,7 +274,7 @@ class Learner:
             self._datasets[side] = ImageDataset(self.split.side(side), self.classes, self.data_config)
         return self._datasets[side]
 
-    def _train_loader(self) -> DataLoader:
+    def _train_loader(self) -> DataLoader[tuple[torch.Tensor, int]]:
         base = self._dataset("train")
         if "train_aug" not in self._datasets:
             self._datasets["train_aug"] = base.with_augment(self._augment)
@@ -468,7 +468,7 @@ class Learner:
         return ["epoch", "phase", "train_loss", "valid_loss", *self.metrics, "time"]
 
     def _train_epoch(
-        self, optimizer: torch.optim.Optimizer, scheduler: Any, loader: DataLoader, label: str
+        self, optimizer: torch.optim.Optimizer, scheduler: Any, loader: DataLoader[tuple[torch.Tensor, int]], label: str
     ) -> float:
         from tqdm.auto import tqdm
 

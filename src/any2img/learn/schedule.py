@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,7 +140,7 @@ class LRFindResult:
     suggestion: float
     steep: float
 
-    def plot(self, path: str | Path | None = None) -> object:
+    def plot(self, path: str | os.PathLike[str] | None = None) -> object:
         """Plot loss against rate (log scale) with the suggestions; save to ``path``.
 
         Returns the matplotlib figure (made without pyplot, so no window
