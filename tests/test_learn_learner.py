@@ -120,19 +120,22 @@ class _Interrupt(Exception):
 
 @pytest.mark.parametrize("stop_after", [1, 2])
 def test_resume_after_interruption_equals_uninterrupted_run(split, tmp_path, stop_after):
-    full = _learner(split)
+    # One thread: multi-threaded CPU reductions may sum in another order on a busy
+    # machine (seen in CI: weights off by ~1e-5 after 3 epochs), which is not what
+    # this test is about.
+    full = _learner(split, num_threads=1)
     full.fine_tune(2, base_lr=5e-3, freeze_epochs=1, checkpoint_dir=tmp_path / "full")
 
     def interrupt(learn, record):
         if record["epoch"] == stop_after:
             raise _Interrupt
 
-    cut = _learner(split)
+    cut = _learner(split, num_threads=1)
     with pytest.raises(_Interrupt):
         cut.fine_tune(2, base_lr=5e-3, freeze_epochs=1, checkpoint_dir=tmp_path / "cut", on_epoch_end=interrupt)
     assert len(cut.history) == stop_after
 
-    resumed = _learner(split)  # a fresh process would build the same learner
+    resumed = _learner(split, num_threads=1)  # a fresh process would build the same learner
     resumed.fine_tune(2, base_lr=5e-3, freeze_epochs=1, checkpoint_dir=tmp_path / "cut", resume=True)
     assert [r["epoch"] for r in resumed.history] == [1, 2, 3]
     _assert_same_records(resumed.history, full.history)
