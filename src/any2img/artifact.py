@@ -32,7 +32,6 @@ parsed ``model.json``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -43,6 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from any2img.errors import ArtifactError, ParameterError
+from any2img.hashing import file_sha256
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -74,14 +74,6 @@ PREPROCESSING = {
     "grey": "a one-channel image is repeated on every input channel",
     "scale": "pixels / 255, then (x - mean) / std per channel",
 }
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _versions() -> dict[str, str]:
@@ -149,7 +141,7 @@ def write_artifact(
     os.close(fd)
     try:
         save_file(state, tmp, metadata={"format": FORMAT, "backbone": backbone})
-        digest = _sha256(Path(tmp))
+        digest = file_sha256(Path(tmp))
         os.replace(tmp, out / WEIGHTS_NAME)
     finally:
         Path(tmp).unlink(missing_ok=True)
@@ -267,7 +259,7 @@ def _read(folder: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor], torch.
     weights = folder / WEIGHTS_NAME
     if not weights.is_file():
         raise _fail(weights, "missing; a model folder holds model.json and weights.safetensors.")
-    digest = _sha256(weights)
+    digest = file_sha256(weights)
     if digest != meta["weights_sha256"]:
         raise _fail(weights, f"SHA-256 {digest[:16]}... does not match 'weights_sha256' "
                              f"{meta['weights_sha256'][:16]}... in model.json: the file was changed after export; "

@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from any2img.hashing import file_sha256
+
 __all__ = [
     "MANIFEST_NAME",
     "STATE_NAME",
@@ -44,13 +46,9 @@ STATE_NAME = ".convert-state.jsonl"
 ERRORS_NAME = "errors.jsonl"
 
 
-def file_hash(path: str | Path, chunk: int = 1 << 20) -> str:
+def file_hash(path: str | Path) -> str:
     """Return ``"sha256:<hex>"`` of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return "sha256:" + digest.hexdigest()
+    return "sha256:" + file_sha256(path)
 
 
 def array_hash(image: np.ndarray) -> str:

@@ -10,7 +10,6 @@ JSON last, so an interrupted save leaves the previous checkpoint usable.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -24,6 +23,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from any2img.errors import InputError
+from any2img.hashing import file_sha256
 
 __all__ = [
     "CHECKPOINT_JSON",
@@ -54,14 +54,6 @@ class Checkpoint:
         """The tensors under ``prefix/``, with the prefix removed."""
         n = len(prefix) + 1
         return {k[n:]: v for k, v in self.tensors.items() if k.startswith(prefix + "/")}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def optimizer_to_parts(optimizer: torch.optim.Optimizer) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
@@ -145,7 +137,7 @@ def write_checkpoint(folder: str | os.PathLike[str], meta: dict[str, Any], tenso
     os.close(fd)
     try:
         save_file(_prepare(tensors), tmp_tensors)
-        full = {"format": FORMAT, "format_version": VERSION, **meta, "tensors_sha256": _sha256(Path(tmp_tensors))}
+        full = {"format": FORMAT, "format_version": VERSION, **meta, "tensors_sha256": file_sha256(Path(tmp_tensors))}
         Path(tmp_json).write_text(json.dumps(full, indent=1, allow_nan=True) + "\n", encoding="utf-8")
         os.replace(tmp_tensors, out / CHECKPOINT_TENSORS)
         os.replace(tmp_json, out / CHECKPOINT_JSON)
@@ -177,6 +169,6 @@ def read_checkpoint(folder: str | os.PathLike[str], device: str | torch.device =
         raise InputError(f"'format' must be {FORMAT!r}", path=meta_path)
     if meta.get("format_version") != VERSION:
         raise InputError(f"'format_version' must be {VERSION} (got {meta.get('format_version')!r})", path=meta_path)
-    if _sha256(tensors_path) != meta.get("tensors_sha256"):
+    if file_sha256(tensors_path) != meta.get("tensors_sha256"):
         raise InputError("the tensors file does not match the SHA-256 recorded in checkpoint.json", path=tensors_path)
     return Checkpoint(meta=meta, tensors=load_file(str(tensors_path), device=str(device)))
