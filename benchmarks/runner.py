@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from any2img.cli.bench_cmd import add_arguments
 from benchmarks import BENCH_ROOT
 from benchmarks.datasets import DatasetSpec, Unit, get_dataset
 from benchmarks.machine import machine_info, machine_label
@@ -368,22 +369,6 @@ def build_parser(prog: str = "python -m benchmarks") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog, description="Run the any2img representation benchmarks.")
     add_arguments(p)
     return p
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The benchmark options (shared with ``any2img bench``)."""
-    p.add_argument("--suite", choices=sorted(SUITES), default="quick", help="which suite (default: quick)")
-    p.add_argument("--out", type=Path, default=None,
-                   help="results folder (default: benchmarks/results; RESULTS.md goes beside it)")
-    p.add_argument("--seeds", type=int, default=None, help="number of seeds (default: 1 for quick, 3 for full)")
-    p.add_argument("--only", nargs="+", metavar="DATASET[:SPLIT[:METHOD[:INIT]]]",
-                   help="run a subset, e.g. GunPoint FSDD:loso-nicolas Balabit::trajectory:pretrained")
-    p.add_argument("--epochs", type=int, default=None, help="override the epochs of every image configuration")
-    p.add_argument("--image-size", type=int, default=None, help="override the image size of every image configuration")
-    p.add_argument("--threads", type=int, default=None,
-                   help="torch CPU threads per training (default: all cores; 1 on a CPU shared with other jobs)")
-    p.add_argument("--dry-run", action="store_true", help="list the configurations (and which are done); run nothing")
-    p.add_argument("--report-only", action="store_true", help="only rewrite RESULTS.md and the plots from the CSVs")
 
 
 def run_from_args(args: argparse.Namespace, command: str | None = None, *,

@@ -179,3 +179,10 @@ def test_only_selects_init() -> None:
     assert sorted((c.dataset, c.method, c.init, c.seed) for c in picked) == [
         ("Coffee", "gadf", "pretrained", 0), ("Coffee", "gadf", "pretrained", 1),
         ("GunPoint", "gadf", "scratch", 0), ("GunPoint", "gadf", "scratch", 1)]
+
+
+def test_the_cli_offers_exactly_the_suites_the_runner_knows():
+    from any2img.cli.bench_cmd import SUITES as CLI_SUITES
+    from benchmarks.suites import SUITES
+
+    assert set(CLI_SUITES) == set(SUITES)

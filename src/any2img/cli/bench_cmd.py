@@ -42,14 +42,8 @@ def load_runner() -> ModuleType:
     )
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser(
-        "bench",
-        help="run the representation benchmark (from a checkout of the repository)",
-        description="Compare representations on real data sets: data sets x converters x {pretrained, scratch} "
-        "x seeds on fixed splits, plus a non-image baseline per modality. Writes <out>/<suite>.csv, "
-        "RESULTS.md and plots; a rerun skips configurations already in the CSV.",
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The benchmark options, shared by ``any2img bench`` and ``python -m benchmarks``."""
     p.add_argument("--suite", choices=SUITES, default="quick",
                    help="'quick' (minutes on a CPU), 'cpu' (the main configurations at 64 px, hours) "
                    "or 'full' (everything, for a GPU)")
@@ -63,6 +57,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="torch CPU threads per training (default: all cores; 1 on a CPU shared with other jobs)")
     p.add_argument("--dry-run", action="store_true", help="list the configurations without running them")
     p.add_argument("--report-only", action="store_true", help="only rewrite RESULTS.md and the plots from the CSVs")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "bench",
+        help="run the representation benchmark (from a checkout of the repository)",
+        description="Compare representations on real data sets: data sets x converters x {pretrained, scratch} "
+        "x seeds on fixed splits, plus a non-image baseline per modality. Writes <out>/<suite>.csv, "
+        "RESULTS.md and plots; a rerun skips configurations already in the CSV.",
+    )
+    add_arguments(p)
     p.set_defaults(run=run)
 
 
