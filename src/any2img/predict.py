@@ -25,14 +25,12 @@ import torch
 
 from any2img.artifact import build_model_from_artifact
 from any2img.converter import Converter, Record
+from any2img.data.items import IMAGE_EXTENSIONS, load_image
 from any2img.data.transforms import DataConfig, preprocess_batch
 from any2img.errors import InputError, ParameterError
 from any2img.registry import get_converter
 
 __all__ = ["Prediction", "Predictor", "load"]
-
-#: File suffixes that are read as finished pictures, not converted.
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 
 @dataclass
@@ -209,9 +207,9 @@ class Predictor:
         name = str(path)
         if not Path(path).exists():
             raise InputError("no such file", path=path)
-        if Path(path).suffix.lower() in IMAGE_SUFFIXES and (self.converter is None or self.converter.kind != "image"):
-            from any2img.data.items import load_image
-
+        if Path(path).suffix.lower() in IMAGE_EXTENSIONS and (
+            self.converter is None or self.converter.kind != "image"
+        ):
             return [self._answer(self.predict_images([load_image(path)]), [{"index": 0}], name)]
         out = []
         for record in self.records(path):
