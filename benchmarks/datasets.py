@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks import BENCH_ROOT
+from benchmarks.suites import FSDD_SPEAKERS
 
 __all__ = ["DATASETS", "DatasetSpec", "Unit", "data_root", "get_dataset"]
 
@@ -31,7 +32,6 @@ __all__ = ["DATASETS", "DatasetSpec", "Unit", "data_root", "get_dataset"]
 SPLIT_SEED = 20240601
 #: Fraction of a given training set carved out for validation.
 VALID_PCT = 0.2
-FSDD_SPEAKERS = ("george", "jackson", "lucas", "nicolas", "theo", "yweweler")
 _FSDD_NAME = re.compile(r"(?P<label>\d+)_(?P<group>[a-z]+)_(?P<take>\d+)")
 
 
@@ -75,6 +75,12 @@ class DatasetSpec:
     assign : callable(split, units) -> list of str or None
     session_level : bool
         Also report accuracy per group (session) from mean window probabilities.
+    converter_params : dict
+        Facts about the recordings that a converter must be told, not tuning:
+        FSDD is recorded at 8 kHz, so audio converters read it at 8 kHz rather
+        than up-sampling to their 16 kHz default (which leaves the top half of
+        every spectrogram empty); BasicMotions has 6 channels, so they are
+        tiled. Applied to converters that take the parameter.
     """
 
     name: str
@@ -86,6 +92,7 @@ class DatasetSpec:
     group_from: Any = None
     session_level: bool = False
     available: Callable[[], str | None] = field(default=lambda: None)
+    converter_params: dict[str, Any] = field(default_factory=dict)
 
 
 # -- carving a validation set ------------------------------------------------
@@ -127,6 +134,9 @@ _UCR_LOADERS = {
     "PigCVP": "load_pig_central_venous_pressure",
     "BasicMotions": "load_basic_motions",
 }
+#: BasicMotions has 6 channels (3-axis accelerometer and gyroscope): more than the 3 colours that
+#: ``multivariate="stack"`` can hold, so each channel is drawn as its own tile.
+_UCR_PARAMS: dict[str, dict[str, Any]] = {"BasicMotions": {"multivariate": "tile"}}
 
 
 def _ucr_arrays(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -273,13 +283,14 @@ def _session_of(u: Unit) -> str:
 DATASETS: dict[str, DatasetSpec] = {
     **{
         name: DatasetSpec(name=name, modality="timeseries", splits=("given",), prepare=_prepare_ucr(name),
-                          assign=_assign_given)
+                          assign=_assign_given, converter_params=_UCR_PARAMS.get(name, {}))
         for name in _UCR_LOADERS
     },
     "FSDD": DatasetSpec(
         name="FSDD", modality="audio", splits=("official", *(f"loso-{s}" for s in FSDD_SPEAKERS)),
         prepare=_fsdd_prepare, assign=_fsdd_assign,
         label_from=r"^(?P<label>\d+)_", group_from=r"^\d+_(?P<group>[a-z]+)_", available=_fsdd_available,
+        converter_params={"sample_rate": 8000},
     ),
     "Balabit": DatasetSpec(
         name="Balabit", modality="mouse", splits=("last-session",), prepare=_balabit_prepare,

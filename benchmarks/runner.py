@@ -130,7 +130,16 @@ def session_accuracy(proba: np.ndarray, classes: Sequence[Any], true: Sequence[A
 
 
 def _params_id(name: str, params: dict[str, Any]) -> str:
-    digest = hashlib.sha1(json.dumps(params, sort_keys=True).encode()).hexdigest()[:8]
+    """Cache folder name: the converter and every parameter it will use, defaults included.
+
+    Hashing the resolved parameters (not only those a configuration sets)
+    means a changed library default converts afresh instead of reusing
+    pictures drawn under the old one.
+    """
+    from any2img import get_converter
+
+    resolved = get_converter(name, **params).get_params()
+    digest = hashlib.sha1(json.dumps(resolved, sort_keys=True, default=str).encode()).hexdigest()[:8]
     return f"{name}-{digest}"
 
 
@@ -139,7 +148,11 @@ def image_params(cfg: Config) -> dict[str, Any]:
     from any2img.registry import get_converter_class
 
     params = cfg.converter_params()
-    if cfg.image_size and "image_size" in get_converter_class(cfg.method).param_defaults():
+    accepted = get_converter_class(cfg.method).param_defaults()
+    for name, value in get_dataset(cfg.dataset).converter_params.items():
+        if name in accepted:
+            params.setdefault(name, value)
+    if cfg.image_size and "image_size" in accepted:
         params.setdefault("image_size", cfg.image_size)
     return params
 
@@ -245,8 +258,11 @@ def baseline_samples(spec: DatasetSpec, cfg: Config, cache: Path) -> tuple[list[
     from any2img import get_converter
     from any2img.batch.convert_dir import find_sources
     from any2img.batch.labels import parse_rule, split_of
+    from any2img.registry import get_converter_class
 
-    conv = get_converter(READER[spec.modality])
+    reader = READER[spec.modality]
+    accepted = get_converter_class(reader).param_defaults()
+    conv = get_converter(reader, **{k: v for k, v in spec.converter_params.items() if k in accepted})
     src = spec.prepare(cache, cfg.variant)
     label_of, group_of = parse_rule(spec.label_from, "label"), parse_rule(spec.group_from, "group")
     samples: list[Any] = []

@@ -11,6 +11,9 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+#: The six FSDD speakers, each held out in turn by the ``loso-<speaker>`` splits.
+FSDD_SPEAKERS = ("george", "jackson", "lucas", "nicolas", "theo", "yweweler")
+
 __all__ = ["BASELINES", "CONVERTERS", "SUITES", "Config", "build_suite", "parse_only"]
 
 #: Representations per modality (every built-in converter of that kind).
@@ -116,7 +119,7 @@ def _full(n_seeds: int) -> list[Config]:
     plan = [("GunPoint", "given", "timeseries"), ("Coffee", "given", "timeseries"),
             ("PigCVP", "given", "timeseries"), ("BasicMotions", "given", "timeseries"),
             ("FSDD", "official", "audio"),
-            *[("FSDD", f"loso-{s}", "audio") for s in ("nicolas", "george", "jackson", "lucas", "theo", "yweweler")],
+            *[("FSDD", f"loso-{s}", "audio") for s in FSDD_SPEAKERS],
             ("Balabit", "last-session", "mouse")]
     configs: list[Config] = []
     for dataset, split, modality in plan:
@@ -129,27 +132,38 @@ def _full(n_seeds: int) -> list[Config]:
 
 
 def _cpu(n_seeds: int) -> list[Config]:
-    """The full suite's main configurations, sized for a shared 2-core CPU.
+    """Every data set and every converter, sized for 2 CPU cores (about 1 h 15 min idle).
 
-    64 px; UCR sets in full; FSDD takes 0-19 (the whole official test set,
-    600 training clips); the first 6,000 events of each Balabit session.
+    64 px throughout. The four UCR sets in full (30 epochs). FSDD: the
+    official split on takes 0-19 (the whole official test set, 900 training
+    clips) for every audio converter; leave-one-speaker-out for each of the
+    six speakers on all 3,000 clips with ``mel``. Balabit: the first 6,000
+    events of each session. Every converter is fine-tuned from ImageNet
+    weights; the main converter of each modality also from scratch.
     """
     seeds = range(n_seeds)
     sizes = {"timeseries": {"image_size": 64, "epochs": 30, "batch_size": 16},
              "audio": {"image_size": 64, "epochs": 4, "variant": "takes20"},
+             "loso": {"image_size": 64, "epochs": 3},
              "mouse": {"image_size": 64, "epochs": 4, "variant": "events6000"}}
-    plan = [("GunPoint", "given", "timeseries"), ("Coffee", "given", "timeseries"),
-            ("PigCVP", "given", "timeseries"), ("FSDD", "official", "audio"), ("FSDD", "loso-nicolas", "audio"),
-            ("Balabit", "last-session", "mouse")]
     main = {"timeseries": "gadf", "audio": "mel", "mouse": "trajectory"}
+    plan = [("GunPoint", "given", "timeseries", CONVERTERS["timeseries"]),
+            ("Coffee", "given", "timeseries", CONVERTERS["timeseries"]),
+            ("PigCVP", "given", "timeseries", CONVERTERS["timeseries"]),
+            ("BasicMotions", "given", "timeseries", CONVERTERS["timeseries"]),
+            ("FSDD", "official", "audio", CONVERTERS["audio"]),
+            *[("FSDD", f"loso-{s}", "loso", ("mel",)) for s in FSDD_SPEAKERS],
+            ("Balabit", "last-session", "mouse", CONVERTERS["mouse"])]
     configs: list[Config] = []
-    for dataset, split, modality in plan:
-        for method in CONVERTERS[modality]:
+    for dataset, split, size, methods in plan:
+        modality = "audio" if size == "loso" else size
+        for method in methods:
             for seed in seeds:
-                configs.append(_image(dataset, split, method, True, seed, **sizes[modality]))
-        for seed in seeds:
-            configs.append(_image(dataset, split, main[modality], False, seed, **sizes[modality]))
-        configs += _baselines(dataset, split, modality, seeds, variant=sizes[modality].get("variant", ""))
+                configs.append(_image(dataset, split, method, True, seed, **sizes[size]))
+        if size != "loso":
+            for seed in seeds:
+                configs.append(_image(dataset, split, main[modality], False, seed, **sizes[size]))
+        configs += _baselines(dataset, split, modality, seeds, variant=sizes[size].get("variant", ""))
     return configs
 
 

@@ -18,6 +18,8 @@ from any2img.errors import InputError, ParameterError
 SR = 16000
 NAMES = ["mel", "stft", "mfcc", "cqt", "chroma", "mel_deltas"]
 
+FS = "full_scale"  # the fixed reference, whose levels these tests compute by hand
+
 
 def sine(freq: float, seconds: float = 1.0, amplitude: float = 0.5, sr: int = SR) -> np.ndarray:
     t = np.arange(int(seconds * sr)) / sr
@@ -51,7 +53,7 @@ def test_stft_sine_lights_its_bin_at_minus_6_dbfs():
     freqs = fft_frequencies(SR, 1024)
     k = int(np.argmin(np.abs(freqs - 1000.0)))
     assert freqs[k] == 1000.0 and k == 64
-    img = STFT().convert(sine(1000.0))
+    img = STFT(ref="full_scale").convert(sine(1000.0))
     assert img.shape == (513, 101, 3)
     assert brightest_row(img) == 512 - k == 448
     # amplitude 0.5 is -6.02 dBFS: (80 - 6.02) / 80 * 255 = 235.8
@@ -62,7 +64,7 @@ def test_mel_sine_lights_the_band_centred_on_it():
     n_mels = 64
     centres = librosa.mel_frequencies(n_mels + 2, fmin=0.0, fmax=SR / 2)[1:-1]
     k = 20
-    img = Mel(n_mels=n_mels).convert(sine(float(centres[k])))
+    img = Mel(n_mels=n_mels, ref="full_scale").convert(sine(float(centres[k])))
     assert img.shape == (64, 101, 3)
     assert brightest_row(img) == n_mels - 1 - k
     # a full-scale-referenced band centre reads about -6 dBFS for amplitude 0.5 (leakage adds < 2 dB)
@@ -70,13 +72,13 @@ def test_mel_sine_lights_the_band_centred_on_it():
 
 
 def test_higher_frequency_is_higher_in_the_picture():
-    conv = Mel(n_mels=64)
+    conv = Mel(n_mels=64, ref="full_scale")
     rows = [brightest_row(conv.convert(sine(f))) for f in (300.0, 1200.0, 5000.0)]
     assert rows[0] > rows[1] > rows[2]
 
 
 def test_cqt_sine_lights_its_bin():
-    conv = CQT(n_bins=72)
+    conv = CQT(n_bins=72, ref="full_scale")
     freqs = librosa.cqt_frequencies(72, fmin=librosa.note_to_hz("C1"))
     k = 45  # A4 = 440 Hz
     assert abs(freqs[k] - 440.0) < 1e-6
@@ -87,7 +89,7 @@ def test_cqt_sine_lights_its_bin():
 
 
 def test_chroma_a440_lights_the_a_row():
-    img = Chroma().convert(sine(440.0))
+    img = Chroma(ref="full_scale").convert(sine(440.0))
     assert img.shape == (12, 101, 3)
     assert brightest_row(img) == 11 - 9  # C at the bottom (row 11), A is pitch class 9
     assert abs(grey(img)[2, 50] - 236) <= 4
@@ -96,7 +98,7 @@ def test_chroma_a440_lights_the_a_row():
 def test_chirp_rises_over_time():
     t = np.arange(SR) / SR
     y = (0.5 * np.sin(2 * np.pi * (200 * t + (3000 - 200) * t**2 / 2))).astype(np.float32)
-    for conv in (Mel(n_mels=64), STFT(), CQT(n_bins=80)):
+    for conv in (Mel(n_mels=64, ref="full_scale"), STFT(ref="full_scale"), CQT(n_bins=80, ref="full_scale")):
         g = grey(conv.convert(y))
         rows = np.argmax(g[:, 5:-5], axis=0)  # brightest row per column, away from the edges
         assert np.all(np.diff(rows) <= 0), type(conv).__name__  # row index falls = frequency rises
@@ -122,7 +124,7 @@ def test_silence_floor_of_mfcc_and_mel_deltas():
 
 @pytest.mark.parametrize(
     ("conv", "margin"),
-    [(Mel(), 0), (STFT(), 0), (MFCC(), 0), (Chroma(), 0), (MelDeltas(), 4)],
+    [(Mel(ref=FS), 0), (STFT(ref=FS), 0), (MFCC(ref=FS), 0), (Chroma(ref=FS), 0), (MelDeltas(ref=FS), 4)],
     ids=["mel", "stft", "mfcc", "chroma", "mel_deltas"],
 )
 def test_clip_and_its_slice_give_the_same_pixels(conv, margin):
@@ -138,17 +140,17 @@ def test_clip_and_its_slice_give_the_same_pixels(conv, margin):
     )
 
 
-def test_quieter_clip_is_darker_with_full_scale_but_not_with_max_reference():
+def test_quieter_clip_is_darker_with_full_scale_but_not_with_the_default_max_reference():
     loud, quiet = sine(1000.0, amplitude=0.5), sine(1000.0, amplitude=0.05)
-    fixed = Mel(n_mels=64)
+    fixed = Mel(n_mels=64, ref="full_scale")
     assert grey(fixed.convert(loud)).max() - grey(fixed.convert(quiet)).max() in range(62, 66)  # 20 dB of 80
-    per_clip = Mel(n_mels=64, ref="max")
+    per_clip = Mel(n_mels=64)  # the default reference is "max"
     assert grey(per_clip.convert(loud)).max() == grey(per_clip.convert(quiet)).max() == 255
     assert per_clip.convert(np.zeros(4000, dtype=np.float32)).max() == 0  # silence keeps the floor
 
 
 def test_top_db_sets_the_floor():
-    img = STFT(top_db=40.0).convert(sine(1000.0, amplitude=0.1))  # -20 dBFS: half-way down 40 dB
+    img = STFT(top_db=40.0, ref="full_scale").convert(sine(1000.0, amplitude=0.1))  # -20 dBFS: half-way down 40 dB
     assert abs(grey(img)[448, 50] - 128) <= 1
 
 
@@ -156,14 +158,15 @@ def test_top_db_sets_the_floor():
 
 
 def test_mfcc_rows_and_levels():
-    conv = MFCC(n_mfcc=20)
+    conv = MFCC(n_mfcc=20, ref="full_scale")
     loud = grey(conv.convert(speechlike()))
     quiet = grey(conv.convert(speechlike() * 0.01))
     assert loud.shape == (20, 101)
     assert loud[-1].mean() > quiet[-1].mean() + 40  # c0 (bottom row) follows the level: 40 dB = 0.5 of 255
     coef = conv.coefficients(speechlike())
     assert coef.shape == (20, 101)
-    mel = Mel()._db_to_unit(Mel()._mel_db(speechlike(), Mel()._check_params()), Mel()._check_params())
+    ref = Mel(ref="full_scale")
+    mel = ref._db_to_unit(ref._mel_db(speechlike(), ref._check_params()), ref._check_params())
     np.testing.assert_allclose(coef[0], mel.mean(axis=0), rtol=1e-4, atol=1e-5)
 
 

@@ -6,13 +6,14 @@ decoder has it), resamples to ``sample_rate``, cuts windows (``duration``,
 frequencies at the bottom. The parameters they share are described in
 :mod:`any2img.converters.audio.base`.
 
-Decibels are taken against a **fixed full-scale reference** by default
-(``ref="full_scale"``): 0 dB is what a full-scale sine (amplitude 1.0) gives in
-the band that holds it, and ``top_db`` below that is the black floor. The
-mapping from sound to pixels therefore does not depend on the rest of the
-clip: images of different recordings are comparable, a clip and a slice of it
-give the same pixels in the columns they share, and silence gives the floor
-image rather than an error or noise blown up to full range.
+Decibels are taken against each window's loudest point by default
+(``ref="max"``, librosa's ``ref=np.max``), so a quiet and a loud recording of
+the same word give the same picture; silence gives the floor image rather
+than an error or noise blown up to full range. ``ref="full_scale"`` fixes the
+reference instead: 0 dB is what a full-scale sine (amplitude 1.0) gives in
+the band that holds it, and ``top_db`` below that is the black floor, so the
+mapping from sound to pixels does not depend on the rest of the clip and a
+clip and a slice of it give the same pixels in the columns they share.
 """
 
 from __future__ import annotations
@@ -97,13 +98,12 @@ class Mel(_STFTBased):
 
     Notes
     -----
-    The dB reference is fixed (``ref="full_scale"``): 0 dB is a full-scale
-    sine, so the pixel of a time-frequency cell depends only on the sound in
-    that cell's frame. A clip and any slice of it (cut on a frame boundary)
-    give identical columns away from the slice's edges, recordings of
-    different loudness stay comparable, and silence is allowed and gives the
-    floor (an all-black image). Pass ``ref="max"`` for librosa's per-window
-    ``ref=np.max`` when recording levels vary and should not matter.
+    The dB reference is each window's loudest point (``ref="max"``), so
+    recording level does not change the picture. With ``ref="full_scale"``
+    0 dB is a full-scale sine, so the pixel of a time-frequency cell depends
+    only on the sound in that cell's frame: a clip and any slice of it (cut on
+    a frame boundary) give identical columns away from the slice's edges, and
+    recordings of different loudness stay comparable.
 
     Examples
     --------
@@ -126,7 +126,7 @@ class Mel(_STFTBased):
         fmin: float = 0.0,
         fmax: float | None = None,
         top_db: float = 80.0,
-        ref: str = "full_scale",
+        ref: str = "max",
         image_size: int | tuple[int, int] | None = None,
         cmap: str = "grey",
         channels: str = "mono",
@@ -199,7 +199,7 @@ class STFT(_STFTBased):
         fmin: float = 0.0,
         fmax: float | None = None,
         top_db: float = 80.0,
-        ref: str = "full_scale",
+        ref: str = "max",
         image_size: int | tuple[int, int] | None = None,
         cmap: str = "grey",
         channels: str = "mono",
@@ -293,7 +293,7 @@ class MFCC(_STFTBased):
         fmin: float = 0.0,
         fmax: float | None = None,
         top_db: float = 80.0,
-        ref: str = "full_scale",
+        ref: str = "max",
         image_size: int | tuple[int, int] | None = None,
         cmap: str = "grey",
         channels: str = "mono",
@@ -384,7 +384,7 @@ class CQT(AudioConverter):
         n_bins: int | None = None,
         bins_per_octave: int = 12,
         top_db: float = 80.0,
-        ref: str = "full_scale",
+        ref: str = "max",
         image_size: int | tuple[int, int] | None = None,
         cmap: str = "grey",
         channels: str = "mono",
@@ -479,7 +479,7 @@ class Chroma(_STFTBased):
         hop_length: int = 160,
         n_chroma: int = 12,
         top_db: float = 80.0,
-        ref: str = "full_scale",
+        ref: str = "max",
         image_size: int | tuple[int, int] | None = None,
         cmap: str = "grey",
         channels: str = "mono",
@@ -561,7 +561,7 @@ class MelDeltas(_STFTBased):
         fmax: float | None = None,
         delta_width: int = 9,
         top_db: float = 80.0,
-        ref: str = "full_scale",
+        ref: str = "max",
         image_size: int | tuple[int, int] | None = None,
         cmap: str = "grey",
         channels: str = "mono",
