@@ -36,7 +36,7 @@ from benchmarks.datasets import DatasetSpec, Unit, get_dataset
 from benchmarks.machine import machine_info, machine_label
 from benchmarks.suites import SUITES, Config, build_suite
 
-__all__ = ["FIELDS", "done_keys", "main", "pending", "row_key", "run_configs"]
+__all__ = ["FIELDS", "done_keys", "main", "parse_params", "pending", "row_key", "run_configs"]
 
 RESULTS_DIR = BENCH_ROOT / "results"
 CACHE_DIR = BENCH_ROOT / "cache"
@@ -45,7 +45,7 @@ CACHE_DIR = BENCH_ROOT / "cache"
 FIELDS = (
     "dataset", "split", "converter", "family", "pretrained", "seed", "valid_acc", "test_acc", "test_macro_f1",
     "test_session_acc", "epochs", "image_size", "backbone", "n_train", "n_valid", "n_test", "train_seconds",
-    "images_per_second", "convert_seconds", "variant", "machine", "finished", "note",
+    "images_per_second", "convert_seconds", "variant", "machine", "finished", "note", "settings",
 )
 
 BACKBONE = "tf_efficientnet_lite0"
@@ -61,7 +61,7 @@ def row_key(row: dict[str, Any]) -> tuple[Any, ...]:
     """The identity of a CSV row, as :attr:`Config.key`."""
     return (str(row["dataset"]), str(row["split"]), str(row["converter"]), str(row["pretrained"]),
             int(float(row["seed"])), str(row.get("variant") or ""), str(row.get("image_size") or ""),
-            str(row.get("epochs") or ""))
+            str(row.get("epochs") or ""), str(row.get("settings") or ""))
 
 
 def read_rows(csv_path: Path) -> list[dict[str, str]]:
@@ -86,6 +86,17 @@ def append_row(csv_path: Path, row: dict[str, Any]) -> None:
     """Append one row (writing the header first when the file is new)."""
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     new = not csv_path.is_file() or csv_path.stat().st_size == 0
+    if not new:
+        with open(csv_path, newline="", encoding="utf-8") as fh:
+            header = next(csv.reader(fh), [])
+        if tuple(header) != FIELDS:  # written by an older runner: rewrite under today's columns first
+            old_rows = read_rows(csv_path)
+            tmp = csv_path.with_suffix(".csv.tmp")
+            with open(tmp, "w", newline="", encoding="utf-8") as fh:
+                writer = csv.DictWriter(fh, fieldnames=FIELDS, extrasaction="ignore")
+                writer.writeheader()
+                writer.writerows({k: r.get(k) or "" for k in FIELDS} for r in old_rows)
+            tmp.replace(csv_path)
     with open(csv_path, "a", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=FIELDS, extrasaction="ignore")
         if new:
@@ -213,7 +224,8 @@ def run_image(cfg: Config, spec: DatasetSpec, cache: Path, history_dir: Path) ->
     split = image_split(folder, spec, cfg.split)
     learn = Learner(split, backbone=BACKBONE, pretrained=bool(cfg.pretrained), image_size=cfg.image_size or None,
                     batch_size=cfg.batch_size, seed=cfg.seed, verbose=False,
-                    early_stopping=False, num_threads=THREADS)  # the default pipeline: last epoch
+                    early_stopping=False, num_threads=THREADS,  # the default pipeline: last epoch
+                    augment=cfg.augment or None)
     start = time.perf_counter()
     learn.fine_tune(cfg.epochs, base_lr=cfg.base_lr)
     train_seconds = time.perf_counter() - start
@@ -362,7 +374,8 @@ def run_configs(configs: Sequence[Config], *, csv_path: Path, cache: Path = CACH
             continue
         row = {
             "dataset": cfg.dataset, "split": cfg.split, "converter": cfg.method, "family": cfg.family,
-            "pretrained": cfg.init, "seed": cfg.seed, "variant": cfg.variant, "machine": machine,
+            "pretrained": cfg.init, "seed": cfg.seed, "variant": cfg.variant, "settings": cfg.settings,
+            "machine": machine,
             "epochs": cfg.epochs if cfg.family == "image" else "", "image_size": cfg.image_size or "",
             "finished": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), **result,
         }
@@ -375,6 +388,23 @@ def run_configs(configs: Sequence[Config], *, csv_path: Path, cache: Path = CACH
         log(f"    valid={_show(row.get('valid_acc'))} test={_show(row.get('test_acc'))}{sess} "
             f"({time.perf_counter() - start:.1f} s)")
     return rows
+
+
+def parse_params(items: Sequence[str]) -> dict[str, Any]:
+    """``["ref=full_scale", "n_mels=64"]`` -> ``{"ref": "full_scale", "n_mels": 64}``.
+
+    Values are read as JSON when they parse (numbers, booleans, lists), else kept as text.
+    """
+    out: dict[str, Any] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name:
+            raise ValueError(f"--param takes NAME=VALUE (got {item!r})")
+        try:
+            out[name] = json.loads(text)
+        except json.JSONDecodeError:
+            out[name] = text
+    return out
 
 
 def _show(v: Any) -> str:
@@ -392,7 +422,12 @@ def run_from_args(args: argparse.Namespace, command: str | None = None, *,
     """Run (or list, or only report) what ``args`` asks; ``command`` is recorded as typed."""
     out = Path(args.out) if args.out else RESULTS_DIR
     csv_path = out / f"{args.suite}.csv"
-    overrides = {k: v for k, v in (("epochs", args.epochs), ("image_size", args.image_size)) if v is not None}
+    overrides: dict[str, Any] = {k: v for k, v in (("epochs", args.epochs), ("image_size", args.image_size))
+                                 if v is not None}
+    if getattr(args, "param", None):
+        overrides["params"] = tuple(sorted(parse_params(args.param).items()))
+    if getattr(args, "augment", None):
+        overrides["augment"] = args.augment
     configs = build_suite(args.suite, seeds=args.seeds, only=args.only, overrides=overrides)
     if args.dry_run:
         done = done_keys(csv_path)

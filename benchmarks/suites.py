@@ -51,6 +51,7 @@ class Config:
     base_lr: float = 2e-3
     variant: str = ""
     params: tuple[tuple[str, Any], ...] = field(default=())
+    augment: str = ""
 
     @property
     def init(self) -> str:
@@ -60,22 +61,38 @@ class Config:
         return "pretrained" if self.pretrained else "scratch"
 
     @property
+    def settings(self) -> str:
+        """What this run changes from the default pipeline, e.g. ``"augment=specaugment;ref=full_scale"``.
+
+        Converter parameters and the training augmentation, sorted; ``""``
+        for the default pipeline (every configuration a suite defines).
+        """
+        if self.family != "image":
+            return ""
+        parts = [f"{k}={v}" for k, v in self.params]
+        if self.augment:
+            parts.append(f"augment={self.augment}")
+        return ";".join(sorted(parts))
+
+    @property
     def key(self) -> tuple[Any, ...]:
         """What identifies a configuration in the results CSV.
 
-        (dataset, split, method, init, seed, variant, image size, epochs): the
-        same configuration run at another size or length is another row.
+        (dataset, split, method, init, seed, variant, image size, epochs,
+        settings): the same configuration run at another size, length or
+        setting is another row.
         """
         image = self.family == "image"
         return (self.dataset, self.split, self.method, self.init, int(self.seed), self.variant,
-                str(self.image_size) if image and self.image_size else "", str(self.epochs) if image else "")
+                str(self.image_size) if image and self.image_size else "", str(self.epochs) if image else "",
+                self.settings)
 
     def converter_params(self) -> dict[str, Any]:
         return dict(self.params)
 
     def describe(self) -> str:
         extra = f" {self.image_size}px {self.epochs} epochs" if self.family == "image" else ""
-        sub = f" [{self.variant}]" if self.variant else ""
+        sub = "".join(f" [{x}]" for x in (self.variant, self.settings) if x)
         return f"{self.dataset}/{self.split}{sub} {self.method} ({self.init}) seed={self.seed}{extra}"
 
     def to_json(self) -> str:

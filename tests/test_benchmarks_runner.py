@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,15 @@ pytest.importorskip("benchmarks.runner", reason="run from a checkout of the repo
 from any2img.cli import main  # noqa: E402
 from benchmarks.datasets import Unit, carve_valid, get_dataset  # noqa: E402
 from benchmarks.report import fmt_ms, mean_std, results_table, write_report  # noqa: E402
-from benchmarks.runner import FIELDS, append_row, done_keys, pending, read_rows, run_configs  # noqa: E402
+from benchmarks.runner import (  # noqa: E402
+    FIELDS,
+    append_row,
+    done_keys,
+    parse_params,
+    pending,
+    read_rows,
+    run_configs,
+)
 from benchmarks.suites import Config, build_suite  # noqa: E402
 
 
@@ -77,8 +86,8 @@ def test_csv_round_trip_and_skip_done(tmp_path: Path) -> None:
     with open(csv_path, newline="") as fh:
         assert next(csv.reader(fh)) == list(FIELDS)
     append_row(csv_path, _row(converter="gasf", image_size=64, epochs=1))
-    assert done_keys(csv_path) == {("GunPoint", "given", "gadf", "pretrained", 0, "", "", ""),
-                                   ("GunPoint", "given", "gasf", "pretrained", 0, "", "64", "1")}
+    assert done_keys(csv_path) == {("GunPoint", "given", "gadf", "pretrained", 0, "", "", "", ""),
+                                   ("GunPoint", "given", "gasf", "pretrained", 0, "", "64", "1", "")}
     a64 = Config("GunPoint", "given", "gasf", "image", seed=0, pretrained=True, image_size=64, epochs=1)
     a128 = Config("GunPoint", "given", "gasf", "image", seed=0, pretrained=True, image_size=128, epochs=1)
     # Another image size or length is another configuration.
@@ -186,3 +195,46 @@ def test_the_cli_offers_exactly_the_suites_the_runner_knows():
     from benchmarks.suites import SUITES
 
     assert set(CLI_SUITES) == set(SUITES)
+
+
+def test_settings_make_an_ablation_a_row_apart_from_the_default(tmp_path: Path) -> None:
+    base = Config("FSDD", "loso-nicolas", "mel", "image", seed=0, pretrained=True, image_size=64, epochs=3)
+    abl = build_suite("full", seeds=1, only=["FSDD:loso-nicolas:mel:pretrained"],
+                      overrides={"params": (("ref", "full_scale"),), "augment": "specaugment"})[0]
+    assert base.settings == "" and abl.settings == "augment=specaugment;ref=full_scale"
+    assert "[augment=specaugment;ref=full_scale]" in abl.describe()
+    csv_path = tmp_path / "full.csv"
+    append_row(csv_path, _row(dataset="FSDD", split="loso-nicolas", converter="mel", image_size=abl.image_size,
+                              epochs=abl.epochs, settings=abl.settings))
+    done = done_keys(csv_path)
+    assert replace(base, image_size=abl.image_size, epochs=abl.epochs).key not in done and abl.key in done
+
+
+def test_parse_params_reads_json_values() -> None:
+    assert parse_params(["ref=full_scale", "n_mels=64", "fmax=4000.5"]) == {"ref": "full_scale", "n_mels": 64,
+                                                                          "fmax": 4000.5}
+    with pytest.raises(ValueError, match="NAME=VALUE"):
+        parse_params(["ref"])
+
+
+def test_a_csv_from_an_older_runner_is_rewritten_under_todays_columns(tmp_path: Path) -> None:
+    csv_path = tmp_path / "cpu.csv"
+    old = [f for f in FIELDS if f != "settings"]
+    with open(csv_path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=old)
+        writer.writeheader()
+        writer.writerow({k: _row().get(k, "") for k in old})
+    append_row(csv_path, _row(converter="gasf", settings="ref=max"))
+    rows = read_rows(csv_path)
+    assert [r["converter"] for r in rows] == ["gadf", "gasf"] and [r["settings"] for r in rows] == ["", "ref=max"]
+    with open(csv_path, newline="") as fh:
+        assert next(csv.reader(fh)) == list(FIELDS)
+
+
+def test_goals_ignore_ablations(tmp_path: Path) -> None:
+    out = tmp_path / "res"
+    append_row(out / "full.csv", _row(dataset="GunPoint", converter="gasf", test_acc=1.0, settings="ref=x"))
+    append_row(out / "full.csv", _row(dataset="GunPoint", converter="gadf", test_acc=0.9))
+    md = write_report(out, tmp_path / "RESULTS.md").read_text()
+    assert "- GunPoint ≥ 0.993: **missed** — best image route gadf" in md
+    assert "| GunPoint | given [ref=x] | gasf |" in md

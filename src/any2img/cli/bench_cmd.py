@@ -53,6 +53,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="run a subset, e.g. GunPoint FSDD:loso-nicolas Balabit::trajectory:pretrained")
     p.add_argument("--epochs", type=int, default=None, help="override the epochs of every image configuration")
     p.add_argument("--image-size", type=int, default=None, help="override the image size of every image configuration")
+    p.add_argument("--param", nargs="+", metavar="NAME=VALUE",
+                   help="set a converter parameter in every image configuration (an ablation: recorded in the "
+                   "'settings' column, a row apart from the default pipeline), e.g. ref=full_scale")
+    p.add_argument("--augment", default=None,
+                   help="train with an augmentation (specaugment, timeshift, specaugment+timeshift); recorded in "
+                   "'settings'")
     p.add_argument("--threads", type=int, default=None,
                    help="torch CPU threads per training (default: all cores; 1 on a CPU shared with other jobs)")
     p.add_argument("--dry-run", action="store_true", help="list the configurations without running them")
