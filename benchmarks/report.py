@@ -261,7 +261,10 @@ def plot_curves(history_dir: Path, path: Path, title: str) -> Path | None:
         data = json.loads(f.read_text(encoding="utf-8"))
         cfg, curve = data.get("config", {}), _curve(data.get("history", []))
         if curve:
-            name = f"{cfg.get('method')} ({'pre' if cfg.get('pretrained') else 'scr'})"
+            extra = [f"{k}={v}" for k, v in sorted((cfg.get("params") or {}).items())]
+            extra += [f"augment={cfg['augment']}"] if cfg.get("augment") else []
+            name = (f"{cfg.get('method')} ({'pre' if cfg.get('pretrained') else 'scr'}, {cfg.get('image_size')} px)"
+                    + (f" [{';'.join(extra)}]" if extra else ""))
             curves[(cfg.get("dataset"), cfg.get("split"))][name].append(curve)
     if not curves:
         return None

@@ -18,6 +18,7 @@ import argparse
 import csv
 import hashlib
 import json
+import re
 import shlex
 import sys
 import time
@@ -257,7 +258,11 @@ def _json_default(obj: Any) -> Any:
 
 
 def _slug(cfg: Config) -> str:
-    return f"{cfg.dataset}-{cfg.split}-{cfg.method}-{cfg.init}-s{cfg.seed}".replace("/", "_")
+    """File name of a configuration's history: every part of its key, so no run overwrites another's."""
+    parts = [cfg.dataset, cfg.split, cfg.variant, cfg.method, cfg.init,
+             f"{cfg.image_size}px" if cfg.image_size else "", f"{cfg.epochs}ep" if cfg.epochs else "",
+             cfg.settings, f"s{cfg.seed}"]
+    return re.sub(r"[^A-Za-z0-9_.+-]+", "_", "-".join(p for p in parts if p))
 
 
 # -- the baselines -----------------------------------------------------------------
