@@ -152,8 +152,8 @@ def _cpu(n_seeds: int) -> list[Config]:
     """Every data set and every converter, sized for 2 CPU cores (about 1 h 15 min idle).
 
     64 px throughout. The four UCR sets in full (30 epochs). FSDD: the
-    official split on takes 0-19 (the whole official test set, 900 training
-    clips) for every audio converter; leave-one-speaker-out for each of the
+    official split on takes 0-19 (the whole official test set; 600 training
+    and 300 validation clips) for every audio converter; leave-one-speaker-out for each of the
     six speakers on all 3,000 clips with ``mel``. Balabit: the first 6,000
     events of each session. Every converter is fine-tuned from ImageNet
     weights; the main converter of each modality also from scratch.
