@@ -116,40 +116,33 @@ def _pyts(kind: str) -> Callable[[list[Any], int], None]:
     return run
 
 
-def _figure_to_array(fig: Any) -> np.ndarray:
-    fig.canvas.draw()
-    return np.asarray(fig.canvas.buffer_rgba())[:, :, :3].copy()
+def _matplotlib_each(items: list[Any], size: int, draw: Callable[[Any, Any], None]) -> None:
+    """One ``size`` px matplotlib figure per item, drawn by ``draw(ax, item)``, read back as an RGB array."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    for item in items:
+        fig = plt.figure(figsize=(1, 1), dpi=size)
+        ax = fig.add_axes((0, 0, 1, 1))
+        draw(ax, item)
+        ax.axis("off")
+        fig.canvas.draw()
+        np.asarray(fig.canvas.buffer_rgba())[:, :, :3].copy()
+        plt.close(fig)
 
 
 def _matplotlib_lines(xs: list[Any], size: int) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    for x in xs:
-        fig = plt.figure(figsize=(1, 1), dpi=size)
-        ax = fig.add_axes((0, 0, 1, 1))
-        ax.plot(x, color="black", linewidth=1)
-        ax.axis("off")
-        _figure_to_array(fig)
-        plt.close(fig)
+    _matplotlib_each(xs, size, lambda ax, x: ax.plot(x, color="black", linewidth=1))
 
 
 def _matplotlib_paths(logs: list[Any], size: int) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    for log in logs:
-        fig = plt.figure(figsize=(1, 1), dpi=size)
-        ax = fig.add_axes((0, 0, 1, 1))
+    def draw(ax: Any, log: Any) -> None:
         ax.plot(log.x, -np.asarray(log.y), color="black", linewidth=1)
         ax.set_aspect("equal", adjustable="datalim")
-        ax.axis("off")
-        _figure_to_array(fig)
-        plt.close(fig)
+
+    _matplotlib_each(logs, size, draw)
 
 
 def _librosa_mel(clips: list[Any], size: int) -> None:
