@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.runner import read_rows
+from benchmarks.runner import read_rows, row_key
 
 __all__ = ["PUBLISHED", "aggregate", "mean_std", "results_table", "write_report"]
 
@@ -56,11 +56,11 @@ def fmt_ms(mean: float, std: float, n: int) -> str:
 
 
 def aggregate(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One entry per (dataset, split, converter, init) with mean/std/n of each metric."""
+    """One entry per configuration (its whole CSV key but the seed) with mean/std/n of each metric."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
-        groups[(r["dataset"], r["split"], r["converter"], r["pretrained"], r.get("variant") or "",
-                str(r.get("image_size") or ""), str(r.get("epochs") or ""), r.get("settings") or "")].append(r)
+        key = row_key(r)
+        groups[key[:4] + key[5:]].append(r)  # a configuration's identity, less its seed
     out = []
     for (dataset, split, method, init, *_), rs in groups.items():
         entry: dict[str, Any] = {"dataset": dataset, "split": split, "method": method, "init": init,
@@ -265,10 +265,9 @@ def plot_curves(history_dir: Path, path: Path, title: str) -> Path | None:
         data = json.loads(f.read_text(encoding="utf-8"))
         cfg, curve = data.get("config", {}), _curve(data.get("history", []))
         if curve:
-            extra = [f"{k}={v}" for k, v in sorted((cfg.get("params") or {}).items())]
-            extra += [f"augment={cfg['augment']}"] if cfg.get("augment") else []
+            settings = data.get("settings") or ""
             name = (f"{cfg.get('method')} ({'pre' if cfg.get('pretrained') else 'scr'}, {cfg.get('image_size')} px)"
-                    + (f" [{';'.join(extra)}]" if extra else ""))
+                    + (f" [{settings}]" if settings else ""))
             curves[(cfg.get("dataset"), cfg.get("split"))][name].append(curve)
     if not curves:
         return None

@@ -141,30 +141,32 @@ def session_accuracy(proba: np.ndarray, classes: Sequence[Any], true: Sequence[A
     return float(np.mean(hits)) if hits else float("nan")
 
 
-def _params_id(name: str, params: dict[str, Any]) -> str:
-    """Cache folder name: the converter and every parameter it will use, defaults included.
+def _params_id(converter: Any) -> str:
+    """Cache folder name: the converter and every parameter it uses, defaults included.
 
     Hashing the resolved parameters (not only those a configuration sets)
     means a changed library default converts afresh instead of reusing
     pictures drawn under the old one.
     """
-    from any2img import get_converter
-
-    resolved = get_converter(name, **params).get_params()
+    resolved = converter.get_params()
     digest = hashlib.sha1(json.dumps(resolved, sort_keys=True, default=str).encode()).hexdigest()[:8]
-    return f"{name}-{digest}"
+    return f"{converter.name}-{digest}"
+
+
+def data_facts(spec: DatasetSpec, converter_name: str) -> dict[str, Any]:
+    """The data set's :attr:`~DatasetSpec.converter_params` that converter ``converter_name`` takes."""
+    from any2img.registry import get_converter_class
+
+    accepted = get_converter_class(converter_name).param_defaults()
+    return {k: v for k, v in spec.converter_params.items() if k in accepted}
 
 
 def image_params(cfg: Config) -> dict[str, Any]:
     """Converter parameters of an image configuration (its size goes in ``image_size``)."""
     from any2img.registry import get_converter_class
 
-    params = cfg.converter_params()
-    accepted = get_converter_class(cfg.method).param_defaults()
-    for name, value in get_dataset(cfg.dataset).converter_params.items():
-        if name in accepted:
-            params.setdefault(name, value)
-    if cfg.image_size and "image_size" in accepted:
+    params = {**data_facts(get_dataset(cfg.dataset), cfg.method), **cfg.converter_params()}
+    if cfg.image_size and "image_size" in get_converter_class(cfg.method).param_defaults():
         params.setdefault("image_size", cfg.image_size)
     return params
 
@@ -182,12 +184,12 @@ def convert_cached(cfg: Config, spec: DatasetSpec, cache: Path, *, workers: int 
     """
     from any2img import convert_dir, get_converter
 
-    params = image_params(cfg)
+    converter = get_converter(cfg.method, **image_params(cfg))
     src = spec.prepare(cache, cfg.variant)
-    dst = cache / "images" / _variant_dir(spec, cfg.variant) / _params_id(cfg.method, params)
+    dst = cache / "images" / _variant_dir(spec, cfg.variant) / _params_id(converter)
     stamp = dst / "bench-convert.json"
     start = time.perf_counter()
-    report = convert_dir(get_converter(cfg.method, **params), src, dst, label_from=spec.label_from,
+    report = convert_dir(converter, src, dst, label_from=spec.label_from,
                          group_from=spec.group_from, workers=workers, progress=False)
     seconds = time.perf_counter() - start
     if report.failures:
@@ -247,7 +249,8 @@ def run_image(cfg: Config, spec: DatasetSpec, cache: Path, history_dir: Path) ->
     history = [dict(h) for h in getattr(learn, "history", [])]
     history_dir.mkdir(parents=True, exist_ok=True)
     (history_dir / f"{_slug(cfg)}.json").write_text(
-        json.dumps({"config": json.loads(cfg.to_json()), "history": history}, default=_json_default, indent=1))
+        json.dumps({"config": json.loads(cfg.to_json()), "settings": cfg.settings, "history": history},
+                   default=_json_default, indent=1))
     return row
 
 
@@ -275,11 +278,8 @@ def baseline_samples(spec: DatasetSpec, cfg: Config, cache: Path) -> tuple[list[
     from any2img import get_converter
     from any2img.batch.convert_dir import find_sources
     from any2img.batch.labels import parse_rule, split_of
-    from any2img.registry import get_converter_class
 
-    reader = READER[spec.modality]
-    accepted = get_converter_class(reader).param_defaults()
-    conv = get_converter(reader, **{k: v for k, v in spec.converter_params.items() if k in accepted})
+    conv = get_converter(READER[spec.modality], **data_facts(spec, READER[spec.modality]))
     src = spec.prepare(cache, cfg.variant)
     label_of, group_of = parse_rule(spec.label_from, "label"), parse_rule(spec.group_from, "group")
     samples: list[Any] = []
