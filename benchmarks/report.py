@@ -36,7 +36,7 @@ PUBLISHED: dict[tuple[str, str], list[tuple[str, float, str]]] = {
 
 #: Suites in the order RESULTS.md shows them: ``cpu`` first, as the one complete run on this project's
 #: machines (every data set and converter, 3 seeds); ``full`` holds the pieces run at full size.
-SUITE_ORDER = ("cpu", "full", "quick")
+SUITE_ORDER = ("defaults", "cpu", "full", "quick")
 
 
 def mean_std(values: Iterable[float]) -> tuple[float, float, int]:
@@ -73,6 +73,7 @@ def aggregate(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         entry["image_size"] = rs[0].get("image_size", "")
         entry["variant"] = rs[0].get("variant", "")
         entry["settings"] = rs[0].get("settings") or ""
+        entry["budget"] = rs[0].get("budget") or ""
         out.append(entry)
     return out
 
@@ -101,6 +102,8 @@ def results_table(rows: Sequence[dict[str, Any]]) -> str:
         split = e["split"] + "".join(f" [{x}]" for x in (e["variant"], e["settings"]) if x)
         secs, ips = e["train_seconds"], e["images_per_second"]
         setup = f"{e['image_size']} px, {e['epochs']} ep" if e["family"] == "image" else ""
+        if e["family"] == "image" and e["epochs"] == "auto":  # the CLI defaults: show what they chose (seed 0)
+            setup = f"defaults: {e['budget'].split(', selected')[0]}"
         lines.append(
             f"| {e['dataset']} | {split} | {method} | {e['init']} | **{fmt_ms(*e['test_acc'])}** | "
             f"{fmt_ms(*e['test_macro_f1'])} | {fmt_ms(*e['valid_acc'])} | {fmt_ms(*e['test_session_acc'])} | "

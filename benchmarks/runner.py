@@ -46,7 +46,7 @@ CACHE_DIR = BENCH_ROOT / "cache"
 FIELDS = (
     "dataset", "split", "converter", "family", "pretrained", "seed", "valid_acc", "test_acc", "test_macro_f1",
     "test_session_acc", "epochs", "image_size", "backbone", "n_train", "n_valid", "n_test", "train_seconds",
-    "images_per_second", "convert_seconds", "variant", "machine", "finished", "note", "settings",
+    "images_per_second", "convert_seconds", "variant", "machine", "finished", "note", "settings", "budget",
 )
 
 BACKBONE = "tf_efficientnet_lite0"
@@ -217,29 +217,52 @@ def image_split(folder: Path, spec: DatasetSpec, split: str) -> Any:
                        test="predefined")
 
 
+def cli_split(folder: Path, spec: DatasetSpec, split: str) -> Any:
+    """The split ``any2img train`` makes of a converted folder whose test side is marked.
+
+    Only the benchmark's test side is marked (its validation side joins
+    training); the CLI's defaults then carve the validation side:
+    ``valid_pct=0.2``, ``seed=42``, grouped where the data has groups.
+    """
+    from any2img.data import ImageItems, items_from_manifest, split_items
+
+    items = items_from_manifest(folder / "manifest.jsonl")
+    roles = spec.assign(split, [_unit(i) for i in items])
+    kept = [replace(item, split="test" if role == "test" else "train") for item, role in zip(items, roles)
+            if role is not None]
+    return split_items(ImageItems(kept, root=items.root, converter=items.converter), valid_pct=0.2, seed=42,
+                       by="auto", test="predefined")
+
+
 def run_image(cfg: Config, spec: DatasetSpec, cache: Path, history_dir: Path) -> dict[str, Any]:
-    try:
-        from any2img.learn import Learner
-    except ImportError:  # the package may not re-export it (yet)
-        from any2img.learn.learner import Learner
+    from any2img.learn import Learner
 
     folder, convert_seconds = convert_cached(cfg, spec, cache)
-    split = image_split(folder, spec, cfg.split)
-    learn = Learner(split, backbone=BACKBONE, pretrained=bool(cfg.pretrained), image_size=cfg.image_size or None,
-                    batch_size=cfg.batch_size, seed=cfg.seed, verbose=False,
-                    early_stopping=False, num_threads=THREADS,  # the default pipeline: last epoch
-                    augment=cfg.augment or None)
     start = time.perf_counter()
-    learn.fine_tune(cfg.epochs, base_lr=cfg.base_lr)
+    if cfg.recipe == "defaults":  # exactly `any2img train FOLDER` without flags (seed aside)
+        split = cli_split(folder, spec, cfg.split)
+        learn = Learner(split, backbone=BACKBONE, seed=cfg.seed, verbose=False, num_threads=THREADS)
+        start = time.perf_counter()
+        learn.fine_tune()
+    else:
+        split = image_split(folder, spec, cfg.split)
+        learn = Learner(split, backbone=BACKBONE, pretrained=bool(cfg.pretrained),
+                        image_size=cfg.image_size or None, batch_size=cfg.batch_size, seed=cfg.seed,
+                        verbose=False, num_threads=THREADS, augment=cfg.augment or None)
+        start = time.perf_counter()
+        learn.fine_tune(cfg.epochs, base_lr=cfg.base_lr)
     train_seconds = time.perf_counter() - start
+    epochs_run = len(learn.history)
     valid = learn.evaluate(split="valid")
     test = learn.evaluate(split="test")  # once, after training
     row: dict[str, Any] = {
         "valid_acc": valid.get("accuracy"), "test_acc": test.get("accuracy"),
         "test_macro_f1": test.get("macro_f1"), "n_train": len(split.train), "n_valid": len(split.valid),
         "n_test": len(split.test), "train_seconds": train_seconds, "convert_seconds": convert_seconds,
-        "images_per_second": len(split.train) * cfg.epochs / train_seconds if train_seconds > 0 else None,
+        "images_per_second": len(split.train) * epochs_run / train_seconds if train_seconds > 0 else None,
         "backbone": BACKBONE,
+        "budget": (f"batch {learn.batch_size}, {epochs_run} ep = {learn.budget.steps} steps, "
+                   f"{'x'.join(map(str, learn.data_config.size))} px, selected ep {learn.selected_epoch}"),
     }
     if spec.session_level:
         probs, targets = learn.get_preds("test")
@@ -381,7 +404,7 @@ def run_configs(configs: Sequence[Config], *, csv_path: Path, cache: Path = CACH
             "dataset": cfg.dataset, "split": cfg.split, "converter": cfg.method, "family": cfg.family,
             "pretrained": cfg.init, "seed": cfg.seed, "variant": cfg.variant, "settings": cfg.settings,
             "machine": machine,
-            "epochs": cfg.epochs if cfg.family == "image" else "", "image_size": cfg.image_size or "",
+            "epochs": cfg.epochs_label, "image_size": cfg.image_size or "",
             "finished": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), **result,
         }
         if str(row.get("note", "")).startswith("skipped"):

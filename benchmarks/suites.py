@@ -52,6 +52,9 @@ class Config:
     variant: str = ""
     params: tuple[tuple[str, Any], ...] = field(default=())
     augment: str = ""
+    #: ``"defaults"``: exactly what ``any2img train`` does without flags (its split of the non-test items,
+    #: its budget, input size and model selection); ``""``: this configuration's size, epochs and batch.
+    recipe: str = ""
 
     @property
     def init(self) -> str:
@@ -84,14 +87,22 @@ class Config:
         """
         image = self.family == "image"
         return (self.dataset, self.split, self.method, self.init, int(self.seed), self.variant,
-                str(self.image_size) if image and self.image_size else "", str(self.epochs) if image else "",
-                self.settings)
+                str(self.image_size) if image and self.image_size else "", self.epochs_label, self.settings)
+
+    @property
+    def epochs_label(self) -> str:
+        """The epochs column: a number, ``"auto"`` for the CLI defaults, ``""`` for baselines."""
+        if self.family != "image":
+            return ""
+        return "auto" if self.recipe == "defaults" else str(self.epochs)
 
     def converter_params(self) -> dict[str, Any]:
         return dict(self.params)
 
     def describe(self) -> str:
         extra = f" {self.image_size}px {self.epochs} epochs" if self.family == "image" else ""
+        if self.recipe == "defaults":
+            extra = " CLI defaults"
         sub = "".join(f" [{x}]" for x in (self.variant, self.settings) if x)
         return f"{self.dataset}/{self.split}{sub} {self.method} ({self.init}) seed={self.seed}{extra}"
 
@@ -184,7 +195,37 @@ def _cpu(n_seeds: int) -> list[Config]:
     return configs
 
 
-SUITES = {"quick": (_quick, 1), "full": (_full, 3), "cpu": (_cpu, 3)}
+def _defaults(n_seeds: int) -> list[Config]:
+    """The CLI's defaults, untuned, on every data set (issue 10): what a user gets with no flags.
+
+    Each image configuration converts with the converter's defaults (plus
+    the data's facts: FSDD's 8 kHz, BasicMotions' 6 channels tiled), marks
+    only the given test side, and then does what ``any2img train`` does:
+    ``split_items(valid_pct=0.2, seed=42)`` of the rest (grouped by speaker
+    or session where the data has groups), the budget of
+    :mod:`any2img.learn.budget`, and the epoch with the lowest validation
+    loss. Leave-one-speaker-out runs one seed per speaker (six speakers) to
+    fit 2 CPU cores; Balabit uses the first 6,000 events of each session.
+    """
+    seeds = range(n_seeds)
+    auto = {"recipe": "defaults"}
+    plan = [("GunPoint", "given", "timeseries", ("gadf", "lineplot"), seeds, ""),
+            ("Coffee", "given", "timeseries", ("gadf", "lineplot"), seeds, ""),
+            ("PigCVP", "given", "timeseries", ("gadf", "lineplot"), seeds, ""),
+            ("BasicMotions", "given", "timeseries", ("gadf", "lineplot"), seeds, ""),
+            ("FSDD", "official", "audio", ("mel",), seeds, ""),
+            *[("FSDD", f"loso-{s}", "audio", ("mel",), range(1), "") for s in FSDD_SPEAKERS],
+            ("Balabit", "last-session", "mouse", ("trajectory",), seeds, "events6000")]
+    configs: list[Config] = []
+    for dataset, split, modality, methods, runs, variant in plan:
+        for method in methods:
+            for seed in runs:
+                configs.append(_image(dataset, split, method, True, seed, variant=variant, **auto))
+        configs += _baselines(dataset, split, modality, runs, variant=variant)
+    return configs
+
+
+SUITES = {"quick": (_quick, 1), "full": (_full, 3), "cpu": (_cpu, 3), "defaults": (_defaults, 3)}
 
 
 def parse_only(only: list[str] | None) -> list[tuple[str | None, ...]]:

@@ -17,7 +17,7 @@ from types import ModuleType
 
 from any2img.errors import Any2ImgError
 
-SUITES = ("quick", "cpu", "full")
+SUITES = ("quick", "defaults", "cpu", "full")
 
 
 def _repo_root() -> Path:
@@ -45,8 +45,9 @@ def load_runner() -> ModuleType:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The benchmark options, shared by ``any2img bench`` and ``python -m benchmarks``."""
     p.add_argument("--suite", choices=SUITES, default="quick",
-                   help="'quick' (minutes on a CPU), 'cpu' (the main configurations at 64 px, hours) "
-                   "or 'full' (everything, for a GPU)")
+                   help="'quick' (minutes on a CPU), 'defaults' (the CLI's untuned defaults on every data set, "
+                   "about an hour on 2 cores), 'cpu' (every converter at 64 px, hours) or 'full' (everything, "
+                   "for a GPU)")
     p.add_argument("--out", type=Path, default=None, help="results folder (default: benchmarks/results)")
     p.add_argument("--seeds", type=int, default=None, help="number of seeds (default: 1 for quick, 3 otherwise)")
     p.add_argument("--only", nargs="+", metavar="DATASET[:SPLIT[:METHOD[:INIT]]]",

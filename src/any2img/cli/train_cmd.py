@@ -32,7 +32,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     )
     p.add_argument("images", help="folder of images (class sub-folders), or a converted folder with manifest.jsonl")
     p.add_argument("--out", "-o", required=True, help="model folder to write")
-    p.add_argument("--epochs", type=int, default=5, help="epochs with all layers training (default 5)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="epochs with all layers training (default: from the data, >= 300 steps and >= 4 epochs)")
+    p.add_argument("--time-budget", default=None,
+                   help="cap on the training time, e.g. 10m, 90s, 1.5h (the epochs shrink to fit)")
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (default 2e-3)")
     p.add_argument("--freeze-epochs", type=int, default=0,
                    help="head-only epochs first (default 0: measured worse on signal pictures)")
@@ -41,8 +44,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--backbone", default="tf_efficientnet_lite0", help="timm model name")
     p.add_argument("--no-pretrained", action="store_true", help="train from random weights")
     p.add_argument("--weights", default=None, help="local .safetensors/.pth backbone weights")
-    p.add_argument("--image-size", type=int, default=None, help="model input size (default: the backbone's)")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--image-size", type=int, default=None,
+                   help="model input size (default: the pictures' own, each side clipped to [64, 128])")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="default: the largest power of two <= training items / 8, within [8, 32]")
     p.add_argument("--valid-pct", type=float, default=0.2, help="validation share when not predefined (0.2)")
     p.add_argument("--seed", type=int, default=42, help="split seed; training seed too unless --train-seed")
     p.add_argument("--train-seed", type=int, default=None, help="seed of initialisation and shuffling")
@@ -55,7 +60,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--augment", default=None, help="none (default), specaugment, timeshift or specaugment+timeshift")
     p.add_argument("--label-smoothing", type=float, default=0.0)
     p.add_argument("--early-stopping", action="store_true",
-                   help="stop when the validation loss rises while the training loss falls; keep the best")
+                   help="stop after --patience epochs without a lower validation loss (the best epoch's weights "
+                        "are exported either way)")
     p.add_argument("--patience", type=int, default=3)
     p.add_argument("--checkpoint-dir", default=None, help="write a checkpoint after each epoch")
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint-dir")
@@ -90,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
               f"device {learn.device}")
     start = time.perf_counter()
     learn.fine_tune(args.epochs, base_lr=args.lr, freeze_epochs=args.freeze_epochs, lr_mult=args.lr_mult,
-                    checkpoint_dir=args.checkpoint_dir, resume=args.resume)
+                    time_budget=args.time_budget, checkpoint_dir=args.checkpoint_dir, resume=args.resume)
     seconds = time.perf_counter() - start
     results = {"valid": learn.evaluate("valid")} if len(split.valid) else {}
     if len(split.test):
@@ -99,5 +105,6 @@ def run(args: argparse.Namespace) -> int:
     for side, values in results.items():
         shown = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in values.items()}
         print(f"{side}: {json.dumps(shown)}")
-    print(f"trained {len(learn.history)} epochs in {seconds:.1f}s; model written to {out}")
+    chosen = f" (exported: epoch {learn.selected_epoch}, lowest valid_loss)" if learn.selected_epoch else ""
+    print(f"trained {len(learn.history)} epochs in {seconds:.1f}s{chosen}; model written to {out}")
     return 0

