@@ -116,3 +116,36 @@ def test_errors():
         split_items(unlabelled)
     with pytest.raises(InputError, match="no items"):
         split_items(ImageItems([]))
+
+
+def test_grouped_split_is_stratified_and_keeps_every_class_on_both_sides():
+    from any2img.data import Item
+
+    items = [Item(image=np.zeros((2, 2), np.uint8), label=f"user{u}", group=f"user{u}/session{s}",
+                  key=f"user{u}/session{s}/w{w}")
+             for u in range(10) for s in range(5) for w in range(3)]  # 10 users, 5 sessions each
+    for seed in range(5):
+        split = split_items(ImageItems(items), valid_pct=0.2, seed=seed, by="group")
+        assert set(split.valid.labels) == set(split.train.labels) == {f"user{u}" for u in range(10)}
+        assert split.info["groups"]["valid"] == 10  # 20 % of 50 sessions, one per user
+        assert not {i.group for i in split.train} & {i.group for i in split.valid}
+        assert "missing_classes" not in split.info
+
+
+def test_random_split_is_stratified_where_the_share_allows_and_warns_otherwise():
+    import warnings as w
+
+    from any2img.data import MissingClassWarning
+
+    imgs = np.arange(40, dtype=np.uint8)[:, None, None] * np.ones((40, 2, 2), np.uint8)
+    labels = [str(i // 2) for i in range(40)]  # 20 classes of 2 items: a 20 % share covers 8 of them
+    with w.catch_warnings(record=True) as caught:
+        w.simplefilter("always")
+        split = split_items(items_from_arrays(imgs, labels), valid_pct=0.2, seed=3)
+    n_valid = len(split.valid)
+    assert n_valid >= 8 and len(set(split.valid.labels)) == n_valid  # the share, at most one per class
+    assert set(split.train.labels) == set(labels)  # no class loses its last item to validation
+    lacking = split.info["missing_classes"]["valid"]
+    assert len(lacking) == 20 - n_valid
+    msg = [str(c.message) for c in caught if c.category is MissingClassWarning]
+    assert msg and f"valid lacks {20 - n_valid} of 20 classes" in msg[0]

@@ -52,8 +52,50 @@ def test_train_then_evaluate(tmp_path, capsys):
     rows = (report / "classification_report.csv").read_text().splitlines()
     assert rows[0] == "class,precision,recall,f1-score,support" and rows[1].startswith("cols,")
 
+    # --all reads every item, but never those the model trained or was selected on, unless asked loudly
     code = main(["evaluate", str(model), str(data), "--out", str(report), "--all", "-q"])
-    assert code == 0 and json.loads((report / "metrics.json").read_text())["n"] == 22
+    metrics = json.loads((report / "metrics.json").read_text())
+    assert code == 0 and metrics["n"] == 6 and metrics["left_out_seen"] == 16
+    assert "left out 16 of 22 items" in capsys.readouterr().err
+    code = main(["evaluate", str(model), str(data), "--out", str(report), "--all", "--include-seen", "-q"])
+    metrics = json.loads((report / "metrics.json").read_text())
+    assert code == 0 and metrics["n"] == 22 and metrics["seen_items"] == 16
+    assert "overstates accuracy" in capsys.readouterr().err
+
+
+def test_evaluate_refuses_training_items_and_uses_the_carved_test_share(tmp_path, capsys):
+    data, model = tmp_path / "images", tmp_path / "model"
+    _write_dataset(data)
+    flat = tmp_path / "flat"  # the same pictures without split folders: the test side is carved by share
+    for png in data.rglob("*.png"):
+        dest = flat / png.parent.name / png.name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(png.read_bytes())
+    code = main(["train", str(flat), "--out", str(model), "--epochs", "1", "--test", "0.25", "-q", *FAST])
+    assert code == 0, capsys.readouterr().err
+    meta = json.loads((model / "model.json").read_text())
+    n_test = meta["split"]["counts"]["test"]
+    assert n_test > 0 and len(meta["split"]["fingerprints"]["train"]) == meta["split"]["counts"]["train"]
+    capsys.readouterr()
+    code = main(["evaluate", str(model), str(flat), "--out", str(tmp_path / "r"), "-q"])
+    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert code == 0 and metrics["n"] == n_test and metrics["left_out_seen"] == 22 - n_test
+    assert metrics["accuracy"] == meta["metrics"]["test"]["accuracy"]
+
+    seen = tmp_path / "seen"  # only pictures the model trained on, renamed: refused
+    train_items = set(meta["split"]["fingerprints"]["train"])
+    from any2img.data import items_from_folder
+    from any2img.data.fingerprint import fingerprint
+
+    for n, item in enumerate(items_from_folder(flat)):
+        if fingerprint(item) in train_items:
+            dest = seen / str(item.label) / f"renamed{n}.png"
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(open(item.path, "rb").read())
+    capsys.readouterr()
+    code = main(["evaluate", str(model), str(seen), "--out", str(tmp_path / "r2")])
+    err = capsys.readouterr().err
+    assert code == 2 and "none is held out" in err and "--include-seen" in err
 
 
 def test_cli_errors_are_one_line(tmp_path, capsys):

@@ -13,7 +13,8 @@ it again::
       "preprocessing": {"resize": "direct", "grey": "repeated on every channel", "scale": "pixels / 255"},
       "converter": {"name": "gadf", "params": {...}} | null,
       "segmenter": null,
-      "split": {"strategy": "predefined", "seed": 42, "valid_pct": 0.2, "counts": {...}},
+      "split": {"strategy": "predefined", "seed": 42, "valid_pct": 0.2, "counts": {...},
+                "fingerprints": {"rule": ..., "train": [...], "valid": [...]}},
       "metrics": {"valid": {...}, "test": {...}},
       "history": [...], "training": {...},
       "versions": {"any2img": ..., "torch": ..., "timm": ..., "python": ...},
@@ -41,6 +42,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from any2img.data.fingerprint import FINGERPRINT, fingerprints
 from any2img.errors import ArtifactError, ParameterError
 from any2img.hashing import file_sha256
 
@@ -195,6 +197,8 @@ def export(learner: Learner, path: str | os.PathLike[str]) -> Path:
     info = learner.split.info
     split: dict[str, Any] = {key: info.get(key) for key in ("strategy", "seed", "valid_pct", "test", "counts", "groups")
              if key in info}
+    split["fingerprints"] = {"rule": FINGERPRINT, "train": fingerprints(learner.split.train),
+                             "valid": fingerprints(learner.split.valid)}
     return write_artifact(
         path,
         model=learner.model,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +20,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         description="Evaluate the model folder MODEL on IMAGES: a converted folder (manifest.jsonl), a folder of "
         "class sub-folders of images, or a folder of raw files that the model's converter reads (they are "
         "converted first). When the data marks a test split, only the test items are used (--all: every "
-        "item). Writes metrics.json, confusion_matrix.png/.csv, classification_report.csv and "
+        "item). Items the model trained or was selected on (recorded by content in model.json) are left out, "
+        "with a warning. Writes metrics.json, confusion_matrix.png/.csv, classification_report.csv and "
         "top_losses.png/.csv to --out.",
     )
     p.add_argument("model", help="model folder written by 'any2img train'")
     p.add_argument("images", help="labelled images (or raw files the model's converter reads)")
     p.add_argument("--out", "-o", default=None, help="output folder (default MODEL/evaluation)")
     p.add_argument("--all", action="store_true", help="use every item, not only a marked test split")
+    p.add_argument("--include-seen", action="store_true",
+                   help="also score items the model trained or was selected on (left out by default: they "
+                   "overstate accuracy)")
     p.add_argument("--label-from", default="parent",
                    help="for plain folders: 'parent' or a regex with (?P<label>...)")
     p.add_argument("--batch-size", type=int, default=64)
@@ -58,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
     from any2img.artifact import load_artifact
     from any2img.data.dataset import ImageDataset
+    from any2img.learn.heldout import SeenItemsWarning, held_out, recording_accuracy
     from any2img.learn.inference import predict_logits, softmax_np
     from any2img.learn.interpret import Interpretation
     from any2img.learn.learner import _resolve_device
@@ -74,7 +81,12 @@ def run(args: argparse.Namespace) -> int:
         items = items.filter(lambda it: it.label is not None)
         if not len(items):
             raise InputError("no labelled image to evaluate on", path=args.images)
-        unknown = sorted({it.label for it in items} - set(art.classes))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SeenItemsWarning)
+            items, seen = held_out(items, art.meta, include_seen=args.include_seen, where=str(args.images))
+        for w in caught:
+            print(f"warning: {w.message}", file=sys.stderr)
+        unknown = sorted({str(it.label) for it in items} - set(art.classes))
         if unknown:
             raise InputError(f"labels {unknown} are not among the model's classes {art.classes}", path=args.images)
         device = _resolve_device(args.device)
@@ -87,7 +99,10 @@ def run(args: argparse.Namespace) -> int:
             **compute_metrics(names, probs, targets.numpy()),
             "n": len(items),
             "items": side,
+            "seen_items": seen if args.include_seen else 0,
+            "left_out_seen": 0 if args.include_seen else seen,
         }
+        metrics.update(recording_accuracy(probs, targets.numpy(), items) or {})
         interp = Interpretation(probs, targets.numpy(), art.classes, items)
         plotter = source_plotter_for(items.root) if items.root is not None else None
         paths = interp.save(out, k=args.top_k, source_plotter=plotter)

@@ -20,7 +20,7 @@ from any2img.data.items import (
     items_from_path,
     load_image,
 )
-from any2img.data.splits import DataSplits, Split, split_items
+from any2img.data.splits import DataSplits, MissingClassWarning, Split, split_items
 
 _LAZY = {
     "ImageDataset": "any2img.data.dataset",
@@ -37,6 +37,7 @@ __all__ = [
     "DataSplits",
     "ImageItems",
     "Item",
+    "MissingClassWarning",
     "Split",
     "items_from_arrays",
     "items_from_folder",

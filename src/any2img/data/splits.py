@@ -109,13 +109,19 @@ def _carve(
     """Split ``pool`` into (rest, carved), about ``pct`` of the units carved, every class on both sides.
 
     A unit is an item, or a whole group when ``grouped``; a group's class is
-    its most common label. A unit is carved when its hash maps below
-    ``pct`` (so a unit's side does not change when others are added), then
-    per class: a class never loses its last unit to the carved side (one
+    its most common label.
+
+    Items (``grouped`` False, usually many per class): a unit is carved when
+    its hash maps below ``pct``, so its side does not change when others are
+    added; then a class never loses its last unit to the carved side (one
     whose units all hashed low keeps its highest), and a class with two
     units or more but none carved gives its lowest-hash unit, as long as the
-    carved side stays within ``round(pct * units)`` (classes taken in hash
-    order). The classes that the share cannot cover are named by
+    carved side stays within ``round(pct * units)`` (classes in hash order).
+
+    Groups (few per class, where hashing alone leaves whole classes out, as
+    one user's sessions): exact per-class quotas, see :func:`_quota_pick`.
+
+    The classes that the share cannot cover are named by
     :func:`split_items`'s warning.
     """
     if pct <= 0 or not pool:
@@ -130,19 +136,22 @@ def _carve(
         by_class.setdefault(label, []).append(unit)
     for units in by_class.values():
         units.sort(key=lambda u: (hashes[u], u))
-    chosen = {u for u, h in hashes.items() if h < pct}
-    for units in by_class.values():
-        if len(units) >= 2 and all(u in chosen for u in units):
-            chosen.discard(units[-1])
-        elif len(units) == 1 and len(by_class) > 1:
-            chosen.discard(units[0])  # a class of one unit trains on it
     target = max(1, round(pct * len(hashes))) if len(hashes) >= 2 else 0
-    uncovered = sorted((c for c, units in by_class.items() if len(units) >= 2 and not chosen.intersection(units)),
-                       key=lambda c: hashes[by_class[c][0]])
-    for c in uncovered:
-        if len(chosen) >= target:
-            break
-        chosen.add(by_class[c][0])
+    if grouped:
+        chosen = _quota_pick(by_class, hashes, pct, target)
+    else:
+        chosen = {u for u, h in hashes.items() if h < pct}
+        for units in by_class.values():
+            if len(units) >= 2 and all(u in chosen for u in units):
+                chosen.discard(units[-1])
+            elif len(units) == 1 and len(by_class) > 1:
+                chosen.discard(units[0])  # a class of one unit trains on it
+        uncovered = sorted((c for c, units in by_class.items() if len(units) >= 2 and not chosen.intersection(units)),
+                           key=lambda c: hashes[by_class[c][0]])
+        for c in uncovered:
+            if len(chosen) >= target:
+                break
+            chosen.add(by_class[c][0])
     if not chosen and len(hashes) >= 2:  # a tiny dataset: still give the side one unit
         chosen = {min(hashes, key=hashes.__getitem__)}
     if len(chosen) == len(hashes) and len(hashes) >= 2:  # keep at least one unit on the other side
@@ -150,6 +159,25 @@ def _carve(
     rest = [(i, it) for i, it in pool if _unit_of(it, i, grouped) not in chosen]
     carved = [(i, it) for i, it in pool if _unit_of(it, i, grouped) in chosen]
     return rest, carved
+
+
+def _quota_pick(by_class: dict[str, list[str]], hashes: dict[str, float], pct: float, target: int) -> set[str]:
+    """Exact stratification of few units (groups): ``target`` units, shared out over the classes.
+
+    Each class first gets ``floor(pct * n_class)`` of its lowest-hash units
+    (never its last); the units still owed go one per class, to classes with
+    none yet first, then to the largest remainders, ties by hash.
+    """
+    quota = {c: min(int(pct * len(u)), len(u) - 1) for c, u in by_class.items()}
+    owed = target - sum(quota.values())
+    order = sorted(by_class, key=lambda c: (quota[c] > 0, -(pct * len(by_class[c]) % 1), hashes[by_class[c][0]]))
+    for c in order:
+        if owed <= 0:
+            break
+        if quota[c] < len(by_class[c]) - 1:
+            quota[c] += 1
+            owed -= 1
+    return {u for c, units in by_class.items() for u in units[: quota[c]]}
 
 
 def _missing_classes(classes: list[str], sides: dict[str, ImageItems]) -> dict[str, list[str]]:
