@@ -30,17 +30,24 @@ def test_random_split_is_seeded_and_partitions():
     assert a.info["strategy"] == "random"
     assert _keys(a.valid) == _keys(b.valid) and _keys(a.valid) != _keys(c.valid)
     assert _keys(a.train) | _keys(a.valid) == _keys(items) and not _keys(a.train) & _keys(a.valid)
-    assert 30 <= len(a.valid) <= 70  # about a quarter of 200 (a hash decides each item)
+    assert len(a.valid) == 50  # a quarter of 200, stratified: 25 per class
+    assert sorted(a.valid.labels).count("0") == 25
     assert len(a.test) == 0 and a.classes == ["0", "1"]
     assert a.info["counts"] == {"train": len(a.train), "valid": len(a.valid), "test": 0}
 
 
-def test_random_split_stable_when_files_are_added():
+def test_random_split_stable_when_files_of_another_class_are_added():
+    # Stratified by hash rank within each class: items of a new class never move the others; within a
+    # class, growing it moves at most the items at the edge of its share.
     small = split_items(_items(100), valid_pct=0.2, seed=42)
-    big = split_items(_items(150), valid_pct=0.2, seed=42)
+    extra = [Item(image=np.zeros((2, 2), np.uint8), label="new", key=f"new/{i}.png") for i in range(50)]
+    big = split_items(ImageItems([*_items(100), *extra]), valid_pct=0.2, seed=42)
     old = _keys(_items(100))
     assert _keys(big.valid) & old == _keys(small.valid)
     assert _keys(big.train) & old == _keys(small.train)
+    assert len(small.valid) == 20 and sorted(small.valid.labels).count("0") == 10  # exact and stratified
+    grown = split_items(_items(150), valid_pct=0.2, seed=42)
+    assert len(_keys(grown.valid) & _keys(small.valid)) >= 15
     # and independent of the order the items come in
     shuffled = split_items(ImageItems(reversed(list(_items(100)))), valid_pct=0.2, seed=42)
     assert _keys(shuffled.valid) == _keys(small.valid)

@@ -1,14 +1,15 @@
 """Train / validation / test splits that are stable, grouped and leak-free.
 
-Sides are decided by hashing, not by shuffling an index: an item (or its
-group) goes to the validation side when ``sha256(seed, key)`` maps below
-``valid_pct``. So the same seed always gives the same split, and adding files
-to a dataset never moves the items already there from one side to the other.
-The split is stratified by label where hashing alone would leave a class out:
-a class never loses its last item (or group) to the carved side, and a class
-of two or more with none carved gives one while the carved side stays within
-its share (see ``_carve``). A class still missing from a side is a
-:class:`MissingClassWarning` that names it (and ``info["missing_classes"]``).
+Sides are decided by hashing, not by shuffling an index, and stratified by
+label: within each class, the items (or whole groups) whose
+``sha256(seed, key)`` ranks lowest go to the carved side, ``valid_pct`` of the
+units in all, shared out over the classes so that every class with two
+units or more sits on both sides as far as the share allows, and no class
+loses its last unit (see ``_carve``). So the same seed always gives the same
+split; adding items of one class never moves the items of another (within a
+class, only items at the edge of its share can move). A class still missing
+from a side is a :class:`MissingClassWarning` that names it (and
+``info["missing_classes"]``).
 
 * ``"random"`` hashes each item's key (its relative path, or a hash of its
   pixels);
@@ -109,17 +110,9 @@ def _carve(
     """Split ``pool`` into (rest, carved), about ``pct`` of the units carved, every class on both sides.
 
     A unit is an item, or a whole group when ``grouped``; a group's class is
-    its most common label.
-
-    Items (``grouped`` False, usually many per class): a unit is carved when
-    its hash maps below ``pct``, so its side does not change when others are
-    added; then a class never loses its last unit to the carved side (one
-    whose units all hashed low keeps its highest), and a class with two
-    units or more but none carved gives its lowest-hash unit, as long as the
-    carved side stays within ``round(pct * units)`` (classes in hash order).
-
-    Groups (few per class, where hashing alone leaves whole classes out, as
-    one user's sessions): exact per-class quotas, see :func:`_quota_pick`.
+    its most common label. The share is exact and stratified (see
+    :func:`_quota_pick`): each class gives about ``pct`` of its units, the
+    ones whose hash ranks lowest within it, and never its last one.
 
     The classes that the share cannot cover are named by
     :func:`split_items`'s warning.
@@ -137,21 +130,7 @@ def _carve(
     for units in by_class.values():
         units.sort(key=lambda u: (hashes[u], u))
     target = max(1, round(pct * len(hashes))) if len(hashes) >= 2 else 0
-    if grouped:
-        chosen = _quota_pick(by_class, hashes, pct, target)
-    else:
-        chosen = {u for u, h in hashes.items() if h < pct}
-        for units in by_class.values():
-            if len(units) >= 2 and all(u in chosen for u in units):
-                chosen.discard(units[-1])
-            elif len(units) == 1 and len(by_class) > 1:
-                chosen.discard(units[0])  # a class of one unit trains on it
-        uncovered = sorted((c for c, units in by_class.items() if len(units) >= 2 and not chosen.intersection(units)),
-                           key=lambda c: hashes[by_class[c][0]])
-        for c in uncovered:
-            if len(chosen) >= target:
-                break
-            chosen.add(by_class[c][0])
+    chosen = _quota_pick(by_class, hashes, pct, target)
     if not chosen and len(hashes) >= 2:  # a tiny dataset: still give the side one unit
         chosen = {min(hashes, key=hashes.__getitem__)}
     if len(chosen) == len(hashes) and len(hashes) >= 2:  # keep at least one unit on the other side
@@ -162,7 +141,7 @@ def _carve(
 
 
 def _quota_pick(by_class: dict[str, list[str]], hashes: dict[str, float], pct: float, target: int) -> set[str]:
-    """Exact stratification of few units (groups): ``target`` units, shared out over the classes.
+    """Exact stratification: ``target`` units, shared out over the classes.
 
     Each class first gets ``floor(pct * n_class)`` of its lowest-hash units
     (never its last); the units still owed go one per class, to classes with
