@@ -42,7 +42,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from any2img.data.fingerprint import FINGERPRINT, fingerprints
 from any2img.errors import ArtifactError, ParameterError
 from any2img.hashing import file_sha256
 
@@ -50,7 +49,6 @@ if TYPE_CHECKING:  # pragma: no cover
     import torch
 
     from any2img.data.transforms import DataConfig
-    from any2img.learn.learner import Learner
 
 __all__ = [
     "FORMAT",
@@ -59,7 +57,6 @@ __all__ = [
     "WEIGHTS_NAME",
     "Artifact",
     "build_model_from_artifact",
-    "export",
     "load_artifact",
     "read_artifact",
     "write_artifact",
@@ -123,9 +120,10 @@ def write_artifact(
 ) -> Path:
     """Write a model folder: ``weights.safetensors`` then ``model.json``.
 
-    The lower-level half of :func:`export`, for models not trained by a
-    :class:`~any2img.learn.Learner`. Files are written through temporary
-    files and renamed.
+    Takes plain data (weights, configuration, metrics) and knows nothing of
+    how the model was trained: :meth:`any2img.learn.Learner.export` calls
+    it, and so can code exporting a model trained by other means. Files are
+    written through temporary files and renamed.
 
     Returns
     -------
@@ -175,44 +173,6 @@ def write_artifact(
     finally:
         Path(tmp).unlink(missing_ok=True)
     return out
-
-
-def export(learner: Learner, path: str | os.PathLike[str]) -> Path:
-    """Export a trained :class:`~any2img.learn.Learner` to the folder ``path``.
-
-    Validation metrics are computed now if the last ``evaluate("valid")``
-    predates the last epoch; test metrics are included when
-    ``evaluate("test")`` was called after the last epoch.
-
-    Returns
-    -------
-    Path
-        The folder, holding ``weights.safetensors`` and ``model.json``.
-    """
-    epochs = len(learner.history)
-    stamp = learner._evaluated_at  # when each side was last evaluated (epochs trained then)
-    if len(learner.split.valid) and stamp.get("valid") != epochs:
-        learner.evaluate("valid")
-    metrics = {side: dict(values) for side, values in learner.evaluations.items() if stamp.get(side) == epochs}
-    info = learner.split.info
-    split: dict[str, Any] = {key: info.get(key) for key in ("strategy", "seed", "valid_pct", "test", "counts", "groups")
-             if key in info}
-    split["fingerprints"] = {"rule": FINGERPRINT, "train": fingerprints(learner.split.train),
-                             "valid": fingerprints(learner.split.valid)}
-    return write_artifact(
-        path,
-        model=learner.model,
-        backbone=learner.backbone,
-        classes=learner.classes,
-        data_config=learner.data_config,
-        model_kwargs=learner.model_kwargs,
-        converter=learner.converter,
-        segmenter=None,
-        split=split,
-        metrics=metrics,
-        history=learner.history,
-        training=learner.config(),
-    )
 
 
 # -- reading -----------------------------------------------------------------------

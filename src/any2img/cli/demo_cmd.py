@@ -14,7 +14,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "test split is read once at the end.",
     )
     p.add_argument("--workdir", default="any2img-demo", help="where series, images and the model go")
-    p.add_argument("--epochs", type=int, default=None, help="fine-tuning epochs (default: the measured setting)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="fine-tuning epochs (default: the budget any2img train chooses for the data)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(run=run)

@@ -87,13 +87,6 @@ def _seed_worker(worker_id: int) -> None:  # pragma: no cover - runs in DataLoad
     random.seed(seed)
 
 
-def _cpu_count() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
 def _resolve_device(device: str | torch.device) -> torch.device:
     if isinstance(device, torch.device):
         return device
@@ -180,7 +173,8 @@ class Learner:
     verbose : bool, default=True
         Print the per-epoch table and show progress bars.
     num_threads : int, optional
-        CPU threads for torch; default all the cores this process may use.
+        CPU threads for torch (``torch.set_num_threads``, a process-wide
+        setting, so only when given); default: torch's own setting.
 
     Attributes
     ----------
@@ -249,10 +243,8 @@ class Learner:
         if len(self.classes) < 2:
             raise InputError(f"a classifier needs at least 2 classes (got {self.classes}).")
         self.device = _resolve_device(device)
-        if self.device.type == "cpu":
-            threads = self.num_threads or _cpu_count()
-            if torch.get_num_threads() != threads:
-                torch.set_num_threads(threads)
+        if self.device.type == "cpu" and self.num_threads is not None and torch.get_num_threads() != self.num_threads:
+            torch.set_num_threads(self.num_threads)  # only when asked: the process's setting is the user's
 
         seed_everything(self.seed)
         built = create_backbone(backbone, len(self.classes), pretrained=self.pretrained, weights=weights,
@@ -823,8 +815,28 @@ class Learner:
     def export(self, path: str | os.PathLike[str]) -> Path:
         """Write the model to the folder ``path``: ``weights.safetensors`` and ``model.json``.
 
-        See :func:`any2img.artifact.export`. Load it with ``any2img.load(path)``.
+        Validation metrics are computed now if the last ``evaluate("valid")``
+        predates the last epoch; test metrics are included when
+        ``evaluate("test")`` was called after the last epoch. The split's
+        training and validation items are recorded by content fingerprint,
+        so ``any2img evaluate`` can leave them out. Load the folder with
+        ``any2img.load(path)``; see :func:`any2img.artifact.write_artifact`.
         """
-        from any2img.artifact import export
+        from any2img.artifact import write_artifact
+        from any2img.data.fingerprint import FINGERPRINT, fingerprints
 
-        return export(self, path)
+        epochs = len(self.history)
+        if len(self.split.valid) and self._evaluated_at.get("valid") != epochs:
+            self.evaluate("valid")
+        metrics = {side: dict(values) for side, values in self.evaluations.items()
+                   if self._evaluated_at.get(side) == epochs}
+        info = self.split.info
+        split: dict[str, Any] = {key: info.get(key) for key in
+                                 ("strategy", "seed", "valid_pct", "test", "counts", "groups") if key in info}
+        split["fingerprints"] = {"rule": FINGERPRINT, "train": fingerprints(self.split.train),
+                                 "valid": fingerprints(self.split.valid)}
+        return write_artifact(
+            path, model=self.model, backbone=self.backbone, classes=self.classes, data_config=self.data_config,
+            model_kwargs=self.model_kwargs, converter=self.converter, segmenter=None, split=split,
+            metrics=metrics, history=self.history, training=self.config(),
+        )

@@ -1,0 +1,105 @@
+"""Does refitting on train + valid help small data sets?  Measured without touching any test side.
+
+Protocol (issue 10, item 2), on the *training* sides of the development sets
+only: the given test side is dropped. What is left is split as the CLI
+splits (``valid_pct=0.2``, ``seed=42``) into a fitting part and an outer
+validation part, which plays the test set's role here. Then
+
+* ``select``: the default recipe on the fitting part, with its own inner
+  validation side carved from it (``seed=43``) and the epoch with the lowest
+  inner validation loss exported -- what ``any2img train`` does;
+* ``refit``: the same recipe's budget on the whole fitting part (inner
+  validation included), no selection, the last epoch exported.
+
+Both are scored on the outer validation part. Refitting becomes the
+default only if it wins there.
+
+Usage::
+
+    python -m benchmarks.refit --datasets GunPoint Coffee PigCVP BasicMotions --seeds 2
+
+Writes ``benchmarks/results/refit.csv`` (one row per data set, seed and arm).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from benchmarks.datasets import get_dataset
+from benchmarks.runner import CACHE_DIR, RESULTS_DIR, _unit, convert_cached
+from benchmarks.suites import Config
+
+FIELDS = ("dataset", "converter", "seed", "arm", "n_fit", "n_inner_valid", "n_outer_valid", "epochs",
+          "selected_epoch", "outer_valid_acc", "train_seconds")
+
+
+def _development_items(dataset: str, converter: str, cache: Path) -> Any:
+    """The converted non-test items of a data set, unmarked (the test side is dropped, never read)."""
+    from any2img.data import ImageItems, items_from_manifest
+
+    spec = get_dataset(dataset)
+    cfg = Config(dataset, "given", converter, "image", pretrained=True, recipe="defaults")
+    folder, _ = convert_cached(cfg, spec, cache)
+    items = items_from_manifest(folder / "manifest.jsonl")
+    roles = spec.assign("given", [_unit(i) for i in items])
+    kept = [replace(item, split=None) for item, role in zip(items, roles) if role in ("train", "valid")]
+    return ImageItems(kept, root=items.root, converter=items.converter)
+
+
+def run(dataset: str, converter: str, seed: int, cache: Path) -> list[dict[str, Any]]:
+    from any2img.data import ImageItems, Split, split_items
+    from any2img.learn import Learner
+
+    items = _development_items(dataset, converter, cache)
+    outer = split_items(items, valid_pct=0.2, seed=42, test=None)
+    fit, judge = outer.train, outer.valid
+    inner = split_items(fit, valid_pct=0.2, seed=43, test=None)
+    rows = []
+    arms = {
+        "select": Split(train=inner.train, valid=inner.valid, test=judge, classes=outer.classes,
+                        info=inner.info),
+        "refit": Split(train=fit, valid=ImageItems([], root=fit.root, converter=fit.converter), test=judge,
+                       classes=outer.classes, info=outer.info),
+    }
+    for arm, split in arms.items():
+        learn = Learner(split, seed=seed, verbose=False)
+        start = time.perf_counter()
+        learn.fine_tune()
+        seconds = time.perf_counter() - start
+        rows.append({"dataset": dataset, "converter": converter, "seed": seed, "arm": arm,
+                     "n_fit": len(split.train), "n_inner_valid": len(split.valid), "n_outer_valid": len(judge),
+                     "epochs": learn.budget.epochs, "selected_epoch": learn.selected_epoch or "",
+                     "outer_valid_acc": learn.evaluate("test")["accuracy"], "train_seconds": round(seconds, 1)})
+        print(rows[-1], flush=True)
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.refit", description=__doc__.splitlines()[0])
+    p.add_argument("--datasets", nargs="+", default=["GunPoint", "Coffee", "PigCVP", "BasicMotions"])
+    p.add_argument("--converter", default="gadf")
+    p.add_argument("--seeds", type=int, default=2)
+    p.add_argument("--out", type=Path, default=RESULTS_DIR / "refit.csv")
+    args = p.parse_args(argv)
+    new = not args.out.is_file()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with open(args.out, "a", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=FIELDS)
+        if new:
+            writer.writeheader()
+        for dataset in args.datasets:
+            for seed in range(args.seeds):
+                for row in run(dataset, args.converter, seed, CACHE_DIR):
+                    writer.writerow(row)
+                    fh.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
