@@ -40,6 +40,8 @@ _LAZY = {
     "ImageDataset": "any2img.data.dataset",
     "DataSplits": "any2img.data.splits",
     "load": "any2img.predict",
+    "evaluate": "any2img.evaluation",
+    "Evaluation": "any2img.evaluation",
     "Predictor": "any2img.predict",
 }
 

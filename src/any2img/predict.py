@@ -111,9 +111,9 @@ class Predictor:
         batch_size: int = 64,
         device: str = "auto",
     ) -> None:
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.device = torch.device(device)
+        from any2img.learn.inference import resolve_device
+
+        self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
         self.classes = list(classes)
         self.data_config = data_config

@@ -7,7 +7,9 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-__all__ = ["predict_logits", "softmax_np"]
+from any2img.errors import ParameterError
+
+__all__ = ["predict_logits", "resolve_device", "softmax_np"]
 
 
 @torch.no_grad()
@@ -42,3 +44,26 @@ def predict_logits(
 def softmax_np(logits: torch.Tensor) -> np.ndarray:
     """Softmax over classes, as a float32 numpy array."""
     return torch.softmax(logits.float(), dim=1).numpy().astype(np.float32)
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``"auto"`` -> CUDA, else MPS, else CPU; ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` as given (checked).
+
+    The one device resolver of training, evaluation and prediction.
+    """
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ParameterError(f"'device' must be 'auto', 'cpu', 'cuda' or 'cuda:N' (got {device!r}).") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ParameterError(f"'device' is {device!r} but no CUDA device is available; use 'auto' or 'cpu'.")
+    return dev

@@ -54,7 +54,7 @@ from any2img.learn.checkpoint import (
     restore_rng,
     write_checkpoint,
 )
-from any2img.learn.inference import predict_logits, softmax_np
+from any2img.learn.inference import predict_logits, resolve_device, softmax_np
 from any2img.learn.metrics import check_metrics, compute_metrics
 from any2img.learn.schedule import (
     LRFindResult,
@@ -85,25 +85,6 @@ def _seed_worker(worker_id: int) -> None:  # pragma: no cover - runs in DataLoad
     seed = torch.initial_seed() % 2**32
     np.random.seed(seed)  # noqa: NPY002
     random.seed(seed)
-
-
-def _resolve_device(device: str | torch.device) -> torch.device:
-    if isinstance(device, torch.device):
-        return device
-    if device == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ParameterError(f"'device' must be 'auto', 'cpu', 'cuda' or 'cuda:N' (got {device!r}).") from exc
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ParameterError(f"'device' is {device!r} but no CUDA device is available; use 'auto' or 'cpu'.")
-    return dev
 
 
 @dataclass(frozen=True)
@@ -242,7 +223,7 @@ class Learner:
         self.classes = list(split.classes)
         if len(self.classes) < 2:
             raise InputError(f"a classifier needs at least 2 classes (got {self.classes}).")
-        self.device = _resolve_device(device)
+        self.device = resolve_device(device)
         if self.device.type == "cpu" and self.num_threads is not None and torch.get_num_threads() != self.num_threads:
             torch.set_num_threads(self.num_threads)  # only when asked: the process's setting is the user's
 
