@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 from any2img.converters.mouse.log import SCROLL, MouseLog, button_code, state_code
 
-from any2img.errors import InputError
+from any2img.errors import InputError, csv_input_error
 
 __all__ = [
     "COORD_LIMIT",
@@ -226,7 +226,10 @@ def read_mouse_table(path: str | os.PathLike[str], columns: Columns | None = Non
     first_line = text.split("\n", 1)[0]
     delimiter = _sniff_delimiter(first_line, path.suffix.lower())
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = next(reader)
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        raise csv_input_error(exc, path) from exc
     where = _resolve(header, columns, path)
     names = {field: header[i] for field, i in where.items()}
     button: Sequence[Any] | np.ndarray | None
@@ -235,7 +238,10 @@ def read_mouse_table(path: str | os.PathLike[str], columns: Columns | None = Non
     if fast is not None:
         t, x, y, button, state = fast
         return clean(t, x, y, button, state, source=path, row_numbers=np.arange(2, len(t) + 2), names=names)
-    rows = list(reader)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise csv_input_error(exc, path) from exc
     row_numbers = np.arange(2, len(rows) + 2)
     if not all(rows):  # drop blank lines, keep the numbering of the others
         kept = [i for i, r in enumerate(rows) if r]

@@ -57,7 +57,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from any2img.converter import Record
-from any2img.errors import InputError
+from any2img.errors import InputError, csv_input_error
 
 __all__ = [
     "LABEL_NAMES",
@@ -244,7 +244,10 @@ def read_table(path: str | Path, *, delimiter: str | None = ",", label_column: A
     [('row0', 'A', (1, 3)), ('row1', 'B', (1, 3))]
     """
     path = Path(path)
-    rows = _split_lines(_read_text(path), delimiter)
+    try:
+        rows = _split_lines(_read_text(path), delimiter)
+    except csv.Error as exc:
+        raise csv_input_error(exc, path) from exc
     header: list[str] | None = None
     if rows and (_is_header(rows[0][1]) or (isinstance(label_column, str) and label_column != "auto")):
         header = rows.pop(0)[1]

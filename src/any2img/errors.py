@@ -74,3 +74,14 @@ class PluginLoadError(Any2ImgError, ImportError):
 
 class ArtifactError(Any2ImgError, ValueError):
     """A model artifact is missing, tampered with or does not match."""
+
+
+def csv_input_error(exc: Exception, path: object) -> InputError:
+    """An :class:`InputError` for a table that Python's ``csv`` module cannot read (e.g. an over-long field)."""
+    import csv
+
+    text = str(exc)
+    if "field larger than field limit" in text:
+        text = (f"a field is longer than {csv.field_size_limit():,} characters, the csv module's limit; "
+                "is this a table with one value per field?")
+    return InputError(f"not a readable table ({text})", path=None if path is None else str(path))

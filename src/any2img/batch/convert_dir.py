@@ -17,11 +17,14 @@ The engine behind :func:`any2img.convert_dir` and ``any2img convert``:
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import json
 import os
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ from typing import Any
 from any2img.batch.labels import LabelRule, parse_rule, split_of
 from any2img.batch.manifest import (
     ERRORS_NAME,
+    LOCK_NAME,
     MANIFEST_NAME,
     STATE_NAME,
     append_jsonl,
@@ -39,7 +43,7 @@ from any2img.batch.manifest import (
     write_png,
 )
 from any2img.converter import Converter, check_rgb
-from any2img.errors import Any2ImgError, InputError, ParameterError
+from any2img.errors import Any2ImgError, InputError, ParameterError, csv_input_error
 from any2img.registry import get_converter
 
 __all__ = ["ConversionReport", "Failure", "convert_dir", "find_sources"]
@@ -115,7 +119,24 @@ def find_sources(converter: Converter, src: Path) -> list[Path]:
 
 
 def _safe(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text) or "_"
+    """A file-name part: letters, digits, '-', '_' and '.' kept, others '_'; never '.', '..' or hidden."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in text) or "_"
+    return "_" + safe if safe.startswith(".") else safe
+
+
+def label_folder(label: str) -> str:
+    """The folder name of a label: the label itself when it is a safe name, else a safe name plus a hash.
+
+    A label made of letters, digits, '-', '_' and '.' (not starting with a
+    dot, at most 100 characters) is its own folder. Any other (``..``,
+    ``a/b``, ``.hidden``, a space) has its other characters replaced by '_'
+    and 8 hex digits of its SHA-256 appended, so it can never name a place
+    outside the destination and two labels never share a folder.
+    """
+    safe = _safe(label)
+    if safe == label and len(label) <= 100:
+        return label
+    return f"{safe[:100]}-{hashlib.sha256(label.encode()).hexdigest()[:8]}"
 
 
 @dataclass(frozen=True)
@@ -150,7 +171,7 @@ def _convert_source(converter: Converter, task: _Task, dst: Path) -> tuple[list[
                 if not windows:
                     raise InputError("the signal yields no window with the current segmentation parameters")
                 images = converter.convert_batch(windows)
-                folder = dst / (split or "") / _safe(label if label is not None else "_unlabelled")
+                folder = dst / (split or "") / (label_folder(label) if label is not None else "_unlabelled")
                 for window, image in zip(windows, images):
                     check_rgb(image, source=f"converter '{converter.name}'")
                     name = f"{stem}-w{window.index:05d}.png" if len(windows) > 1 else f"{stem}.png"
@@ -178,6 +199,8 @@ def _convert_source(converter: Converter, task: _Task, dst: Path) -> tuple[list[
                 failures.append(Failure(rel, f"{type(exc).__name__}: {exc}", record.key))
     except Any2ImgError as exc:
         failures.append(Failure(rel, _reason(exc)))
+    except csv.Error as exc:
+        failures.append(Failure(rel, _reason(csv_input_error(exc, rel))))
     except (OSError, ValueError, TypeError, RuntimeError, EOFError, IndexError, KeyError) as exc:
         failures.append(Failure(rel, f"{type(exc).__name__}: {exc}"))
     return rows, failures
@@ -238,8 +261,40 @@ def convert_dir(
     label_of = parse_rule(label_from, "label")
     group_of = parse_rule(group_from, "group")
     sources = find_sources(converter, src_path)
-    root = src_path.parent if src_path.is_file() else src_path
+    if dst_path.exists() and not dst_path.is_dir():
+        raise ParameterError(f"'dst' must be a folder to write the images into (got the file {str(dst_path)!r}).")
     dst_path.mkdir(parents=True, exist_ok=True)
+    with _locked(dst_path):
+        return _convert_locked(converter, src_path, dst_path, sources, label_of, group_of, label_from, group_from,
+                               resume=resume, workers=workers, progress=progress)
+
+
+@contextmanager
+def _locked(dst: Path) -> Iterator[None]:
+    """Hold ``dst/.any2img.lock`` for the run: a second convert into the same folder refuses at once.
+
+    ``filelock`` (the cross-platform lock of tox and virtualenv) rather than
+    a home-made one: it uses ``fcntl``/``msvcrt`` locks that the system
+    releases when the holder dies, so a killed run never leaves a stale lock.
+    """
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(dst / LOCK_NAME))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout as exc:
+        raise InputError("another any2img conversion is writing into this folder; wait for it to finish "
+                         "(a finished or killed run releases it) or choose another destination", path=dst) from exc
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _convert_locked(converter: Converter, src_path: Path, dst_path: Path, sources: list[Path], label_of: Any,
+                    group_of: Any, label_from: LabelRule, group_from: LabelRule, *, resume: bool,
+                    workers: int | None, progress: bool) -> ConversionReport:
+    root = src_path.parent if src_path.is_file() else src_path
     manifest_path = dst_path / MANIFEST_NAME
     state_path = dst_path / STATE_NAME
     report = ConversionReport(manifest=manifest_path)

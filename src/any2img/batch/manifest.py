@@ -39,11 +39,14 @@ __all__ = [
     "read_jsonl",
     "write_jsonl",
     "write_png",
+    "LOCK_NAME",
 ]
 
 MANIFEST_NAME = "manifest.jsonl"
 STATE_NAME = ".convert-state.jsonl"
 ERRORS_NAME = "errors.jsonl"
+#: Held by a running conversion (see ``convert_dir``).
+LOCK_NAME = ".any2img.lock"
 
 
 def file_hash(path: str | Path) -> str:

@@ -347,7 +347,9 @@ def items_from_manifest(path: str | os.PathLike[str]) -> ImageItems:
     ------
     InputError
         The manifest is missing or empty, a row lacks its ``image`` field,
-        or an image file is missing.
+        names a path outside the manifest's folder (absolute, or through
+        ``..``), or an image file is missing. A row repeated for the same
+        image (two runs appending) counts once, its last copy.
     """
     manifest = Path(path)
     if manifest.is_dir():
@@ -359,11 +361,18 @@ def items_from_manifest(path: str | os.PathLike[str]) -> ImageItems:
     if not rows:
         raise InputError("the manifest lists no image", path=manifest)
     items = []
+    inside = root.resolve()
+    latest = {row.get("image"): n for n, row in enumerate(rows)}  # a repeated row: its last copy counts
     for n, row in enumerate(rows, start=1):
         image = row.get("image")
         if not isinstance(image, str) or not image:
             raise InputError(f"line {n}: field 'image' must be a relative path (got {image!r})", path=manifest)
+        if latest[image] != n - 1:
+            continue
         file = root / image
+        if Path(image).is_absolute() or not file.resolve().is_relative_to(inside):
+            raise InputError(f"line {n}: field 'image' must be a path inside the manifest's folder "
+                             f"(got {image!r})", path=manifest)
         if not file.is_file():
             raise InputError(f"line {n}: image {image!r} does not exist", path=manifest)
         split = row.get("split")
