@@ -74,3 +74,42 @@ def test_a_second_conversion_into_a_busy_folder_refuses(tmp_path):
             convert_dir("gadf", tmp_path / "r", tmp_path / "out", params={"image_size": 8}, progress=False)
     report = convert_dir("gadf", tmp_path / "r", tmp_path / "out", params={"image_size": 8}, progress=False)
     assert report.images == 1  # released: the next run goes ahead
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    import numpy as np
+
+    from any2img.data import items_from_arrays, split_items
+    from any2img.learn import Learner
+
+    imgs = np.random.default_rng(0).integers(0, 255, (12, 16, 16), dtype=np.uint8)
+    split = split_items(items_from_arrays(imgs, ["a", "b"] * 6), valid_pct=0.25, seed=0)
+    learn = Learner(split, backbone="resnet10t", pretrained=False, image_size=32, batch_size=4, verbose=False,
+                    device="cpu")
+    return learn.export(tmp_path_factory.mktemp("m") / "model")
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"model_kwargs": {"checkpoint_path": "/any/file.pth"}}, "'model_kwargs' may hold only"),
+    ({"model_kwargs": {"bogus": 1}}, "'model_kwargs' may hold only"),
+    ({"classes": ["a", "a"]}, "'classes' must be unique"),
+    ({"std": [0.5, float("nan"), 0.5]}, "'std' must be 3 finite numbers > 0"),
+    ({"std": [0.5, 0.0, 0.5]}, "'std' must be 3 finite numbers > 0"),
+    ({"input_size": [3, 10**6, 64]}, "'input_size' must be"),
+    ({"converter": "mel"}, "'converter' must be dict or null"),
+    ({"surprise": 1}, "unknown keys"),
+])
+def test_tampered_model_json_is_refused_before_anything_is_built(exported, tmp_path, change, message):
+    import shutil
+
+    from any2img.artifact import read_artifact
+    from any2img.errors import ArtifactError
+
+    folder = tmp_path / "m"
+    shutil.copytree(exported, folder)
+    meta = json.loads((folder / "model.json").read_text())
+    meta.update(change)
+    (folder / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(ArtifactError, match=message):
+        read_artifact(folder)

@@ -108,3 +108,18 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert code == 2 and "not a model folder" in err and len(err.strip().splitlines()) == 1
     code = main(["train", str(tmp_path), "--out", str(tmp_path / "m"), "--resume", *FAST])
     assert code == 2 and "'--resume' needs '--checkpoint-dir'" in capsys.readouterr().err
+
+
+def test_train_checks_its_output_folders_before_any_work(tmp_path, capsys):
+    data = tmp_path / "images"
+    _write_dataset(data)
+    (tmp_path / "afile").write_text("x")
+    code = main(["train", str(data), "--out", str(tmp_path / "afile"), *FAST])
+    err = capsys.readouterr().err
+    assert code == 2 and "'--out' must be a folder" in err and len(err.strip().splitlines()) == 1
+    code = main(["train", str(data), "--out", str(tmp_path / "afile" / "model"), *FAST])
+    err = capsys.readouterr().err
+    assert code == 2 and "'--out': cannot write into" in err
+    code = main(["train", str(data), "--out", str(tmp_path / "m"), "--epochs", "1", "-q", "--resume",
+                 "--checkpoint-dir", str(tmp_path / "none-yet"), *FAST])
+    assert code == 0 and "no checkpoint in" in capsys.readouterr().err

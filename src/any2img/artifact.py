@@ -209,6 +209,7 @@ def _read_meta(folder: Path) -> dict[str, Any]:
         raise _fail(meta_path, f"'backbone' must be a timm model name (got {meta.get('backbone')!r}).")
     if not isinstance(meta.get("weights_sha256"), str):
         raise _fail(meta_path, "'weights_sha256' must be the hex SHA-256 of weights.safetensors.")
+    _check_schema(meta, meta_path)
     from any2img.data.transforms import DataConfig
 
     try:
@@ -216,6 +217,63 @@ def _read_meta(folder: Path) -> dict[str, Any]:
     except (KeyError, TypeError, ValueError) as exc:
         raise _fail(meta_path, f"'input_size', 'mean' and 'std' must describe the model input ({exc}).") from exc
     return meta
+
+
+#: The keys of model.json and the JSON types each may hold; anything else is refused.
+_SCHEMA: dict[str, tuple[type, ...]] = {
+    "format": (str,), "format_version": (int,), "backbone": (str,), "model_kwargs": (dict,),
+    "num_classes": (int,), "classes": (list,), "input_size": (list,), "mean": (list,), "std": (list,),
+    "interpolation": (str,), "preprocessing": (dict,), "converter": (dict, type(None)),
+    "segmenter": (dict, type(None)), "split": (dict, type(None)), "metrics": (dict,), "history": (list,),
+    "training": (dict,), "versions": (dict,), "created": (str,), "weights_sha256": (str,),
+}
+#: ``model_kwargs`` that may reach ``timm.create_model``: only the input size of fixed-size models
+#: (a key such as ``checkpoint_path`` would make timm load a file that the JSON names).
+_MODEL_KWARGS = {"img_size"}
+_MAX_SIDE = 4096
+
+
+def _check_schema(meta: dict[str, Any], path: Path) -> None:
+    """Known keys and types only, unique classes, sizes and normalisation finite and bounded."""
+    import math
+    import re
+
+    unknown = sorted(set(meta) - set(_SCHEMA))
+    if unknown:
+        raise _fail(path, f"unknown keys {unknown}; model.json holds only {sorted(_SCHEMA)}.")
+    for key, types in _SCHEMA.items():
+        if key in meta and (not isinstance(meta[key], types) or isinstance(meta[key], bool)):
+            names = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+            raise _fail(path, f"'{key}' must be {names} (got {type(meta[key]).__name__}).")
+    if len(set(meta["classes"])) != len(meta["classes"]):
+        raise _fail(path, "'classes' must be unique (a repeated name would merge two outputs).")
+    kwargs = meta.get("model_kwargs") or {}
+    if set(kwargs) - _MODEL_KWARGS:
+        raise _fail(path, f"'model_kwargs' may hold only {sorted(_MODEL_KWARGS)} (got {sorted(kwargs)}).")
+    if "img_size" in kwargs and not _sizes_ok(kwargs["img_size"], 2):
+        raise _fail(path, f"'model_kwargs.img_size' must be 2 ints in [1, {_MAX_SIDE}] (got {kwargs['img_size']!r}).")
+    size: list[int] = meta.get("input_size") or []
+    if not _sizes_ok(size, 3) or size[0] not in (1, 3, 4):
+        raise _fail(path, f"'input_size' must be [channels (1, 3 or 4), height, width] with sides in "
+                          f"[1, {_MAX_SIDE}] (got {size!r}).")
+    for key, low in (("mean", -math.inf), ("std", 0.0)):
+        values = meta.get(key)
+        if (not isinstance(values, list) or len(values) != size[0]
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                           and low < v < 1e3 for v in values)):
+            raise _fail(path, f"'{key}' must be {size[0]} finite numbers{' > 0' if key == 'std' else ''} "
+                              f"(got {values!r}).")
+    conv = meta.get("converter")
+    if conv is not None and (not isinstance(conv.get("name"), str)
+                             or not isinstance(conv.get("params", {}) or {}, dict)):
+        raise _fail(path, f"'converter' must be null or {{'name': str, 'params': dict}} (got {conv!r}).")
+    if not re.fullmatch(r"[0-9a-f]{64}", meta["weights_sha256"]):
+        raise _fail(path, "'weights_sha256' must be 64 hex digits.")
+
+
+def _sizes_ok(value: Any, n: int) -> bool:
+    return (isinstance(value, list) and len(value) == n
+            and all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= _MAX_SIDE for v in value))
 
 
 def _read(folder: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor], torch.nn.Module]:
@@ -256,6 +314,9 @@ def _read(folder: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor], torch.
         if tuple(state[key].shape) != tuple(ref.shape):
             raise _fail(weights, f"tensor {key!r} has shape {tuple(state[key].shape)} but backbone "
                                  f"{meta['backbone']!r} needs {tuple(ref.shape)}.")
+        if state[key].is_floating_point() and not bool(state[key].isfinite().all()):
+            raise _fail(weights, f"tensor {key!r} holds NaN or infinite values; refusing a model that would "
+                                 "answer NaN.")
     return meta, state, model
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
+from pathlib import Path
 
 from any2img.errors import ParameterError
 
@@ -71,13 +73,32 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.set_defaults(run=run)
 
 
+def _check_writable_folder(flag: str, folder: Path) -> None:
+    """Create ``folder`` (and its parents) now, or fail in one line naming the flag."""
+    if folder.exists() and not folder.is_dir():
+        raise ParameterError(f"'{flag}' must be a folder, but {str(folder)!r} is a file.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".any2img-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ParameterError(f"'{flag}': cannot write into {str(folder)!r} ({exc.strerror or exc}).") from exc
+
+
 def run(args: argparse.Namespace) -> int:
     from any2img.data import items_from_path, split_items
+    from any2img.learn.checkpoint import CHECKPOINT_JSON
     from any2img.learn.learner import Learner
 
     if args.resume and not args.checkpoint_dir:
         raise ParameterError("'--resume' needs '--checkpoint-dir'.")
     verbose = not args.quiet
+    for flag, folder in (("--out", args.out), ("--checkpoint-dir", args.checkpoint_dir)):
+        if folder is not None:  # before any work: a bad location must not cost a training run
+            _check_writable_folder(flag, Path(folder))
+    if args.resume and not (Path(args.checkpoint_dir) / CHECKPOINT_JSON).is_file():
+        print(f"--resume: no checkpoint in {args.checkpoint_dir} yet; starting afresh", file=sys.stderr)
     items = items_from_path(args.images, args.label_from)
     split = split_items(items, valid_pct=args.valid_pct, seed=args.seed, by=args.split, test=args.test)
     if verbose:
