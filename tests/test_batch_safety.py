@@ -113,3 +113,37 @@ def test_tampered_model_json_is_refused_before_anything_is_built(exported, tmp_p
     (folder / "model.json").write_text(json.dumps(meta))
     with pytest.raises(ArtifactError, match=message):
         read_artifact(folder)
+
+
+@pytest.mark.parametrize("sig", ["SIGKILL", "SIGTERM"])
+def test_killing_convert_ends_its_workers(tmp_path, sig):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import numpy as np
+
+    src = tmp_path / "src" / "a"
+    src.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(6):  # sources of 300 rows each: a worker is busy for seconds on each
+        rows = (",".join(f"{v:.3f}" for v in rng.normal(size=300)) for _ in range(300))
+        (src / f"s{i}.csv").write_text("\n".join(rows) + "\n")
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "any2img", "convert", "recurrence", str(tmp_path / "src"), str(out),
+                             "-p", "image_size=128", "--workers", "2", "-q"], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list(out.rglob("*.png"))) < 50:
+        time.sleep(0.05)
+    proc.send_signal(getattr(signal, sig))
+    proc.wait(timeout=60)
+    time.sleep(1.0)
+    first = len(list(out.rglob("*.png")))
+    time.sleep(3.0)
+    assert len(list(out.rglob("*.png"))) == first < 1800  # no worker lives on to write more
+    if sig == "SIGTERM":  # a clean end: what finished is in the manifest, and a rerun completes the rest
+        assert proc.returncode == 130 and b"interrupted" in proc.stderr.read()
+        assert subprocess.run([sys.executable, "-m", "any2img", "convert", "recurrence", str(tmp_path / "src"),
+                               str(out), "-p", "image_size=128", "-q"], check=False).returncode == 0
+        assert len(items_from_manifest(out)) == 1800

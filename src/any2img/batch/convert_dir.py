@@ -365,19 +365,44 @@ def _convert_locked(converter: Converter, src_path: Path, dst_path: Path, source
                 finish(task, *_convert_source(converter, task, dst_path))
                 bar.update(1)
         else:
-            with ProcessPoolExecutor(max_workers=min(n_workers, len(tasks))) as pool:
+            pool = ProcessPoolExecutor(max_workers=min(n_workers, len(tasks)), initializer=_die_with_parent,
+                                       initargs=(os.getpid(),))
+            try:
                 futures = {
                     pool.submit(_convert_source, converter, t, dst_path): t for t in tasks
                 }
                 for fut in as_completed(futures):
                     finish(futures[fut], *fut.result())
                     bar.update(1)
+            finally:  # interrupted (Ctrl-C, SIGTERM through the CLI): drop what has not started
+                pool.shutdown(wait=True, cancel_futures=True)
     finally:
         bar.close()
     write_jsonl(dst_path / ERRORS_NAME, [vars(f) for f in report.failures])
     # Rewrite the manifest in a stable order (sources finish out of order).
     write_jsonl(manifest_path, sorted(read_jsonl(manifest_path), key=lambda r: r["image"]))
     return report
+
+
+def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in the worker processes
+    """Make a worker end when the converting process dies (SIGKILL included), so no orphan keeps writing.
+
+    Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)``, the kernel's own mechanism
+    (no library offers it portably). Elsewhere only the check at start-up
+    below applies.
+    """
+    import signal
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # 1 = PR_SET_PDEATHSIG
+        except OSError:
+            pass
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
 
 
 def _describe(rule: LabelRule) -> Any:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
+import threading
 import warnings
 from collections.abc import Sequence
 
@@ -51,6 +53,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     def show_warning(message: Warning | str, category: type[Warning], *rest: object, **kw: object) -> None:
         print(f"any2img {args.command}: warning: {message}", file=sys.stderr)
 
+    def terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM ends a run as Ctrl-C does: finally blocks record what finished
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, terminate)
     try:
         with warnings.catch_warnings():
             warnings.showwarning = show_warning  # one line for people, not a source excerpt
@@ -65,3 +73,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"any2img {args.command}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
