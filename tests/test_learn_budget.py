@@ -113,3 +113,13 @@ def test_recording_accuracy_averages_windows():
     assert out == {"recording_accuracy": 1.0, "n_recordings": 2}  # means 0.65 for a, 0.55 for b
     assert recording_accuracy(probs[:2], np.array([0, 1]), [Item(image="x", source="a"),
                                                             Item(image="x", source="b")]) is None
+
+
+def test_time_budget_cuts_the_epochs_from_a_timed_probe():
+    split = _patterns(40)
+    learn = Learner(split, backbone="resnet10t", pretrained=False, image_size=32, verbose=False, device="cpu")
+    before = {k: v.clone() for k, v in learn.model.state_dict().items()}
+    per_step = learn._seconds_per_step()
+    assert per_step > 0 and all(torch.equal(before[k], v) for k, v in learn.model.state_dict().items())
+    learn.fine_tune(time_budget=0.01)  # far less than one epoch: one epoch, then the deadline stops the run
+    assert learn.budget.epochs == 1 and len(learn.history) == 1 and "time budget" in learn.budget.describe()
