@@ -168,6 +168,15 @@ class AudioConverter(Converter):
         p = self._check_params()
         return read_audio(path, sample_rate=p["sample_rate"], channels=p["channels"])
 
+    def augment_signal(self, signal: Any, rng: np.random.Generator) -> Any:
+        """A perturbed copy of a raw record: speed perturbation, time shift, gain and noise.
+
+        See :mod:`any2img.converters.audio.augment`.
+        """
+        from any2img.converters.audio.augment import augment_audio
+
+        return augment_audio(signal, rng)
+
     def read_records(self, path: str | os.PathLike[str]) -> Iterator[Record]:
         """Yield the file as one record, or one per channel (``key="ch0"``, …) with ``channels="each"``."""
         signal = self.read(path)

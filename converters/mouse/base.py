@@ -137,6 +137,15 @@ class MouseConverter(Converter):
         """Read and clean a mouse log (see :mod:`any2img.converters.mouse.io`)."""
         return read_mouse_table(path, self._columns())[0]
 
+    def augment_signal(self, signal: Any, rng: np.random.Generator) -> Any:
+        """A perturbed copy of a raw record: small rotation, scale and time jitter.
+
+        See :mod:`any2img.converters.mouse.augment`.
+        """
+        from any2img.converters.mouse.augment import augment_log
+
+        return augment_log(signal, rng)
+
     def read_records(self, path: str | os.PathLike[str]) -> Iterator[Record]:
         """Yield the file's one record; its meta holds the cleaning counts."""
         log, meta = read_mouse_table(path, self._columns())

@@ -229,6 +229,15 @@ class TimeSeriesConverter(Converter):
         return [good[:0], good[:1], with_nan, with_inf, good.reshape(2, 2, -1), ["a", "b"]]
 
     # -- reading ------------------------------------------------------------
+    def augment_signal(self, signal: Any, rng: np.random.Generator) -> Any:
+        """A perturbed copy of a raw record: window slicing, time shift, amplitude scaling and jitter.
+
+        See :mod:`any2img.converters.timeseries.augment`.
+        """
+        from any2img.converters.timeseries.augment import augment_series
+
+        return augment_series(signal, rng)
+
     def read_records(self, path: str | os.PathLike[str]) -> Iterator[Record]:
         """Yield the series of a file, one record per row or sample (see :mod:`.io`)."""
         label_column = check_label_column(self.label_column)

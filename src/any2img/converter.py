@@ -226,6 +226,23 @@ class Converter:
         """
         return [Window(signal, 0, 0.0, float(_length(signal)), "timestamps")]
 
+    # -- augmenting --------------------------------------------------------
+    def augment_signal(self, signal: Any, rng: np.random.Generator) -> Any:
+        """A randomly perturbed copy of a raw signal (a record's), for training.
+
+        Augmentation happens here, on the signal, because pixel flips and
+        crops lie for a spectrogram or a Gramian field. Each family defines
+        perturbations under which a label survives; the base has none.
+
+        Raises
+        ------
+        ParameterError
+            This converter has no signal-domain augmentation.
+        """
+        from any2img.errors import ParameterError
+
+        raise ParameterError(f"converter '{self.name}' has no signal-domain augmentation.")
+
     # -- converting -------------------------------------------------------
     def convert(self, window: Any) -> np.ndarray:
         """Return the image of one window as an ``(H, W, 3)`` uint8 array.

@@ -59,7 +59,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="'predefined' (test/ folder or manifest marks), a share such as 0.2, or 'none'")
     p.add_argument("--label-from", default="parent",
                    help="for a plain image folder: 'parent' or a regex with (?P<label>...)")
-    p.add_argument("--augment", default=None, help="none (default), specaugment, timeshift or specaugment+timeshift")
+    p.add_argument("--augment", default=None,
+                   help="none (default); signal (pictures drawn afresh from raw signals perturbed in their own "
+                        "domain: needs the conversion's sources); specaugment, timeshift or specaugment+timeshift")
     p.add_argument("--label-smoothing", type=float, default=0.0)
     p.add_argument("--early-stopping", action="store_true",
                    help="stop after --patience epochs without a lower validation loss (the best epoch's weights "

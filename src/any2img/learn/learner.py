@@ -129,8 +129,12 @@ class Learner:
         Seeds Python, NumPy, torch and the data loader's shuffling.
     augment : None, str, list or callable, default=None
         None: no augmentation (no flips: a spectrogram's axes mean time and
-        frequency). ``"specaugment"``, ``"timeshift"`` or both
-        (``"specaugment+timeshift"``), or a callable on tensors.
+        frequency). ``"signal"``: each training picture is drawn afresh from
+        its raw signal, perturbed in the signal's own domain by the
+        converter (see :class:`~any2img.data.signals.SignalDataset`; needs
+        the conversion's sources). ``"specaugment"``, ``"timeshift"`` or
+        both (``"specaugment+timeshift"``) mask or shift the picture; or a
+        callable on tensors. Off by default: not measured to win yet.
     num_workers : int, default=0
         Data-loading worker processes.
     device : str, default="auto"
@@ -219,7 +223,8 @@ class Learner:
         self.mixed_precision = check_bool("mixed_precision", mixed_precision)
         self.verbose = check_bool("verbose", verbose)
         self.num_threads = None if num_threads is None else check_int("num_threads", num_threads, low=1)
-        self._augment = build_augment(augment)
+        self._signal_augment = augment == "signal"  # drawn afresh from perturbed raw signals
+        self._augment = None if self._signal_augment else build_augment(augment)
         self.classes = list(split.classes)
         if len(self.classes) < 2:
             raise InputError(f"a classifier needs at least 2 classes (got {self.classes}).")
@@ -268,7 +273,12 @@ class Learner:
     def _train_loader(self) -> DataLoader[tuple[torch.Tensor, int]]:
         base = self._dataset("train")
         if "train_aug" not in self._datasets:
-            self._datasets["train_aug"] = base.with_augment(self._augment)
+            if self._signal_augment:
+                from any2img.data.signals import SignalDataset
+
+                self._datasets["train_aug"] = SignalDataset(self.split.train, self.classes, self.data_config)
+            else:
+                self._datasets["train_aug"] = base.with_augment(self._augment)
         ds = self._datasets["train_aug"]
         n = len(ds)
         return DataLoader(

@@ -1,0 +1,105 @@
+"""Training pictures drawn afresh from the raw signals, with signal-domain augmentation.
+
+A :class:`SignalDataset` serves the same items as an
+:class:`~any2img.data.dataset.ImageDataset`, but instead of the stored PNG
+it reads each item's source again (once per process, then cached), cuts the
+item's window, perturbs the window's signal with the converter's own
+``augment_signal`` (time shift, scaling, jitter, slicing for series; speed,
+shift, gain, noise for audio; rotation, scale, time jitter for mouse paths)
+and converts it, per item, inside the DataLoader's workers. The label is
+the item's; only the training side is ever served this way.
+
+It needs what a conversion records: ``conversion.json`` (the converter, its
+parameters and the source folder) beside the manifest, and each item's
+``source``, ``record`` and ``window``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from any2img.data.dataset import ImageDataset
+from any2img.data.items import ImageItems, Item
+from any2img.data.transforms import DataConfig, resize_image
+from any2img.errors import InputError
+
+__all__ = ["SignalDataset"]
+
+
+def _source_root(items: ImageItems) -> Path:
+    conv = None if items.root is None else Path(items.root) / "conversion.json"
+    if conv is None or not conv.is_file():
+        raise InputError("signal-domain augmentation needs the conversion's conversion.json (the raw sources and "
+                         "the converter); these items do not come from 'any2img convert'", path=items.root)
+    src = Path(json.loads(conv.read_text(encoding="utf-8"))["src"])
+    root = src.parent if src.is_file() else src
+    if not root.exists():
+        raise InputError(f"signal-domain augmentation reads the raw sources again, but {str(root)!r} "
+                         "(conversion.json 'src') does not exist here", path=conv)
+    return root
+
+
+class SignalDataset(ImageDataset):
+    """Items as ``(tensor, class index)``, each picture converted afresh from its perturbed raw signal.
+
+    Parameters
+    ----------
+    items : ImageItems
+        From a conversion (``items_from_manifest``): with ``root``,
+        ``converter`` and per-item ``source`` / ``record`` / ``window``.
+    classes : sequence of str
+    config : DataConfig
+    augment : bool, default=True
+        Perturb the signal (False redraws the stored picture exactly, which
+        the tests use to check the pipeline).
+
+    Raises
+    ------
+    InputError
+        The items do not come from a conversion, or its sources are gone.
+    """
+
+    def __init__(self, items: ImageItems, classes: Sequence[str], config: DataConfig, augment: bool = True) -> None:
+        super().__init__(items, classes, config, cache=False)
+        info = items.converter
+        if info is None:
+            raise InputError("signal-domain augmentation needs the converter that made the images (none is "
+                             "recorded with these items)", path=items.root)
+        from any2img.registry import get_converter
+
+        self.converter = get_converter(info["name"], **(info.get("params") or {}))
+        self.root = _source_root(items)
+        self.perturb = augment
+        self._windows: dict[str, dict[str, list[Any]]] = {}
+        missing = [it.describe() for it in items if it.source is None]
+        if missing:
+            raise InputError(f"{len(missing)} items do not name their source (e.g. {missing[0]})", path=items.root)
+
+    def _window(self, item: Item) -> Any:
+        source = str(item.source)
+        if source not in self._windows:  # read each source once per process
+            path = self.root / source
+            self._windows[source] = {r.key: self.converter.segment(r.signal)
+                                     for r in self.converter.read_records(path)}
+        windows = self._windows[source].get(item.record or "")
+        if not windows:
+            raise InputError(f"record {item.record!r} is not in the source any more", path=self.root / source)
+        index = int((item.window or {}).get("index", 0))
+        return windows[min(index, len(windows) - 1)]
+
+    def image(self, index: int) -> np.ndarray:
+        """The item's picture, drawn from its (perturbed) window, resized to the model's input."""
+        window = self._window(self.items[index])
+        data = window.data
+        if self.perturb:
+            # torch's generator: seeded by the Learner in the main process and per worker by the DataLoader
+            rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,)).item()))
+            data = self.converter.augment_signal(data, rng)
+        picture = self.converter.convert(data)
+        return resize_image(picture, self.config.size, self.config.interpolation)

@@ -1,0 +1,78 @@
+"""Signal-domain augmentation: each family perturbs its signal; training pictures are drawn afresh from it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import any2img
+from any2img.data import items_from_manifest, split_items
+from any2img.errors import ParameterError
+
+
+@pytest.mark.parametrize("name", ["gadf", "lineplot", "mel", "trajectory"])
+def test_each_family_perturbs_its_signal_and_keeps_its_kind(name):
+    conv = any2img.get_converter(name)
+    signal = conv.example_signal(0)
+    window = conv.segment(signal)[0].data
+    a = conv.augment_signal(window, np.random.default_rng(1))
+    b = conv.augment_signal(window, np.random.default_rng(2))
+    assert type(a) is type(window)
+    pa, pb, p0 = conv.convert(a), conv.convert(b), conv.convert(window)
+    assert pa.shape == p0.shape or name == "mel"  # a faster clip is a narrower spectrogram
+    assert not np.array_equal(pa, p0) and not np.array_equal(pa, pb)
+    again = conv.augment_signal(window, np.random.default_rng(1))
+    assert np.array_equal(conv.convert(again), pa)  # the generator decides, nothing else
+
+
+def test_a_converter_without_augmentation_says_so():
+    with pytest.raises(ParameterError, match="has no signal-domain augmentation"):
+        any2img.get_converter("image").augment_signal(np.zeros((4, 4, 3), np.uint8), np.random.default_rng(0))
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sig")
+    rng = np.random.default_rng(0)
+    for label, freq in (("slow", 1.0), ("fast", 4.0)):
+        folder = root / "src" / label
+        folder.mkdir(parents=True)
+        for i in range(8):
+            t = np.linspace(0, 1, 64)
+            series = np.sin(2 * np.pi * freq * t + rng.uniform(0, 6)) + 0.1 * rng.normal(size=64)
+            (folder / f"s{i}.csv").write_text(",".join(f"{v:.4f}" for v in series) + "\n")
+    any2img.convert_dir("gasf", root / "src", root / "out", params={"image_size": 16}, progress=False)
+    return root / "out"
+
+
+def test_signal_dataset_redraws_the_stored_picture_and_augmentation_changes_it(converted):
+    from any2img.data.dataset import ImageDataset
+    from any2img.data.signals import SignalDataset
+    from any2img.data.transforms import DataConfig
+
+    items = items_from_manifest(converted)
+    config = DataConfig((3, 16, 16), (0.5,) * 3, (0.5,) * 3)
+    classes = sorted({str(i.label) for i in items})
+    stored = ImageDataset(items, classes, config)
+    exact = SignalDataset(items, classes, config, augment=False)
+    perturbed = SignalDataset(items, classes, config)
+    changed = 0
+    for i in range(len(items)):
+        assert np.array_equal(exact.image(i), stored.image(i))  # the pipeline redraws the picture exactly
+        changed += not np.array_equal(perturbed.image(i), stored.image(i))
+        assert perturbed[i][1] == stored[i][1]  # never the label
+    assert changed == len(items)
+
+
+def test_learner_trains_on_signal_augmented_pictures_and_evaluates_the_stored_ones(converted):
+    from any2img.data.dataset import ImageDataset
+    from any2img.data.signals import SignalDataset
+    from any2img.learn import Learner
+
+    split = split_items(items_from_manifest(converted), valid_pct=0.25, seed=0, test=0.25)
+    learn = Learner(split, backbone="resnet10t", pretrained=False, image_size=32, batch_size=4, verbose=False,
+                    device="cpu", augment="signal")
+    learn.fine_tune(1, 5e-3)
+    assert isinstance(learn._train_loader().dataset, SignalDataset)
+    assert type(learn._dataset("test")) is ImageDataset and type(learn._dataset("valid")) is ImageDataset
+    assert learn.evaluate("test")["n"] == len(split.test)
