@@ -1,18 +1,21 @@
-"""Does refitting on train + valid help small data sets?  Measured without touching any test side.
+"""Does refitting on train + valid, or signal-domain augmentation, help?  Measured without any test side.
 
 Protocol (issue 10, item 2), on the *training* sides of the development sets
 only: the given test side is dropped. What is left is split as the CLI
-splits (``valid_pct=0.2``, ``seed=42``) into a fitting part and an outer
-validation part, which plays the test set's role here. Then
+splits (``valid_pct=0.2``, stratified; split seed ``100 + seed``, so each seed
+judges on another part) into a fitting part and an outer validation part,
+which plays the test set's role here. Then
 
 * ``select``: the default recipe on the fitting part, with its own inner
-  validation side carved from it (``seed=43``) and the epoch with the lowest
+  validation side carved from it (split seed ``200 + seed``) and the epoch with the lowest
   inner validation loss exported -- what ``any2img train`` does;
 * ``refit``: the same recipe's budget on the whole fitting part (inner
-  validation included), no selection, the last epoch exported.
+  validation included), no selection, the last epoch exported;
+* ``signal``: as ``select``, with ``augment="signal"`` (training pictures
+  drawn afresh from perturbed raw series).
 
-Both are scored on the outer validation part. Refitting becomes the
-default only if it wins there.
+All are scored on the outer validation part. A change becomes the default
+only if it wins there.
 
 Usage::
 
@@ -35,6 +38,7 @@ from benchmarks.datasets import get_dataset
 from benchmarks.runner import CACHE_DIR, RESULTS_DIR, _unit, convert_cached
 from benchmarks.suites import Config
 
+ARMS = ("select", "refit", "signal")
 FIELDS = ("dataset", "converter", "seed", "arm", "n_fit", "n_inner_valid", "n_outer_valid", "epochs",
           "selected_epoch", "outer_valid_acc", "train_seconds")
 
@@ -52,23 +56,25 @@ def _development_items(dataset: str, converter: str, cache: Path) -> Any:
     return ImageItems(kept, root=items.root, converter=items.converter)
 
 
-def run(dataset: str, converter: str, seed: int, cache: Path) -> list[dict[str, Any]]:
+def run(dataset: str, converter: str, seed: int, cache: Path, arms: Sequence[str] = ARMS) -> list[dict[str, Any]]:
     from any2img.data import ImageItems, Split, split_items
     from any2img.learn import Learner
 
     items = _development_items(dataset, converter, cache)
-    outer = split_items(items, valid_pct=0.2, seed=42, test=None)
+    outer = split_items(items, valid_pct=0.2, seed=100 + seed, test=None)  # another judging side per seed
     fit, judge = outer.train, outer.valid
-    inner = split_items(fit, valid_pct=0.2, seed=43, test=None)
+    inner = split_items(fit, valid_pct=0.2, seed=200 + seed, test=None)
     rows = []
-    arms = {
-        "select": Split(train=inner.train, valid=inner.valid, test=judge, classes=outer.classes,
-                        info=inner.info),
+    selected = Split(train=inner.train, valid=inner.valid, test=judge, classes=outer.classes, info=inner.info)
+    splits = {
+        "select": selected,
         "refit": Split(train=fit, valid=ImageItems([], root=fit.root, converter=fit.converter), test=judge,
                        classes=outer.classes, info=outer.info),
+        "signal": selected,
     }
-    for arm, split in arms.items():
-        learn = Learner(split, seed=seed, verbose=False)
+    for arm in arms:
+        split = splits[arm]
+        learn = Learner(split, seed=seed, verbose=False, augment="signal" if arm == "signal" else None)
         start = time.perf_counter()
         learn.fine_tune()
         seconds = time.perf_counter() - start
@@ -85,6 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--datasets", nargs="+", default=["GunPoint", "Coffee", "PigCVP", "BasicMotions"])
     p.add_argument("--converter", default="gadf")
     p.add_argument("--seeds", type=int, default=2)
+    p.add_argument("--arms", nargs="+", default=list(ARMS), choices=ARMS)
     p.add_argument("--out", type=Path, default=RESULTS_DIR / "refit.csv")
     args = p.parse_args(argv)
     new = not args.out.is_file()
@@ -95,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             writer.writeheader()
         for dataset in args.datasets:
             for seed in range(args.seeds):
-                for row in run(dataset, args.converter, seed, CACHE_DIR):
+                for row in run(dataset, args.converter, seed, CACHE_DIR, args.arms):
                     writer.writerow(row)
                     fh.flush()
     return 0
