@@ -336,3 +336,23 @@ def test_example_bad_signals_are_input_errors(name):
     for signal in bad:
         with pytest.raises(InputError):
             conv.convert(signal)
+
+
+@pytest.mark.parametrize("gain", [1.0, 0.1, 0.01, 0.001])
+def test_quiet_clips_match_librosa_ref_max_and_keep_a_black_floor(gain):
+    # Issue 12: the power floor used to bind before the per-clip reference, lifting silence to grey.
+    # librosa's own amin=1e-10 binds at gain 0.001 on its unnormalised scale, hence amin=1e-30 there.
+    t = np.arange(8000) / 8000
+    y = (gain * 0.5 * np.sin(2 * np.pi * 440 * t) * (t < 0.5)).astype(np.float32)  # a tone, then silence
+    mel = get_converter("mel", sample_rate=8000)
+    p = mel.get_params()
+    image = mel.convert(y)[..., 0].astype(float)
+    assert image[:, -5].max() == 0  # silence is black whatever the level
+    power = librosa.feature.melspectrogram(y=y, sr=8000, n_fft=p["n_fft"], hop_length=p["hop_length"],
+                                           n_mels=p["n_mels"], center=True, pad_mode="constant", norm=None)
+    expected = np.clip(librosa.power_to_db(power, ref=np.max, amin=1e-30, top_db=p["top_db"]) / p["top_db"] + 1, 0, 1) * 255
+    assert np.abs(np.flipud(image) - expected).max() <= 1.0  # low frequencies at the bottom; rounding only
+    stft = get_converter("stft", sample_rate=8000, n_fft=512, hop_length=128)
+    spec = np.abs(librosa.stft(y, n_fft=512, hop_length=128, center=True, pad_mode="constant")) ** 2
+    expected = np.clip(librosa.power_to_db(spec, ref=np.max, amin=1e-30, top_db=80.0) / 80.0 + 1, 0, 1) * 255
+    assert np.abs(np.flipud(stft.convert(y)[..., 0].astype(float)) - expected).max() <= 1.0

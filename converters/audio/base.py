@@ -67,7 +67,7 @@ from any2img.errors import InputError, ParameterError
 from any2img.imaging import check_cmap, field_to_rgb, fields_to_rgb, resize_field
 from any2img.validation import check_bool, check_choice, check_float, check_int, check_optional_size
 
-from .features import AMIN
+from .features import POWER_FLOOR
 from .io import AUDIO_EXTENSIONS, read_audio
 from .signal import CHANNEL_MODES, AudioSignal, as_signal, check_finite, resample, select_channels
 from .windows import PAD_MODES, fill, plan_spans, trim_bounds
@@ -77,7 +77,7 @@ __all__ = ["REFERENCES", "AudioConverter", "synthetic_signal"]
 #: What ``ref`` may be.
 REFERENCES = ("full_scale", "max")
 
-_AMIN_DB = 10.0 * np.log10(AMIN)
+_AMIN_DB = 10.0 * np.log10(POWER_FLOOR)
 
 
 class AudioConverter(Converter):

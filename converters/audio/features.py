@@ -29,6 +29,7 @@ import numpy as np
 
 __all__ = [
     "AMIN",
+    "POWER_FLOOR",
     "chroma_basis",
     "cqt_amplitude",
     "cqt_max_bins",
@@ -42,6 +43,8 @@ __all__ = [
 
 #: Smallest power kept before taking logs (-100 dBFS).
 AMIN = 1e-10
+#: Smallest power (full-scale-normalised) that becomes a finite dB value: -200 dBFS.
+POWER_FLOOR = 1e-20
 
 #: Effective bandwidth of the Hann window, in bins (librosa's ``window_bandwidth("hann")``).
 _HANN_BANDWIDTH = 1.50018310546875
@@ -128,8 +131,15 @@ def dct_basis(n_mfcc: int, n_mels: int) -> np.ndarray:
 
 
 def power_to_db(power: np.ndarray) -> np.ndarray:
-    """``10 * log10(max(power, AMIN))`` as float32: dBFS for full-scale-normalised power."""
-    return (10.0 * np.log10(np.maximum(power, AMIN))).astype(np.float32, copy=False)
+    """``10 * log10(max(power, POWER_FLOOR))`` as float32: dBFS for full-scale-normalised power.
+
+    The floor is -200 dBFS, far below any ``top_db`` range under a quiet
+    clip's peak: with the earlier -100 dBFS floor, a clip peaking below
+    -20 dBFS had its silence drawn grey under ``ref="max"`` instead of black
+    (librosa's ``amin=1e-10`` applies to unnormalised power, about 54 dB
+    lower on this scale).
+    """
+    return (10.0 * np.log10(np.maximum(power, POWER_FLOOR))).astype(np.float32, copy=False)
 
 
 def _cqt_alpha(bins_per_octave: int) -> float:
