@@ -9,6 +9,9 @@ which plays the test set's role here. Then
 * ``select``: the default recipe on the fitting part, with its own inner
   validation side carved from it (split seed ``200 + seed``) and the epoch with the lowest
   inner validation loss exported -- what ``any2img train`` does;
+* ``select-late`` and ``last``, from the same run: the latest epoch whose
+  inner validation loss is within ``TOLERANCE`` of the lowest (ties within
+  noise go to the annealed end of the one-cycle schedule), and the last epoch;
 * ``refit``: the same recipe's budget on the whole fitting part (inner
   validation included), no selection, the last epoch exported;
 * ``signal``: as ``select``, with ``augment="signal"`` (training pictures
@@ -38,7 +41,9 @@ from benchmarks.datasets import get_dataset
 from benchmarks.runner import CACHE_DIR, RESULTS_DIR, _unit, convert_cached
 from benchmarks.suites import Config
 
-ARMS = ("select", "refit", "signal")
+ARMS = ("select", "refit", "signal")  # select also yields select-late and last
+#: Validation-loss difference treated as a tie by the ``select-late`` arm (nats).
+TOLERANCE = 0.01
 FIELDS = ("dataset", "converter", "seed", "arm", "n_fit", "n_inner_valid", "n_outer_valid", "epochs",
           "selected_epoch", "outer_valid_acc", "train_seconds")
 
@@ -56,9 +61,38 @@ def _development_items(dataset: str, converter: str, cache: Path) -> Any:
     return ImageItems(kept, root=items.root, converter=items.converter)
 
 
+def _arm_rows(arm: str, split: Any, dataset: str, converter: str, seed: int) -> list[dict[str, Any]]:
+    """Train one arm; score it (and, for ``select``, the other epochs of the same run) on the judging side."""
+    from any2img.learn import Learner
+
+    learn = Learner(split, seed=seed, verbose=False, augment="signal" if arm == "signal" else None)
+    states: dict[int, dict[str, Any]] = {}
+
+    def keep(learner: Any, record: dict[str, Any]) -> None:
+        states[record["epoch"]] = {k: v.detach().clone() for k, v in learner.model.state_dict().items()}
+
+    start = time.perf_counter()
+    learn.fine_tune(on_epoch_end=keep if arm == "select" else None)
+    seconds = round(time.perf_counter() - start, 1)
+    base = {"dataset": dataset, "converter": converter, "seed": seed, "n_fit": len(split.train),
+            "n_inner_valid": len(split.valid), "n_outer_valid": len(split.test), "epochs": learn.budget.epochs,
+            "train_seconds": seconds}
+    rows = [{**base, "arm": arm, "selected_epoch": learn.selected_epoch or "",
+             "outer_valid_acc": learn.evaluate("test")["accuracy"]}]
+    if arm == "select":
+        losses = [r["valid_loss"] for r in learn.history]
+        late = max(i for i, v in enumerate(losses, start=1) if v <= min(losses) + TOLERANCE)
+        for name, epoch in (("select-late", late), ("last", len(losses))):
+            learn.model.load_state_dict(states[epoch])
+            rows.append({**base, "arm": name, "selected_epoch": epoch,
+                         "outer_valid_acc": learn.evaluate("test")["accuracy"]})
+    for r in rows:
+        print(r, flush=True)
+    return rows
+
+
 def run(dataset: str, converter: str, seed: int, cache: Path, arms: Sequence[str] = ARMS) -> list[dict[str, Any]]:
     from any2img.data import ImageItems, Split, split_items
-    from any2img.learn import Learner
 
     items = _development_items(dataset, converter, cache)
     outer = split_items(items, valid_pct=0.2, seed=100 + seed, test=None)  # another judging side per seed
@@ -73,16 +107,7 @@ def run(dataset: str, converter: str, seed: int, cache: Path, arms: Sequence[str
         "signal": selected,
     }
     for arm in arms:
-        split = splits[arm]
-        learn = Learner(split, seed=seed, verbose=False, augment="signal" if arm == "signal" else None)
-        start = time.perf_counter()
-        learn.fine_tune()
-        seconds = time.perf_counter() - start
-        rows.append({"dataset": dataset, "converter": converter, "seed": seed, "arm": arm,
-                     "n_fit": len(split.train), "n_inner_valid": len(split.valid), "n_outer_valid": len(judge),
-                     "epochs": learn.budget.epochs, "selected_epoch": learn.selected_epoch or "",
-                     "outer_valid_acc": learn.evaluate("test")["accuracy"], "train_seconds": round(seconds, 1)})
-        print(rows[-1], flush=True)
+        rows += _arm_rows(arm, splits[arm], dataset, converter, seed)
     return rows
 
 
@@ -100,8 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         writer = csv.DictWriter(fh, fieldnames=FIELDS)
         if new:
             writer.writeheader()
-        for dataset in args.datasets:
-            for seed in range(args.seeds):
+        for seed in range(args.seeds):  # every data set once before any twice
+            for dataset in args.datasets:
                 for row in run(dataset, args.converter, seed, CACHE_DIR, args.arms):
                     writer.writerow(row)
                     fh.flush()
