@@ -113,3 +113,61 @@ def test_bad_input_raises_input_error(cls):
     for signal in bad:
         with pytest.raises(InputError):
             conv.convert(signal)
+
+
+# -- the published contract (any2img.testing.check_converter) --------------------------------------
+
+
+@pytest.mark.parametrize("name", NAMES, ids=str)
+def test_check_converter_passes_for_every_built_in(name):
+    from any2img.testing import check_converter
+
+    check_converter(get_converter_class(name))
+
+
+def _plugin(convert_returns_float: bool = False, ignores_height: bool = False) -> type[Converter]:
+    from typing import Any, ClassVar
+
+    from any2img.converter import unwrap
+    from any2img.validation import check_int
+
+    class Stripes(Converter):
+        """A third-party converter written against the documented contract."""
+
+        name: ClassVar[str] = "stripes_plugin"
+        kind: ClassVar[str] = "timeseries"
+        extensions: ClassVar[tuple[str, ...]] = (".txt",)
+
+        def __init__(self, *, height: int = 4) -> None:
+            self.height = height
+
+        def _check_params(self) -> dict[str, Any]:
+            if ignores_height:
+                return {"height": 4}
+            return {"height": check_int("height", self.height, low=1)}
+
+        @classmethod
+        def example_signal(cls, rng: Any = None) -> np.ndarray:
+            return np.random.default_rng(rng).uniform(0, 1, 16)
+
+        def convert(self, window: Any) -> np.ndarray:
+            h = self._check_params()["height"]
+            row = np.asarray(unwrap(window), dtype=float)
+            if row.ndim != 1 or row.size == 0 or not np.isfinite(row).all():
+                raise InputError("a stripe needs a 1-D series of finite values")
+            img = np.repeat(np.repeat(row[None, :, None], h, axis=0), 3, axis=2)
+            return img if convert_returns_float else (img * 255).astype(np.uint8)
+
+    return Stripes
+
+
+def test_check_converter_accepts_a_plugin_and_names_what_a_broken_one_breaks():
+    from any2img.testing import check_converter
+
+    check_converter(_plugin())
+    with pytest.raises(AssertionError, match=r"Stripes.convert must return \(H, W, 3\) uint8"):
+        check_converter(_plugin(convert_returns_float=True))
+    with pytest.raises(AssertionError, match="height=object\\(\\) must raise ParameterError"):
+        check_converter(_plugin(ignores_height=True))
+    with pytest.raises(TypeError, match="takes a Converter subclass"):
+        check_converter(int)  # type: ignore[arg-type]
