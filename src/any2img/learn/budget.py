@@ -18,9 +18,11 @@ The rules (each explained in :func:`plan_budget`):
 * a time budget, when given, shrinks the steps to what fits, from a timed
   probe of a few steps.
 
-The constants were chosen on the validation sides of the development sets
-(see ``benchmarks/README.md``, "How the defaults were chosen"), never on
-their test sides.
+Where the constants come from: the step counts that earlier hand-set runs
+trained for (30 epochs of 3-5 steps on the small UCR sets, 3-4 epochs of 75
+steps on FSDD), turned into rules of the data's size rather than per-set
+epochs. They have not been swept on validation sides yet; what was measured
+on them, and how, is in ``benchmarks/DEFAULTS.md`` of the repository.
 """
 
 from __future__ import annotations

@@ -54,6 +54,7 @@ from any2img.learn.checkpoint import (
     restore_rng,
     write_checkpoint,
 )
+from any2img.learn.heldout import recording_accuracy
 from any2img.learn.inference import predict_logits, resolve_device, softmax_np
 from any2img.learn.metrics import check_metrics, compute_metrics
 from any2img.learn.schedule import (
@@ -333,7 +334,10 @@ class Learner:
         Returns
         -------
         dict
-            ``{"loss": ..., <metric>: ..., "n": N}``.
+            ``{"loss": ..., <metric>: ..., "n": N}``, plus
+            ``recording_accuracy`` and ``n_recordings`` when recordings
+            (sources) have several windows: the mean of a recording's window
+            probabilities decides, as ``predict`` answers.
         """
         logits, targets = self._logits(split)
         known = targets >= 0
@@ -341,6 +345,9 @@ class Learner:
         result = {"loss": self._loss_value(logits, targets), **compute_metrics(self.metrics, probs,
                                                                                   targets[known].numpy())}
         result["n"] = int(known.sum())
+        items = split if isinstance(split, ImageItems) else self.split.side(split)
+        kept = [it for it, k in zip(items, known.tolist()) if k]
+        result.update(recording_accuracy(probs, targets[known].numpy(), kept) or {})
         if isinstance(split, str):
             self.evaluations[split] = result
             self._evaluated_at[split] = len(self.history)
