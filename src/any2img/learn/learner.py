@@ -48,8 +48,6 @@ from any2img.learn.callbacks import EpochTable, OverfitMonitor
 from any2img.learn.checkpoint import (
     CHECKPOINT_JSON,
     capture_rng,
-    optimizer_from_parts,
-    optimizer_to_parts,
     read_checkpoint,
     restore_rng,
     write_checkpoint,
@@ -57,6 +55,7 @@ from any2img.learn.checkpoint import (
 from any2img.learn.heldout import recording_accuracy
 from any2img.learn.inference import predict_logits, resolve_device, softmax_np
 from any2img.learn.metrics import check_metrics, compute_metrics
+from any2img.learn.resume import RunState
 from any2img.learn.schedule import (
     LRFindResult,
     make_one_cycle,
@@ -586,47 +585,34 @@ class Learner:
         monitor = OverfitMonitor(self.patience, self.early_stopping)
         table = EpochTable(self._columns(), enabled=self.verbose)
         ckpt_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
-        first_phase, done_in_phase, resumed = 0, 0, None
+        resumed: RunState | None = None
         if resume:
             if ckpt_dir is None:
                 raise ParameterError("'resume' needs 'checkpoint_dir' (the folder the interrupted run wrote to).")
-            if (ckpt_dir / CHECKPOINT_JSON).is_file():
-                resumed = read_checkpoint(ckpt_dir)
-                if resumed.meta.get("plan") != plan:
-                    raise ParameterError(
-                        f"the checkpoint in {ckpt_dir} was written by another run ({resumed.meta.get('plan')}); "
-                        f"resume with the same arguments, or use another 'checkpoint_dir'."
-                    )
-                self.model.load_state_dict(resumed.group("model"))
-                self.history[start:] = resumed.meta["history"]
-                monitor.load_state(resumed.meta["monitor"], resumed.group("best") or None)
-                first_phase, done_in_phase = resumed.meta["phase_index"], resumed.meta["phase_epochs_done"]
-                if self.verbose:
-                    table.note(f"resuming from {ckpt_dir}: {len(resumed.meta['history'])} epochs done")
+            resumed = RunState.read(ckpt_dir, plan)
+            if resumed is not None:
+                self.model.load_state_dict(resumed.tensors("model"))
+                self.history[start:] = resumed.history
+                monitor.load_state(resumed.monitor, resumed.tensors("best") or None)
+                table.note(f"resuming from {ckpt_dir}: {len(resumed.history)} epochs done")
+        state = resumed or RunState(plan)
         self.fits.append(plan)
-        stop = bool(resumed is not None and resumed.meta.get("stopped"))
-        if stop:  # the interrupted run had already stopped early: only restore its best weights
-            first_phase = len(phases)
+        stop = state.stopped
+        first_phase = len(phases) if stop else state.phase_index  # stopped early: only restore its weights
         for pi in range(first_phase, len(phases)):
             phase = phases[pi]
-            skip = done_in_phase if (resumed is not None and pi == first_phase) else 0
+            skip = state.phase_epochs_done if (resumed is not None and pi == first_phase) else 0
             if skip >= phase.epochs:
-                if resumed is not None:
-                    restore_rng(resumed.meta["rng"], resumed.group("rng"), self._generator)
+                state.restore_rng(self._generator)
                 continue
             groups = param_groups(self.model, phase.lr, lr_mult=phase.lr_mult, train_body=phase.train_body)
             optimizer = make_optimizer(groups, self.weight_decay)
             loader = self._train_loader()
             scheduler = make_one_cycle(optimizer, phase.epochs * len(loader)) if phase.schedule == "one_cycle" else None
-            if resumed is not None and pi == first_phase and skip:
-                tensors = resumed.group("optim")
-                optimizer.load_state_dict(optimizer_from_parts(resumed.meta["optimizer"], tensors))
-                if scheduler is not None:
-                    scheduler.load_state_dict(resumed.meta["scheduler"])
-                if self._scaler.is_enabled() and resumed.meta.get("scaler"):
-                    self._scaler.load_state_dict(resumed.meta["scaler"])
             if resumed is not None and pi == first_phase:
-                restore_rng(resumed.meta["rng"], resumed.group("rng"), self._generator)
+                if skip:
+                    resumed.restore_training(optimizer, scheduler, self._scaler)
+                resumed.restore_rng(self._generator)
             table.header()
             for e in range(skip, phase.epochs):
                 t0 = time.perf_counter()
@@ -640,7 +626,10 @@ class Learner:
                 table.row(record)
                 stop = monitor.update(record, self.model)
                 if ckpt_dir is not None:
-                    self._write_run_checkpoint(ckpt_dir, plan, pi, e + 1, optimizer, scheduler, monitor, start, stop)
+                    state.phase_index, state.phase_epochs_done, state.stopped = pi, e + 1, stop
+                    state.history, state.monitor = self.history[start:], monitor.state()
+                    state.write(ckpt_dir, model=self.model, optimizer=optimizer, scheduler=scheduler,
+                                scaler=self._scaler, generator=self._generator, best=monitor.best_state)
                 if on_epoch_end is not None and on_epoch_end(self, record) is True:
                     stop = True
                 if deadline is not None and not stop and time.perf_counter() - began > deadline:
@@ -660,31 +649,6 @@ class Learner:
         plan["selected_epoch"] = self.selected_epoch
         self._datasets.pop("train_aug", None)
         return self.history[start:]
-
-    def _write_run_checkpoint(
-        self, folder: Path, plan: dict[str, Any], phase_index: int, done: int, optimizer: torch.optim.Optimizer,
-        scheduler: Any, monitor: OverfitMonitor, start: int, stopped: bool,
-    ) -> None:
-        optim_meta, optim_tensors = optimizer_to_parts(optimizer)
-        rng_meta, rng_tensors = capture_rng(self._generator)
-        tensors = {f"model/{k}": v for k, v in self.model.state_dict().items()}
-        tensors.update({f"optim/{k}": v for k, v in optim_tensors.items()})
-        tensors.update({f"rng/{k}": v for k, v in rng_tensors.items()})
-        if monitor.best_state:
-            tensors.update({f"best/{k}": v for k, v in monitor.best_state.items()})
-        meta = {
-            "plan": plan,
-            "phase_index": phase_index,
-            "phase_epochs_done": done,
-            "stopped": stopped,
-            "optimizer": optim_meta,
-            "scheduler": None if scheduler is None else scheduler.state_dict(),
-            "scaler": self._scaler.state_dict(),
-            "rng": rng_meta,
-            "history": self.history[start:],
-            "monitor": monitor.state(),
-        }
-        write_checkpoint(folder, meta, tensors)
 
     # -- checkpoints by hand -------------------------------------------------------
     def save_checkpoint(self, path: str | os.PathLike[str]) -> Path:

@@ -1,0 +1,117 @@
+"""The state of a training run between epochs: written after each one, read back to resume.
+
+One object instead of ten loose arguments: :class:`RunState` holds the
+run's plan and progress (JSON), and :meth:`RunState.write` /
+:meth:`RunState.read` move it, with the model, optimiser, schedule, scaler,
+random states and best weights, through :mod:`any2img.learn.checkpoint`
+(safetensors + JSON, no pickle).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from any2img.errors import ParameterError
+from any2img.learn.checkpoint import (
+    CHECKPOINT_JSON,
+    Checkpoint,
+    capture_rng,
+    optimizer_from_parts,
+    optimizer_to_parts,
+    read_checkpoint,
+    restore_rng,
+    write_checkpoint,
+)
+
+__all__ = ["RunState"]
+
+
+@dataclass
+class RunState:
+    """Where a run stands: its plan, the phase and epochs done, its history and monitor.
+
+    Attributes
+    ----------
+    plan : dict
+        What the run does (phases, batch size, seed, backbone, classes); a
+        checkpoint resumes only a run with the same plan.
+    phase_index, phase_epochs_done : int
+        The phase in progress and the epochs of it already trained.
+    stopped : bool
+        The run stopped early (a resume only restores its selected weights).
+    history : list of dict
+        The run's epoch records so far.
+    monitor : dict
+        :meth:`~any2img.learn.callbacks.OverfitMonitor.state`.
+    """
+
+    plan: dict[str, Any]
+    phase_index: int = 0
+    phase_epochs_done: int = 0
+    stopped: bool = False
+    history: list[dict[str, Any]] = field(default_factory=list)
+    monitor: dict[str, Any] = field(default_factory=dict)
+    checkpoint: Checkpoint | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def read(cls, folder: Path, plan: dict[str, Any]) -> RunState | None:
+        """The state saved in ``folder`` by a run with the same ``plan``; None when there is none yet.
+
+        Raises
+        ------
+        ParameterError
+            The checkpoint was written by a run with another plan.
+        """
+        if not (folder / CHECKPOINT_JSON).is_file():
+            return None
+        ckpt = read_checkpoint(folder)
+        if ckpt.meta.get("plan") != plan:
+            raise ParameterError(
+                f"the checkpoint in {folder} was written by another run ({ckpt.meta.get('plan')}); "
+                f"resume with the same arguments, or use another 'checkpoint_dir'."
+            )
+        m = ckpt.meta
+        return cls(plan=plan, phase_index=m["phase_index"], phase_epochs_done=m["phase_epochs_done"],
+                   stopped=bool(m.get("stopped")), history=list(m["history"]), monitor=m["monitor"], checkpoint=ckpt)
+
+    def tensors(self, group: str) -> dict[str, torch.Tensor]:
+        """A group of the checkpoint's tensors (``"model"``, ``"best"``, ``"optim"``, ``"rng"``)."""
+        return {} if self.checkpoint is None else self.checkpoint.group(group)
+
+    def restore_rng(self, generator: torch.Generator) -> None:
+        """Put back the random states saved with the checkpoint."""
+        if self.checkpoint is not None:
+            restore_rng(self.checkpoint.meta["rng"], self.tensors("rng"), generator)
+
+    def restore_training(self, optimizer: torch.optim.Optimizer, scheduler: Any, scaler: Any) -> None:
+        """Put back the optimiser, schedule and gradient-scaler states of the phase in progress."""
+        if self.checkpoint is None:
+            return
+        meta = self.checkpoint.meta
+        optimizer.load_state_dict(optimizer_from_parts(meta["optimizer"], self.tensors("optim")))
+        if scheduler is not None:
+            scheduler.load_state_dict(meta["scheduler"])
+        if scaler.is_enabled() and meta.get("scaler"):
+            scaler.load_state_dict(meta["scaler"])
+
+    def write(self, folder: Path, *, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any,
+              scaler: Any, generator: torch.Generator, best: dict[str, torch.Tensor] | None) -> None:
+        """Save this state with the training objects to ``folder``, atomically."""
+        optim_meta, optim_tensors = optimizer_to_parts(optimizer)
+        rng_meta, rng_tensors = capture_rng(generator)
+        tensors = {f"model/{k}": v for k, v in model.state_dict().items()}
+        tensors.update({f"optim/{k}": v for k, v in optim_tensors.items()})
+        tensors.update({f"rng/{k}": v for k, v in rng_tensors.items()})
+        if best:
+            tensors.update({f"best/{k}": v for k, v in best.items()})
+        meta = {
+            "plan": self.plan, "phase_index": self.phase_index, "phase_epochs_done": self.phase_epochs_done,
+            "stopped": self.stopped, "optimizer": optim_meta,
+            "scheduler": None if scheduler is None else scheduler.state_dict(), "scaler": scaler.state_dict(),
+            "rng": rng_meta, "history": self.history, "monitor": self.monitor,
+        }
+        write_checkpoint(folder, meta, tensors)
