@@ -27,7 +27,8 @@ import random
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -491,28 +492,38 @@ class Learner:
         phases.append(_Phase("all", epochs, base_lr, lr_mult, True))
         return self._fit(phases, "fine_tune", checkpoint_dir, resume, on_epoch_end, deadline=seconds)
 
-    def _seconds_per_step(self, steps: int = 3) -> float:
-        """Time a training step (after one warm-up step); the weights and random states are restored."""
+    @contextmanager
+    def _trial(self, lr: float) -> Iterator[tuple[torch.optim.Optimizer, Iterator[tuple[torch.Tensor, torch.Tensor]]]]:
+        """Optimiser steps that leave no trace: an optimiser at ``lr`` and endless training batches.
+
+        The weights and every random state are restored afterwards (``lr_find`` and the time-budget probe).
+        """
         saved = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
         rng_meta, rng_tensors = capture_rng(self._generator)
-        optimizer = make_optimizer(param_groups(self.model, DEFAULT_LR), self.weight_decay)
+        optimizer = make_optimizer(param_groups(self.model, lr), self.weight_decay)
         self.model.train()
-        times = []
+
+        def batches() -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+            loader = self._train_loader()
+            while True:  # the training side is cycled if it has fewer batches
+                yield from loader
+
         try:
-            batches = iter(self._train_loader())
-            for _ in range(steps + 1):
-                try:
-                    x, y = next(batches)
-                except StopIteration:
-                    batches = iter(self._train_loader())
-                    x, y = next(batches)
-                t0 = time.perf_counter()
-                self._train_step(optimizer, x, y)
-                times.append(time.perf_counter() - t0)
+            yield optimizer, batches()
         finally:
             self.model.load_state_dict(saved)
             restore_rng(rng_meta, rng_tensors, self._generator)
             self._datasets.pop("train_aug", None)
+
+    def _seconds_per_step(self, steps: int = 3) -> float:
+        """Time a training step (after one warm-up step), leaving no trace; validation's share included."""
+        times = []
+        with self._trial(DEFAULT_LR) as (optimizer, batches):
+            for _ in range(steps + 1):
+                x, y = next(batches)
+                t0 = time.perf_counter()
+                self._train_step(optimizer, x, y)
+                times.append(time.perf_counter() - t0)
         train = float(np.median(times[1:]))
         # validation each epoch: forward passes only (about a third of a step) over batches twice as large
         valid_batches = math.ceil(len(self.split.valid) / (2 * self.batch_size))
@@ -712,39 +723,24 @@ class Learner:
         start_lr = check_float("start_lr", start_lr, low=0.0, low_open=True)
         end_lr = check_float("end_lr", end_lr, low=start_lr, low_open=True)
         num_it = check_int("num_it", num_it, low=3)
-        saved = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-        rng_meta, rng_tensors = capture_rng(self._generator)
-        groups = param_groups(self.model, start_lr)
-        optimizer = make_optimizer(groups, self.weight_decay)
-        loader = self._train_loader()
         lrs: list[float] = []
         losses: list[float] = []
         avg, best = 0.0, math.inf
-        self.model.train()
-        it = 0
-        try:
-            while it < num_it:
-                for x, y in loader:
-                    lr = start_lr * (end_lr / start_lr) ** (it / (num_it - 1))
-                    for g in optimizer.param_groups:
-                        g["lr"] = lr
-                    value = float(self._train_step(optimizer, x, y))
-                    it += 1
-                    avg = 0.98 * avg + 0.02 * value
-                    smooth = avg / (1 - 0.98**it)
-                    if not math.isfinite(smooth):
-                        it = num_it
-                        break
-                    lrs.append(lr)
-                    losses.append(smooth)
-                    best = min(best, smooth)
-                    if smooth > 4 * best or it >= num_it:
-                        it = num_it
-                        break
-        finally:
-            self.model.load_state_dict(saved)
-            restore_rng(rng_meta, rng_tensors, self._generator)
-            self._datasets.pop("train_aug", None)
+        with self._trial(start_lr) as (optimizer, batches):
+            for it in range(1, num_it + 1):
+                x, y = next(batches)
+                lr = start_lr * (end_lr / start_lr) ** ((it - 1) / (num_it - 1))
+                for g in optimizer.param_groups:
+                    g["lr"] = lr
+                avg = 0.98 * avg + 0.02 * float(self._train_step(optimizer, x, y))
+                smooth = avg / (1 - 0.98**it)
+                if not math.isfinite(smooth):
+                    break
+                lrs.append(lr)
+                losses.append(smooth)
+                best = min(best, smooth)
+                if smooth > 4 * best:
+                    break
         cut = max(3, len(losses) - 3) if len(losses) > 6 else len(losses)
         result = LRFindResult(lrs=lrs, losses=losses, suggestion=valley_lr(lrs[:cut], losses[:cut]),
                               steep=steep_lr(lrs[:cut], losses[:cut]))
