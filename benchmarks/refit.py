@@ -9,7 +9,9 @@ which plays the test set's role here. Then
 * ``select``: the default recipe on the fitting part, with its own inner
   validation side carved from it (split seed ``200 + seed``) and the epoch with the lowest
   inner validation loss exported -- what ``any2img train`` does;
-* ``select-late`` and ``last``, from the same run: the latest epoch whose
+* ``select+tta``, ``select-late`` and ``last``, from the same run: the
+  selected weights with signal-domain test-time augmentation (``TTA``
+  perturbed pictures averaged with the plain one); the latest epoch whose
   inner validation loss is within ``TOLERANCE`` of the lowest (ties within
   noise go to the annealed end of the one-cycle schedule), and the last epoch;
 * ``refit``: the same recipe's budget on the whole fitting part (inner
@@ -37,6 +39,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from benchmarks.datasets import get_dataset
 from benchmarks.runner import CACHE_DIR, RESULTS_DIR, _unit, convert_cached
 from benchmarks.suites import Config
@@ -44,6 +48,8 @@ from benchmarks.suites import Config
 ARMS = ("select", "refit", "signal")  # select also yields select-late and last
 #: Validation-loss difference treated as a tie by the ``select-late`` arm (nats).
 TOLERANCE = 0.01
+#: Perturbed pictures averaged with the plain one by the ``select+tta`` arm.
+TTA = 4
 FIELDS = ("dataset", "converter", "seed", "arm", "n_fit", "n_inner_valid", "n_outer_valid", "epochs",
           "selected_epoch", "outer_valid_acc", "train_seconds")
 
@@ -80,6 +86,9 @@ def _arm_rows(arm: str, split: Any, dataset: str, converter: str, seed: int) -> 
     rows = [{**base, "arm": arm, "selected_epoch": learn.selected_epoch or "",
              "outer_valid_acc": learn.evaluate("test")["accuracy"]}]
     if arm == "select":
+        probs, targets = learn.get_preds("test", tta=TTA)  # the selected weights, signal-domain TTA
+        rows.append({**base, "arm": "select+tta", "selected_epoch": learn.selected_epoch or "",
+                     "outer_valid_acc": float(np.mean(probs.argmax(axis=1) == targets))})
         losses = [r["valid_loss"] for r in learn.history]
         late = max(i for i, v in enumerate(losses, start=1) if v <= min(losses) + TOLERANCE)
         for name, epoch in (("select-late", late), ("last", len(losses))):

@@ -76,3 +76,15 @@ def test_learner_trains_on_signal_augmented_pictures_and_evaluates_the_stored_on
     assert isinstance(learn._train_loader().dataset, SignalDataset)
     assert type(learn._dataset("test")) is ImageDataset and type(learn._dataset("valid")) is ImageDataset
     assert learn.evaluate("test")["n"] == len(split.test)
+
+
+def test_test_time_augmentation_averages_perturbed_pictures(converted):
+    from any2img.learn import Learner
+
+    split = split_items(items_from_manifest(converted), valid_pct=0.25, seed=0, test=0.25)
+    learn = Learner(split, backbone="resnet10t", pretrained=False, image_size=32, batch_size=4, verbose=False,
+                    device="cpu")
+    plain, targets = learn.get_preds("test")
+    averaged, same = learn.get_preds("test", tta=3)
+    assert np.array_equal(targets, same) and averaged.shape == plain.shape
+    assert np.allclose(averaged.sum(axis=1), 1.0, atol=1e-5) and not np.allclose(averaged, plain)

@@ -302,12 +302,17 @@ class Learner:
         return predict_logits(self.model, ds, batch_size=2 * self.batch_size, device=self.device,
                               num_workers=self.num_workers, amp=self._amp)
 
-    def get_preds(self, split: str | ImageItems = "valid") -> tuple[np.ndarray, np.ndarray]:
+    def get_preds(self, split: str | ImageItems = "valid", *, tta: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities and targets on a side of the split (or on given items).
 
         Parameters
         ----------
         split : {"valid", "test", "train"} or ImageItems, default="valid"
+        tta : int, default=0
+            Test-time augmentation in the signal domain: also predict ``tta``
+            pictures drawn from perturbed raw signals (see
+            :class:`~any2img.data.signals.SignalDataset`) and average all
+            ``tta + 1`` probabilities. Needs the conversion's sources.
 
         Returns
         -------
@@ -316,7 +321,19 @@ class Learner:
             Class indices; ``-1`` for an item without a label.
         """
         logits, targets = self._logits(split)
-        return softmax_np(logits), targets.numpy()
+        probs = softmax_np(logits)
+        tta = check_int("tta", tta, low=0)
+        if tta:
+            from any2img.data.signals import SignalDataset
+
+            items = split if isinstance(split, ImageItems) else self.split.side(split)
+            perturbed = SignalDataset(items, self.classes, self.data_config)
+            for _ in range(tta):
+                more, _ = predict_logits(self.model, perturbed, batch_size=2 * self.batch_size, device=self.device,
+                                         num_workers=self.num_workers, amp=self._amp)
+                probs = probs + softmax_np(more)
+            probs = probs / (tta + 1)
+        return probs, targets.numpy()
 
     def _loss_value(self, logits: torch.Tensor, targets: torch.Tensor) -> float:
         known = targets >= 0
