@@ -238,19 +238,18 @@ def run_image(cfg: Config, spec: DatasetSpec, cache: Path, history_dir: Path) ->
     from any2img.learn import Learner
 
     folder, convert_seconds = convert_cached(cfg, spec, cache)
-    start = time.perf_counter()
+    tune: dict[str, Any] = {}
     if cfg.recipe == "defaults":  # exactly `any2img train FOLDER` without flags (seed aside)
         split = cli_split(folder, spec, cfg.split)
         learn = Learner(split, backbone=BACKBONE, seed=cfg.seed, verbose=False, num_threads=THREADS)
-        start = time.perf_counter()
-        learn.fine_tune()
     else:
         split = image_split(folder, spec, cfg.split)
         learn = Learner(split, backbone=BACKBONE, pretrained=bool(cfg.pretrained),
                         image_size=cfg.image_size or None, batch_size=cfg.batch_size, seed=cfg.seed,
                         verbose=False, num_threads=THREADS, augment=cfg.augment or None)
-        start = time.perf_counter()
-        learn.fine_tune(cfg.epochs, base_lr=cfg.base_lr)
+        tune = {"epochs": cfg.epochs, "base_lr": cfg.base_lr}
+    start = time.perf_counter()
+    learn.fine_tune(**tune)
     train_seconds = time.perf_counter() - start
     epochs_run = len(learn.history)
     valid = learn.evaluate(split="valid")

@@ -133,8 +133,6 @@ def _carve(
     chosen = _quota_pick(by_class, hashes, pct, target)
     if not chosen and len(hashes) >= 2:  # a tiny dataset: still give the side one unit
         chosen = {min(hashes, key=hashes.__getitem__)}
-    if len(chosen) == len(hashes) and len(hashes) >= 2:  # keep at least one unit on the other side
-        chosen.discard(max(hashes, key=hashes.__getitem__))
     rest = [(i, it) for i, it in pool if _unit_of(it, i, grouped) not in chosen]
     carved = [(i, it) for i, it in pool if _unit_of(it, i, grouped) in chosen]
     return rest, carved

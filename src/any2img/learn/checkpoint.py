@@ -33,6 +33,7 @@ __all__ = [
     "optimizer_from_parts",
     "optimizer_to_parts",
     "read_checkpoint",
+    "read_checkpoint_meta",
     "restore_rng",
     "write_checkpoint",
 ]
@@ -147,6 +148,28 @@ def write_checkpoint(folder: str | os.PathLike[str], meta: dict[str, Any], tenso
     return out
 
 
+def read_checkpoint_meta(folder: str | os.PathLike[str]) -> dict[str, Any]:
+    """The checked JSON half of a checkpoint (its plan, progress, history), without reading the tensors.
+
+    Raises
+    ------
+    InputError
+        The file is missing, not JSON, or not a checkpoint of this version.
+    """
+    meta_path = Path(folder) / CHECKPOINT_JSON
+    if not meta_path.is_file():
+        raise InputError("checkpoint file not found", path=meta_path)
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON ({exc})", path=meta_path) from exc
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise InputError(f"'format' must be {FORMAT!r}", path=meta_path)
+    if meta.get("format_version") != VERSION:
+        raise InputError(f"'format_version' must be {VERSION} (got {meta.get('format_version')!r})", path=meta_path)
+    return meta
+
+
 def read_checkpoint(folder: str | os.PathLike[str], device: str | torch.device = "cpu") -> Checkpoint:
     """Read a checkpoint folder written by :func:`write_checkpoint`.
 
@@ -156,19 +179,10 @@ def read_checkpoint(folder: str | os.PathLike[str], device: str | torch.device =
         Files missing, not a checkpoint, or the tensors file does not match
         the SHA-256 its JSON records.
     """
-    root = Path(folder)
-    meta_path, tensors_path = root / CHECKPOINT_JSON, root / CHECKPOINT_TENSORS
-    for path in (meta_path, tensors_path):
-        if not path.is_file():
-            raise InputError("checkpoint file not found", path=path)
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON ({exc})", path=meta_path) from exc
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise InputError(f"'format' must be {FORMAT!r}", path=meta_path)
-    if meta.get("format_version") != VERSION:
-        raise InputError(f"'format_version' must be {VERSION} (got {meta.get('format_version')!r})", path=meta_path)
+    meta = read_checkpoint_meta(folder)
+    tensors_path = Path(folder) / CHECKPOINT_TENSORS
+    if not tensors_path.is_file():
+        raise InputError("checkpoint file not found", path=tensors_path)
     if file_sha256(tensors_path) != meta.get("tensors_sha256"):
         raise InputError("the tensors file does not match the SHA-256 recorded in checkpoint.json", path=tensors_path)
     return Checkpoint(meta=meta, tensors=load_file(str(tensors_path), device=str(device)))

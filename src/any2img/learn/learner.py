@@ -50,6 +50,7 @@ from any2img.learn.checkpoint import (
     CHECKPOINT_JSON,
     capture_rng,
     read_checkpoint,
+    read_checkpoint_meta,
     restore_rng,
     write_checkpoint,
 )
@@ -209,7 +210,8 @@ class Learner:
         self.backbone = backbone
         self.pretrained = check_bool("pretrained", pretrained)
         self.image_size = image_size
-        self.budget = plan_budget(max(len(split.train), 1), max(len(split.classes), 1), native_size(split.train),
+        self.budget = plan_budget(max(len(split.train), 1), max(len(split.classes), 1),
+                                  None if image_size is not None else native_size(split.train),
                                   batch_size=batch_size, image_size=image_size)
         self.batch_size = self.budget.batch_size
         self.metrics = check_metrics(metrics)
@@ -490,7 +492,7 @@ class Learner:
         seconds = None if time_budget is None else parse_duration(time_budget)
         resumable = resume and checkpoint_dir is not None and (Path(checkpoint_dir) / CHECKPOINT_JSON).is_file()
         if resumable and epochs is None:  # repeat the interrupted run's plan, not a new timing
-            plan = read_checkpoint(Path(checkpoint_dir)).meta.get("plan") or {}  # type: ignore[arg-type]
+            plan = read_checkpoint_meta(Path(checkpoint_dir)).get("plan") or {}  # type: ignore[arg-type]
             epochs = int((plan.get("phases") or [{}])[-1].get("epochs", 0)) or None
         budget = self.budget if epochs is None else self.budget.with_epochs(epochs)
         if seconds is not None and not resumable:
@@ -544,15 +546,24 @@ class Learner:
         train = float(np.median(times[1:]))
         # validation each epoch: forward passes only (about a third of a step) over batches twice as large
         valid_batches = math.ceil(len(self.split.valid) / (2 * self.batch_size))
-        per_epoch = self.budget.steps_per_epoch or 1
-        return train * (1 + 0.7 * valid_batches / per_epoch)
+        return train * (1 + 0.7 * valid_batches / self.budget.steps_per_epoch)
 
-    def _train_step(self, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """One optimiser step (mixed precision on CUDA); returns the batch's loss."""
+    def _train_step(self, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, *,
+                    finite: bool = False) -> torch.Tensor:
+        """One optimiser step (mixed precision on CUDA); returns the batch's loss.
+
+        ``finite``: a non-finite loss raises before the step touches the weights (training); ``lr_find``
+        passes False and stops on it itself.
+        """
         x = x.to(self.device, non_blocking=True)
         y = y.to(self.device, non_blocking=True)
         with torch.autocast(device_type=self.device.type, dtype=torch.float16, enabled=self._amp):
             loss = self._loss(self.model(x), y)
+        if finite and not torch.isfinite(loss):
+            raise ParameterError(
+                f"the training loss became {float(loss)}; the learning rate is too high for this data "
+                f"(try lr_find() or a rate 10x lower)."
+            )
         optimizer.zero_grad(set_to_none=True)
         self._scaler.scale(loss).backward()
         self._scaler.step(optimizer)
@@ -571,12 +582,7 @@ class Learner:
         total, count = 0.0, 0
         bar = tqdm(loader, desc=label, leave=False, disable=not self.verbose, file=sys.stderr, dynamic_ncols=True)
         for x, y in bar:
-            loss = self._train_step(optimizer, x, y)
-            if not torch.isfinite(loss):
-                raise ParameterError(
-                    f"the training loss became {float(loss)}; the learning rate is too high for this data "
-                    f"(try lr_find() or a rate 10x lower)."
-                )
+            loss = self._train_step(optimizer, x, y, finite=True)
             if scheduler is not None:
                 scheduler.step()
             total += float(loss) * len(y)
