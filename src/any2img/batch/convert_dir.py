@@ -7,10 +7,13 @@ The engine behind :func:`any2img.convert_dir` and ``any2img convert``:
 * each source yields records (a table yields one per row), each record
   windows, each window one PNG under ``dst/[split/]label/``;
 * work is spread over worker processes, one source per task;
-* PNGs are written atomically, ``manifest.jsonl`` is appended as each source
-  finishes, so an interrupted run loses at most the sources in flight, and a
-  rerun converts only sources that are new, changed, failed or whose images
-  are missing;
+* PNGs are written atomically; the worker that finishes a source records it
+  at once (its state line and manifest rows, one file renamed into
+  ``.any2img-done/`` after an ``fsync``), so a run killed at any point, even
+  by SIGKILL, loses at most the sources in flight. The run folds that ledger
+  into ``manifest.jsonl`` when it ends (or is interrupted), a rerun folds in
+  what a killed run left, and converts only sources that are new, changed,
+  failed or whose images are missing;
 * a bad source or record is reported (path and reason) and skipped; the rest
   still converts. The report says how many failed.
 """
@@ -35,10 +38,12 @@ from any2img.batch.manifest import (
     LOCK_NAME,
     MANIFEST_NAME,
     STATE_NAME,
-    append_jsonl,
     array_hash,
+    clear_done,
     file_hash,
+    read_done,
     read_jsonl,
+    write_done,
     write_jsonl,
     write_png,
 )
@@ -148,8 +153,17 @@ class _Task:
     group: str | None  # label functions need not be picklable
 
 
-def _convert_source(converter: Converter, task: _Task, dst: Path) -> tuple[list[dict[str, Any]], list[Failure]]:
-    """Convert one source; never raises for bad input (returns failures)."""
+def _convert_source(converter: Converter, task: _Task, dst: Path,
+                    settings_key: str = "") -> tuple[list[dict[str, Any]], list[Failure]]:
+    """Convert one source and record it in the ledger; never raises for bad input (returns failures)."""
+    rows, failures = _convert_records(converter, task, dst)
+    state = {"source": task.relative.as_posix(), "source_hash": task.source_hash, "settings": settings_key,
+             "images": len(rows), "complete": not failures}
+    write_done(dst, state, rows)
+    return rows, failures
+
+
+def _convert_records(converter: Converter, task: _Task, dst: Path) -> tuple[list[dict[str, Any]], list[Failure]]:
     rel = task.relative.as_posix()
     rows: list[dict[str, Any]] = []
     failures: list[Failure] = []
@@ -303,10 +317,14 @@ def _convert_locked(converter: Converter, src_path: Path, dst_path: Path, source
 
     # What a previous run finished, and is still valid.
     old_rows = read_jsonl(manifest_path) if resume else []
-    old_state = {s["source"]: s for s in read_jsonl(state_path)} if resume else {}
+    old_state = {s["source"]: s for s in read_jsonl(state_path) if isinstance(s.get("source"), str)} if resume else {}
     rows_by_source: dict[str, list[dict[str, Any]]] = {}
     for row in old_rows:
-        rows_by_source.setdefault(row["source"], []).append(row)
+        rows_by_source.setdefault(str(row.get("source")), []).append(row)
+    if resume:  # what a killed run finished but had not folded in yet
+        for state, rows in read_done(dst_path):
+            old_state[state["source"]] = state
+            rows_by_source[state["source"]] = rows
 
     tasks: list[_Task] = []
     keep_rows: list[dict[str, Any]] = []
@@ -326,7 +344,7 @@ def _convert_locked(converter: Converter, src_path: Path, dst_path: Path, source
             and done.get("settings") == settings_key
             and done.get("complete")
             and len(previous) == done.get("images")
-            and all((dst_path / r["image"]).exists() for r in previous)
+            and all(isinstance(r.get("image"), str) and (dst_path / r["image"]).exists() for r in previous)
         ):
             keep_rows.extend(previous)
             keep_state.append(done)
@@ -339,6 +357,8 @@ def _convert_locked(converter: Converter, src_path: Path, dst_path: Path, source
 
     write_jsonl(manifest_path, keep_rows)
     write_jsonl(state_path, keep_state)
+    clear_done(dst_path)
+    _remove_stale_temporaries(dst_path)
     (dst_path / CONVERSION_NAME).write_text(
         json.dumps({"src": str(src_path.resolve()), **settings, "label_from": _describe(label_from),
                     "group_from": _describe(group_from)}, indent=2, sort_keys=True) + "\n",
@@ -346,11 +366,6 @@ def _convert_locked(converter: Converter, src_path: Path, dst_path: Path, source
     )
 
     def finish(task: _Task, rows: list[dict[str, Any]], failures: list[Failure]) -> None:
-        append_jsonl(manifest_path, rows)
-        append_jsonl(state_path, [{
-            "source": task.relative.as_posix(), "source_hash": task.source_hash, "settings": settings_key,
-            "images": len(rows), "complete": not failures,
-        }])
         report.images += len(rows)
         report.converted_sources += 1
         report.failures.extend(failures)
@@ -362,14 +377,14 @@ def _convert_locked(converter: Converter, src_path: Path, dst_path: Path, source
     try:
         if n_workers == 1 or len(tasks) <= 1:
             for task in tasks:
-                finish(task, *_convert_source(converter, task, dst_path))
+                finish(task, *_convert_source(converter, task, dst_path, settings_key))
                 bar.update(1)
         else:
             pool = ProcessPoolExecutor(max_workers=min(n_workers, len(tasks)), initializer=_die_with_parent,
                                        initargs=(os.getpid(),))
             try:
                 futures = {
-                    pool.submit(_convert_source, converter, t, dst_path): t for t in tasks
+                    pool.submit(_convert_source, converter, t, dst_path, settings_key): t for t in tasks
                 }
                 for fut in as_completed(futures):
                     finish(futures[fut], *fut.result())
@@ -378,10 +393,26 @@ def _convert_locked(converter: Converter, src_path: Path, dst_path: Path, source
                 pool.shutdown(wait=True, cancel_futures=True)
     finally:
         bar.close()
-    write_jsonl(dst_path / ERRORS_NAME, [vars(f) for f in report.failures])
-    # Rewrite the manifest in a stable order (sources finish out of order).
-    write_jsonl(manifest_path, sorted(read_jsonl(manifest_path), key=lambda r: r["image"]))
+        _fold_ledger(dst_path, keep_rows, keep_state)
+        write_jsonl(dst_path / ERRORS_NAME, [vars(f) for f in report.failures])
     return report
+
+
+def _remove_stale_temporaries(dst: Path) -> None:
+    """Delete the half-written ``.<name>.<random>.tmp`` files a killed run left (this run holds the lock)."""
+    for path in dst.rglob(".*.tmp"):
+        if path.is_file():
+            path.unlink(missing_ok=True)
+
+
+def _fold_ledger(dst: Path, keep_rows: list[dict[str, Any]], keep_state: list[dict[str, Any]]) -> None:
+    """Write the manifest (in a stable order: sources finish out of order) and the state file from what was
+    kept plus this run's ledger, then drop the ledger."""
+    done = read_done(dst)
+    rows = keep_rows + [r for _, entry_rows in done for r in entry_rows]
+    write_jsonl(dst / MANIFEST_NAME, sorted(rows, key=lambda r: str(r.get("image"))))
+    write_jsonl(dst / STATE_NAME, keep_state + [state for state, _ in done])
+    clear_done(dst)
 
 
 def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in the worker processes

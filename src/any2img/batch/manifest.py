@@ -11,6 +11,13 @@
 ``.convert-state.jsonl`` has one line per finished source (its hash, the
 converter settings and whether every record converted); a rerun skips a
 source whose line still matches and whose images still exist.
+
+``.any2img-done/`` is the ledger of the run in progress: the worker that
+finishes a source writes that source's state line and manifest rows there at
+once, as one file renamed into place after an ``fsync`` (see
+:func:`write_done`), before it takes the next source. The run folds the
+ledger into the two files above when it ends, and a rerun after a kill folds
+in whatever a killed run left, so a kill loses only the sources in flight.
 """
 
 from __future__ import annotations
@@ -40,6 +47,10 @@ __all__ = [
     "write_jsonl",
     "write_png",
     "LOCK_NAME",
+    "DONE_NAME",
+    "clear_done",
+    "read_done",
+    "write_done",
 ]
 
 MANIFEST_NAME = "manifest.jsonl"
@@ -47,6 +58,8 @@ STATE_NAME = ".convert-state.jsonl"
 ERRORS_NAME = "errors.jsonl"
 #: Held by a running conversion (see ``convert_dir``).
 LOCK_NAME = ".any2img.lock"
+#: The per-source ledger of a run in progress (see the module docstring).
+DONE_NAME = ".any2img-done"
 
 
 def file_hash(path: str | Path) -> str:
@@ -61,13 +74,20 @@ def array_hash(image: np.ndarray) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
+def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = False) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    With ``durable`` the bytes are flushed to disk (``fsync``) before the
+    rename, so the file survives a power cut as well as a killed process.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -114,3 +134,46 @@ def append_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
         fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())
+
+
+def _done_path(dst: Path, source: str) -> Path:
+    return dst / DONE_NAME / (hashlib.sha256(source.encode("utf-8")).hexdigest()[:32] + ".json")
+
+
+def write_done(dst: Path, state: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    """Record one finished source in the ledger: its state line and its manifest rows, atomically and durably.
+
+    Called by the process that converted the source, right after its last
+    PNG, so the record never waits on the parent process.
+    """
+    payload = json.dumps({"state": state, "rows": rows}, sort_keys=True).encode("utf-8")
+    atomic_write_bytes(_done_path(dst, str(state["source"])), payload, durable=True)
+
+
+def read_done(dst: Path) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Return ``(state, rows)`` for every source in the ledger; unreadable entries are ignored."""
+    folder = dst / DONE_NAME
+    if not folder.is_dir():
+        return []
+    out = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+            state, rows = entry["state"], entry["rows"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if isinstance(state, dict) and isinstance(state.get("source"), str) and isinstance(rows, list):
+            out.append((state, [r for r in rows if isinstance(r, dict)]))
+    return out
+
+
+def clear_done(dst: Path) -> None:
+    """Remove the ledger (after its entries were folded into the manifest and the state file)."""
+    folder = dst / DONE_NAME
+    if folder.is_dir():
+        for path in folder.iterdir():
+            path.unlink(missing_ok=True)
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
