@@ -43,6 +43,7 @@ from any2img.data.items import ImageItems
 from any2img.data.splits import Split
 from any2img.data.transforms import build_augment
 from any2img.errors import InputError, ParameterError
+from any2img.learn import distributed
 from any2img.learn.backbones import DEFAULT_BACKBONE, create_backbone
 from any2img.learn.budget import native_size, parse_duration, plan_budget
 from any2img.learn.callbacks import EpochTable, OverfitMonitor
@@ -283,15 +284,18 @@ class Learner:
             else:
                 self._datasets["train_aug"] = base.with_augment(self._augment)
         ds = self._datasets["train_aug"]
-        n = len(ds)
+        # under torchrun: a DistributedSampler, and this rank's share of the global batch
+        sampler, batch_size = distributed.train_sampling(ds, self.batch_size, self.seed, lambda: len(self.history))
+        n = len(sampler) if sampler is not None else len(ds)
         return DataLoader(
             ds,
-            batch_size=self.batch_size,
-            shuffle=True,
+            batch_size=batch_size,
+            shuffle=sampler is None,
+            sampler=sampler,
             generator=self._generator,
             num_workers=self.num_workers,
             worker_init_fn=_seed_worker if self.num_workers else None,
-            drop_last=n > self.batch_size and n % self.batch_size == 1,  # no batch of one for BatchNorm
+            drop_last=n > batch_size and n % batch_size == 1,  # no batch of one for BatchNorm
             pin_memory=self.device.type == "cuda",
         )
 
@@ -301,8 +305,9 @@ class Learner:
         if len(ds) == 0:
             name = side if isinstance(side, str) else "given"
             raise InputError(f"the {name} side of the split holds no image.")
-        return predict_logits(self.model, ds, batch_size=2 * self.batch_size, device=self.device,
-                              num_workers=self.num_workers, amp=self._amp)
+        return distributed.sharded_logits(ds, lambda part: predict_logits(  # a shard per rank under torchrun
+            self.model, part, batch_size=2 * self.batch_size, device=self.device, num_workers=self.num_workers,
+            amp=self._amp))
 
     def get_preds(self, split: str | ImageItems = "valid", *, tta: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities and targets on a side of the split (or on given items).
@@ -546,7 +551,7 @@ class Learner:
         train = float(np.median(times[1:]))
         # validation each epoch: forward passes only (about a third of a step) over batches twice as large
         valid_batches = math.ceil(len(self.split.valid) / (2 * self.batch_size))
-        return train * (1 + 0.7 * valid_batches / self.budget.steps_per_epoch)
+        return distributed.agree_max(train * (1 + 0.7 * valid_batches / self.budget.steps_per_epoch))
 
     def _train_step(self, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, *,
                     finite: bool = False) -> torch.Tensor:
@@ -558,7 +563,7 @@ class Learner:
         x = x.to(self.device, non_blocking=True)
         y = y.to(self.device, non_blocking=True)
         with torch.autocast(device_type=self.device.type, dtype=torch.float16, enabled=self._amp):
-            loss = self._loss(self.model(x), y)
+            loss = self._loss(distributed.wrap(self.model)(x), y)  # the DDP view under torchrun
         if finite and not torch.isfinite(loss):
             raise ParameterError(
                 f"the training loss became {float(loss)}; the learning rate is too high for this data "
@@ -589,7 +594,7 @@ class Learner:
             count += len(y)
             bar.set_postfix(loss=f"{total / count:.4f}")
         bar.close()
-        return total / max(count, 1)
+        return distributed.mean_over_ranks(total, count)
 
     def _validate(self) -> tuple[float, dict[str, float]]:
         if len(self.split.valid) == 0:
@@ -659,14 +664,14 @@ class Learner:
                 self.history.append(record)
                 table.row(record)
                 stop = monitor.update(record, self.model)
-                if ckpt_dir is not None:
+                if ckpt_dir is not None and distributed.is_rank0():
                     state.phase_index, state.phase_epochs_done, state.stopped = pi, e + 1, stop
                     state.history, state.monitor = self.history[start:], monitor.state()
                     state.write(ckpt_dir, model=self.model, optimizer=optimizer, scheduler=scheduler,
                                 scaler=self._scaler, generator=self._generator, best=monitor.best_state)
                 if on_epoch_end is not None and on_epoch_end(self, record) is True:
                     stop = True
-                if deadline is not None and not stop and time.perf_counter() - began > deadline:
+                if deadline is not None and not stop and distributed.agree_any(time.perf_counter() - began > deadline):
                     table.note(f"time budget of {deadline:.0f}s spent after epoch {epoch}: stopping")
                     stop = True
                 if stop:
@@ -816,6 +821,8 @@ class Learner:
                                  ("strategy", "seed", "valid_pct", "test", "counts", "groups") if key in info}
         split["fingerprints"] = {"rule": FINGERPRINT, "train": fingerprints(self.split.train),
                                  "valid": fingerprints(self.split.valid)}
+        if not distributed.is_rank0():  # under torchrun one artifact, written by rank 0
+            return Path(path)
         return write_artifact(
             path, model=self.model, backbone=self.backbone, classes=self.classes, data_config=self.data_config,
             model_kwargs=self.model_kwargs, converter=self.converter, segmenter=None, split=split,
