@@ -89,19 +89,38 @@ def _check_writable_folder(flag: str, folder: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from any2img.data import items_from_path, split_items
-    from any2img.learn.checkpoint import CHECKPOINT_JSON
-    from any2img.learn.learner import Learner
+    from any2img import storage
+    from any2img.learn import distributed
 
     if args.resume and not args.checkpoint_dir:
         raise ParameterError("'--resume' needs '--checkpoint-dir'.")
-    verbose = not args.quiet
-    for flag, folder in (("--out", args.out), ("--checkpoint-dir", args.checkpoint_dir)):
-        if folder is not None:  # before any work: a bad location must not cost a training run
+    if args.checkpoint_dir is not None and not storage.is_local(args.checkpoint_dir):
+        raise ParameterError("'--checkpoint-dir' must be a local or shared folder (every rank reads it on "
+                             f"--resume), not the URL {args.checkpoint_dir!r}.")
+    # under torchrun (``torchrun --nproc_per_node N -m any2img train ...``): one rank of N, rank 0 writes and reports
+    distributed.init_from_env(args.device)
+    try:
+        with storage.stage_out(args.out) as out:  # a URL gets the model once it is complete
+            return _train(args, out, storage.stage_in(args.images), distributed.local_device(args.device))
+    finally:
+        distributed.shutdown()
+
+
+def _train(args: argparse.Namespace, out_dir: Path, images: Path, device: str) -> int:
+    from any2img import storage
+    from any2img.data import items_from_path, split_items
+    from any2img.learn import distributed
+    from any2img.learn.checkpoint import CHECKPOINT_JSON
+    from any2img.learn.learner import Learner
+
+    rank0 = distributed.is_rank0()
+    verbose = not args.quiet and rank0
+    for flag, folder in (("--out", out_dir), ("--checkpoint-dir", args.checkpoint_dir)):
+        if folder is not None and rank0:  # before any work: a bad location must not cost a training run
             _check_writable_folder(flag, Path(folder))
-    if args.resume and not (Path(args.checkpoint_dir) / CHECKPOINT_JSON).is_file():
+    if args.resume and rank0 and not (Path(args.checkpoint_dir) / CHECKPOINT_JSON).is_file():
         print(f"--resume: no checkpoint in {args.checkpoint_dir} yet; starting afresh", file=sys.stderr)
-    items = items_from_path(args.images, args.label_from)
+    items = items_from_path(images, args.label_from)
     split = split_items(items, valid_pct=args.valid_pct, seed=args.seed, by=args.split, test=args.test)
     if verbose:
         counts = split.info["counts"]
@@ -111,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         split, backbone=args.backbone, pretrained=not args.no_pretrained, weights=args.weights,
         image_size=args.image_size, batch_size=args.batch_size,
         seed=args.seed if args.train_seed is None else args.train_seed, augment=args.augment,
-        num_workers=args.workers, device=args.device, label_smoothing=args.label_smoothing,
+        num_workers=args.workers, device=device, label_smoothing=args.label_smoothing,
         early_stopping=args.early_stopping, patience=args.patience, verbose=verbose,
     )
     if verbose:
@@ -124,10 +143,13 @@ def run(args: argparse.Namespace) -> int:
     results = {"valid": learn.evaluate("valid")} if len(split.valid) else {}
     if len(split.test):
         results["test"] = learn.evaluate("test")
-    out = learn.export(args.out)
+    out = learn.export(out_dir)
+    if not rank0:
+        return 0
+    shown_out = args.out if storage.is_url(args.out) else out  # a URL receives the model when this returns
     for side, values in results.items():
         shown = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in values.items()}
         print(f"{side}: {json.dumps(shown)}")
     chosen = f" (exported: epoch {learn.selected_epoch}, lowest valid_loss)" if learn.selected_epoch else ""
-    print(f"trained {len(learn.history)} epochs in {seconds:.1f}s{chosen}; model written to {out}")
+    print(f"trained {len(learn.history)} epochs in {seconds:.1f}s{chosen}; model written to {shown_out}")
     return 0
