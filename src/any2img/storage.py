@@ -44,6 +44,7 @@ __all__ = [
     "is_local",
     "is_url",
     "protocol_of",
+    "read_records",
     "require",
     "stage_in",
     "stage_out",
@@ -190,3 +191,20 @@ def stage_out(location: str | os.PathLike[str]) -> Iterator[Path]:
             target.write_bytes(file.read_bytes())
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def read_records(converter: Any, path: Location) -> Iterator[Any]:
+    """``converter.read_records(path)``; a remote source is first copied into a temporary local file.
+
+    Converters read local files (soundfile, the csv module); the copy keeps
+    the source's name, suffix included, and is removed when the records are
+    consumed. A failed download raises ``OSError`` at the first record, where
+    conversion reports it as that source's failure.
+    """
+    if isinstance(path, (str, os.PathLike)):
+        yield from converter.read_records(path)
+        return
+    with tempfile.TemporaryDirectory(prefix="any2img-src-") as tmp:
+        local = Path(tmp) / (path.name or "source")
+        path.fs.get(path.path, str(local))
+        yield from converter.read_records(local)

@@ -50,6 +50,7 @@ from any2img.batch.manifest import (
 from any2img.converter import Converter, check_rgb
 from any2img.errors import Any2ImgError, InputError, ParameterError, csv_input_error
 from any2img.registry import get_converter
+from any2img.storage import as_location, is_local, protocol_of, read_records
 
 __all__ = ["ConversionReport", "Failure", "convert_dir", "find_sources"]
 
@@ -119,7 +120,7 @@ def find_sources(converter: Converter, src: Path) -> list[Path]:
         if p.is_file()
         and not any(part.startswith(".") for part in p.relative_to(src).parts)
         and p.name not in skip
-        and converter.accepts(p)
+        and converter.accepts(p if isinstance(p, Path) else Path(p.path))  # a URL: by its name
     )
 
 
@@ -174,7 +175,7 @@ def _convert_records(converter: Converter, task: _Task, dst: Path) -> tuple[list
     base = "__".join(_safe(p) for p in stem_parts)
     params = converter.get_params()
     try:
-        records: Iterator[Any] = converter.read_records(task.path)
+        records: Iterator[Any] = read_records(converter, task.path)  # a URL: from a local copy
         for record in records:
             try:
                 label = record.label if record.label is not None else task.label
@@ -235,6 +236,9 @@ def convert_dir(
     workers: int | None = None,
     resume: bool = True,
     progress: bool = True,
+    engine: str = "local",
+    scheduler: Any = None,
+    chunk_size: int | None = None,
 ) -> ConversionReport:
     """Convert every source under ``src`` into labelled PNGs under ``dst``.
 
@@ -242,9 +246,11 @@ def convert_dir(
     ----------
     converter : Converter or str
         A converter, or a registered name (then ``params`` configure it).
-    src : path
-        A folder of raw files (searched recursively), or one file.
-    dst : path
+    src : path or URL
+        A folder of raw files (searched recursively), or one file. A URL
+        (``s3://``, ``gs://``, ``az://``, ``memory://``, ...) is read through
+        fsspec (the ``distributed`` extra; see :mod:`any2img.storage`).
+    dst : path or URL
         The output folder: ``dst/[split/]label/<source>[-<record>][-wNNNNN].png``
         plus ``manifest.jsonl``, ``conversion.json`` and ``errors.jsonl``.
     params : dict, optional
@@ -261,6 +267,17 @@ def convert_dir(
         Skip sources already converted with the same content and parameters.
     progress : bool, default=True
         Show a progress bar on stderr.
+    engine : {"local", "dask"}, default="local"
+        ``"local"``: a process pool of ``workers`` (in-process for
+        ``memory://``). ``"dask"``: the workers of a Dask cluster, in chunks
+        of sources (see :mod:`any2img.batch.dask_engine`); same manifest,
+        resumability, error report and PNGs.
+    scheduler : str or distributed.Client, optional
+        With ``engine="dask"``: the scheduler's address (``tcp://host:8786``)
+        or a client; None starts a local cluster of ``workers`` processes.
+    chunk_size : int, optional
+        With ``engine="dask"``: sources per Dask task (default about four
+        tasks per worker thread, at most 64).
 
     Returns
     -------
@@ -271,7 +288,10 @@ def convert_dir(
     elif params:
         raise ParameterError("'params' is only used with a converter name; configure the converter object instead.")
     converter.check_params()
-    src_path, dst_path = Path(src), Path(dst)
+    from any2img.batch.dask_engine import check_engine
+
+    check_engine(engine, scheduler, src, dst)
+    src_path, dst_path = as_location(src), as_location(dst)  # Path, or a upath.UPath for a URL
     label_of = parse_rule(label_from, "label")
     group_of = parse_rule(group_from, "group")
     sources = find_sources(converter, src_path)
@@ -280,7 +300,8 @@ def convert_dir(
     dst_path.mkdir(parents=True, exist_ok=True)
     with _locked(dst_path):
         return _convert_locked(converter, src_path, dst_path, sources, label_of, group_of, label_from, group_from,
-                               resume=resume, workers=workers, progress=progress)
+                               resume=resume, workers=workers, progress=progress,
+                               dask=None if engine == "local" else {"scheduler": scheduler, "chunk_size": chunk_size})
 
 
 @contextmanager
@@ -293,6 +314,9 @@ def _locked(dst: Path) -> Iterator[None]:
     """
     from filelock import FileLock, Timeout
 
+    if not is_local(dst):  # object stores have no lock (any2img.storage, README "Scaling out")
+        yield
+        return
     lock = FileLock(str(dst / LOCK_NAME))
     try:
         lock.acquire(timeout=0)
@@ -307,7 +331,7 @@ def _locked(dst: Path) -> Iterator[None]:
 
 def _convert_locked(converter: Converter, src_path: Path, dst_path: Path, sources: list[Path], label_of: Any,
                     group_of: Any, label_from: LabelRule, group_from: LabelRule, *, resume: bool,
-                    workers: int | None, progress: bool) -> ConversionReport:
+                    workers: int | None, progress: bool, dask: dict[str, Any] | None = None) -> ConversionReport:
     root = src_path.parent if src_path.is_file() else src_path
     manifest_path = dst_path / MANIFEST_NAME
     state_path = dst_path / STATE_NAME
@@ -330,7 +354,7 @@ def _convert_locked(converter: Converter, src_path: Path, dst_path: Path, source
     keep_rows: list[dict[str, Any]] = []
     keep_state: list[dict[str, Any]] = []
     for path in sources:
-        rel = path.relative_to(root)
+        rel = Path(path.relative_to(root).as_posix())  # a plain relative path for URLs too
         try:
             digest = file_hash(path)
         except OSError as exc:
@@ -375,7 +399,11 @@ def _convert_locked(converter: Converter, src_path: Path, dst_path: Path, source
         raise ParameterError(f"'workers' must be an int >= 1 (got {workers!r}).")
     bar = _progress(len(tasks), progress, converter.name)
     try:
-        if n_workers == 1 or len(tasks) <= 1:
+        if dask is not None:  # engine="dask": the cluster's workers, in chunks
+            from any2img.batch.dask_engine import run_on_dask
+
+            run_on_dask(tasks, converter, dst_path, settings_key, finish, bar, workers=workers, **dask)
+        elif n_workers == 1 or len(tasks) <= 1 or "memory" in (protocol_of(src_path), protocol_of(dst_path)):
             for task in tasks:
                 finish(task, *_convert_source(converter, task, dst_path, settings_key))
                 bar.update(1)

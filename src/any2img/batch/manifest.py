@@ -63,7 +63,13 @@ DONE_NAME = ".any2img-done"
 
 
 def file_hash(path: str | Path) -> str:
-    """Return ``"sha256:<hex>"`` of a file's bytes."""
+    """Return ``"sha256:<hex>"`` of a file's bytes (a local path, or a ``upath.UPath`` of any2img.storage)."""
+    if not isinstance(path, (str, os.PathLike)):
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            while block := fh.read(1 << 20):
+                digest.update(block)
+        return "sha256:" + digest.hexdigest()
     return "sha256:" + file_sha256(path)
 
 
@@ -79,8 +85,15 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = False) -> Non
 
     With ``durable`` the bytes are flushed to disk (``fsync``) before the
     rename, so the file survives a power cut as well as a killed process.
+
+    An fsspec location (a ``upath.UPath`` of :mod:`any2img.storage`) has no
+    rename: it is written in one request instead, which object stores
+    (S3, GCS, Azure) commit whole or not at all.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    if not isinstance(path, os.PathLike):
+        path.write_bytes(data)
+        return
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -129,6 +142,9 @@ def append_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     """Append ``rows`` to ``path`` and flush them to disk."""
     text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows)
     if not text:
+        return
+    if not isinstance(path, os.PathLike):  # object stores cannot append: the object is rewritten whole
+        atomic_write_bytes(path, (path.read_bytes() if path.exists() else b"") + text.encode("utf-8"))
         return
     with open(path, "a", encoding="utf-8") as fh:
         fh.write(text)
