@@ -50,24 +50,46 @@ ARMS = ("select", "refit", "signal")  # select also yields select-late and last
 TOLERANCE = 0.01
 #: Perturbed pictures averaged with the plain one by the ``select+tta`` arm.
 TTA = 4
+#: The raw-data subset each data set is measured on, as in the defaults suite.
+VARIANTS = {"Balabit": "events6000"}
 FIELDS = ("dataset", "converter", "seed", "arm", "n_fit", "n_inner_valid", "n_outer_valid", "epochs",
           "selected_epoch", "outer_valid_acc", "train_seconds")
 
 
 def _development_items(dataset: str, converter: str, cache: Path) -> Any:
-    """The converted non-test items of a data set, unmarked (the test side is dropped, never read)."""
+    """The converted non-test items of a data set, unmarked (the test side is dropped, never read).
+
+    The data set's first split names the test side: UCR's given test split,
+    FSDD's official one (takes 0-4), Balabit's last session per user.
+    """
     from any2img.data import ImageItems, items_from_manifest
 
     spec = get_dataset(dataset)
-    cfg = Config(dataset, "given", converter, "image", pretrained=True, recipe="defaults")
+    cfg = Config(dataset, spec.splits[0], converter, "image", pretrained=True, recipe="defaults",
+                 variant=VARIANTS.get(dataset, ""))
     folder, _ = convert_cached(cfg, spec, cache)
     items = items_from_manifest(folder / "manifest.jsonl")
-    roles = spec.assign("given", [_unit(i) for i in items])
+    roles = spec.assign(spec.splits[0], [_unit(i) for i in items])
     kept = [replace(item, split=None) for item, role in zip(items, roles) if role in ("train", "valid")]
     return ImageItems(kept, root=items.root, converter=items.converter)
 
 
-def _arm_rows(arm: str, split: Any, dataset: str, converter: str, seed: int) -> list[dict[str, Any]]:
+def _unit_id(item: Any) -> str:
+    """The raw unit an image came from (source, record, window): the same across converters."""
+    return f"{item.source}|{item.record or ''}|{(item.window or {}).get('index', 0)}"
+
+
+def _save_probs(folder: Path | None, name: str, split: Any, probs: np.ndarray, classes: Sequence[str]) -> None:
+    """Keep the judging side's probabilities, so arms over converters can be combined afterwards."""
+    if folder is None:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez(folder / f"{name}.npz", probs=probs, classes=np.array(list(classes)),
+             units=np.array([_unit_id(i) for i in split.test]), labels=np.array([i.label for i in split.test]))
+
+
+def _arm_rows(arm: str, split: Any, dataset: str, converter: str, seed: int,
+              probs_dir: Path | None = None) -> list[dict[str, Any]]:
     """Train one arm; score it (and, for ``select``, the other epochs of the same run) on the judging side."""
     from any2img.learn import Learner
 
@@ -85,6 +107,7 @@ def _arm_rows(arm: str, split: Any, dataset: str, converter: str, seed: int) -> 
             "train_seconds": seconds}
     rows = [{**base, "arm": arm, "selected_epoch": learn.selected_epoch or "",
              "outer_valid_acc": learn.evaluate("test")["accuracy"]}]
+    _save_probs(probs_dir, f"{dataset}-{converter}-{seed}-{arm}", split, learn.get_preds("test")[0], learn.classes)
     if arm == "select":
         probs, targets = learn.get_preds("test", tta=TTA)  # the selected weights, signal-domain TTA
         rows.append({**base, "arm": "select+tta", "selected_epoch": learn.selected_epoch or "",
@@ -100,7 +123,8 @@ def _arm_rows(arm: str, split: Any, dataset: str, converter: str, seed: int) -> 
     return rows
 
 
-def run(dataset: str, converter: str, seed: int, cache: Path, arms: Sequence[str] = ARMS) -> list[dict[str, Any]]:
+def run(dataset: str, converter: str, seed: int, cache: Path, arms: Sequence[str] = ARMS,
+        probs_dir: Path | None = None) -> list[dict[str, Any]]:
     from any2img.data import ImageItems, Split, split_items
 
     items = _development_items(dataset, converter, cache)
@@ -116,7 +140,36 @@ def run(dataset: str, converter: str, seed: int, cache: Path, arms: Sequence[str
         "signal": selected,
     }
     for arm in arms:
-        rows += _arm_rows(arm, splits[arm], dataset, converter, seed)
+        rows += _arm_rows(arm, splits[arm], dataset, converter, seed, probs_dir)
+    return rows
+
+
+def ensemble_rows(probs_dir: Path, datasets: Sequence[str], converters: Sequence[str],
+                  seeds: int) -> list[dict[str, Any]]:
+    """Outer validation accuracy of each converter's ``select`` run and of their mean probability.
+
+    The judging side of a seed is the same for every converter (the split
+    hashes the raw unit, not the picture), which is checked.
+    """
+    rows = []
+    for dataset in datasets:
+        for seed in range(seeds):
+            found = {c: probs_dir / f"{dataset}-{c}-{seed}-select.npz" for c in converters}
+            if not all(f.is_file() for f in found.values()):
+                continue
+            runs = {c: np.load(f) for c, f in found.items()}
+            first = runs[converters[0]]
+            for c, r in runs.items():
+                if list(r["units"]) != list(first["units"]) or list(r["classes"]) != list(first["classes"]):
+                    raise ValueError(f"{dataset} seed {seed}: {c}'s judging side differs from {converters[0]}'s")
+            classes = list(first["classes"])
+            truth = np.array([classes.index(label) for label in first["labels"]])
+            scores = {c: float(np.mean(r["probs"].argmax(1) == truth)) for c, r in runs.items()}
+            mean = np.mean([r["probs"] for r in runs.values()], axis=0)
+            scores["+".join(converters)] = float(np.mean(mean.argmax(1) == truth))
+            for arm, acc in scores.items():
+                rows.append({"dataset": dataset, "seed": seed, "arm": arm, "n_outer_valid": len(truth),
+                             "outer_valid_acc": acc})
     return rows
 
 
@@ -127,7 +180,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, default=2)
     p.add_argument("--arms", nargs="+", default=list(ARMS), choices=ARMS)
     p.add_argument("--out", type=Path, default=RESULTS_DIR / "refit.csv")
+    p.add_argument("--probs", type=Path, default=None,
+                   help="keep each arm's judging probabilities here (.npz), for --ensemble")
+    p.add_argument("--ensemble", nargs="+", default=None, metavar="CONVERTER",
+                   help="no training: score the mean probability of these converters' saved 'select' runs")
     args = p.parse_args(argv)
+    if args.ensemble:
+        if args.probs is None:
+            p.error("--ensemble reads the probabilities that --probs kept")
+        for row in ensemble_rows(args.probs, args.datasets, args.ensemble, args.seeds):
+            print(row)
+        return 0
     new = not args.out.is_file()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "a", newline="", encoding="utf-8") as fh:
@@ -136,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             writer.writeheader()
         for seed in range(args.seeds):  # every data set once before any twice
             for dataset in args.datasets:
-                for row in run(dataset, args.converter, seed, CACHE_DIR, args.arms):
+                for row in run(dataset, args.converter, seed, CACHE_DIR, args.arms, args.probs):
                     writer.writerow(row)
                     fh.flush()
     return 0

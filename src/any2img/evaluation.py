@@ -45,15 +45,20 @@ class Evaluation:
 
 
 def _read_items(data: str | os.PathLike[str], meta: dict[str, Any], workdir: Path, label_from: LabelFrom,
-                progress: bool) -> ImageItems:
+                progress: bool, *, raw_only: bool = False) -> ImageItems:
     from any2img.data import items_from_path
 
-    try:
-        return items_from_path(data, label_from)
-    except InputError:
-        converter = meta.get("converter")
-        if not converter or not Path(data).exists():
-            raise
+    converter = meta.get("converter")
+    if not raw_only:
+        try:
+            return items_from_path(data, label_from)
+        except InputError:
+            if not converter or not Path(data).exists():
+                raise
+    elif not converter:
+        raise InputError("an ensemble member without a converter cannot draw its own pictures of raw data")
+    elif not Path(data).exists():
+        raise InputError("no such folder of raw files", path=data)
     from any2img.batch import convert_dir
 
     report = convert_dir(converter["name"], data, workdir, params=converter.get("params") or {},
@@ -82,11 +87,16 @@ def evaluate(
     Parameters
     ----------
     model : path
-        A folder written by ``any2img train`` / ``Learner.export``.
+        A folder written by ``any2img train`` / ``Learner.export``, or an
+        ensemble of them (:func:`any2img.ensemble.write_ensemble`): each
+        member then draws its own pictures of the raw ``data``, and the
+        items every member holds out are scored on the weighted mean of
+        the members' probabilities.
     data : path
         A converted folder (``manifest.jsonl``), a folder of class
         sub-folders of images, or raw files the model's converter reads
-        (converted first, in a temporary folder).
+        (converted first, in a temporary folder; for an ensemble, raw files
+        only).
     out : path, optional
         Where to write ``metrics.json``, ``confusion_matrix.png/.csv``,
         ``classification_report.csv`` and ``top_losses.png/.csv``
@@ -113,47 +123,100 @@ def evaluate(
     InputError
         No labelled, held-out item; a label the model does not know.
     """
+    import numpy as np
     import torch
 
-    from any2img.artifact import load_artifact
-    from any2img.data.dataset import ImageDataset
-    from any2img.learn.heldout import held_out, recording_accuracy
-    from any2img.learn.inference import predict_logits, resolve_device, softmax_np
+    from any2img.ensemble import is_ensemble, member_folders, read_ensemble
+    from any2img.learn.heldout import recording_accuracy
     from any2img.learn.interpret import Interpretation
     from any2img.learn.metrics import compute_metrics
     from any2img.sources import source_plotter_for
 
-    art = load_artifact(model)
+    if is_ensemble(model):
+        members = member_folders(model)
+        classes = list(read_ensemble(model)["classes"])
+    else:
+        members, classes = [(Path(model), "", 1.0)], []
     folder = Path(out) if out is not None else Path(model) / "evaluation"
     with tempfile.TemporaryDirectory(prefix="any2img-eval-") as tmp:
-        items = _read_items(data, art.meta, Path(tmp), label_from, progress)
-        side = "all"
-        if not all_items and any(it.split == "test" for it in items):
-            items, side = items.filter(lambda it: it.split == "test"), "test"
-        items = items.filter(lambda it: it.label is not None)
-        if not len(items):
-            raise InputError("no labelled image to evaluate on", path=data)
-        items, seen = held_out(items, art.meta, include_seen=include_seen, where=str(data))
-        unknown = sorted({str(it.label) for it in items} - set(art.classes))
+        scored = [_score(path, data, Path(tmp) / f"member{i}", label_from=label_from, progress=progress,
+                         all_items=all_items, include_seen=include_seen, batch_size=batch_size, device=device,
+                         raw_only=len(members) > 1)
+                  for i, (path, _, _) in enumerate(members)]
+        if len(scored) == 1:
+            items, probs, classes, side, seen, names = scored[0]
+        else:  # an ensemble: the units every member scored, each member's probabilities in one class order
+            common = set.intersection(*({_unit_key(it) for it in s[0]} for s in scored))
+            if not common:
+                raise InputError("the ensemble's members share no held-out item to score", path=data)
+            first = scored[0][0]
+            keep = [i for i, it in enumerate(first) if _unit_key(it) in common]
+            items = first.take(keep)
+            order = [_unit_key(it) for it in items]
+            weights = np.array([w for _, _, w in members]) / sum(w for _, _, w in members)
+            probs = np.zeros((len(items), len(classes)), dtype=np.float64)
+            for (m_items, m_probs, m_classes, *_), w in zip(scored, weights):
+                at = {_unit_key(it): i for i, it in enumerate(m_items)}
+                cols = [m_classes.index(c) for c in classes]
+                probs += w * m_probs[[at[k] for k in order]][:, cols]
+            side, seen, names = scored[0][3], max(s[4] for s in scored), scored[0][5]
+        unknown = sorted({str(it.label) for it in items} - set(classes))
         if unknown:
-            raise InputError(f"labels {unknown} are not among the model's classes {art.classes}", path=data)
-        dev = resolve_device(device)
-        dataset = ImageDataset(items, art.classes, art.data_config)
-        logits, targets = predict_logits(art.model.to(dev), dataset, batch_size=batch_size, device=dev)
-        probs = softmax_np(logits)
-        names = art.meta.get("training", {}).get("metrics") or ["accuracy", "error_rate", "macro_f1"]
+            raise InputError(f"labels {unknown} are not among the model's classes {classes}", path=data)
+        targets = np.array([classes.index(str(it.label)) for it in items])
+        log_probs = torch.log(torch.as_tensor(probs, dtype=torch.float64).clamp_min(1e-12))
         metrics: dict[str, Any] = {
-            "loss": float(torch.nn.functional.cross_entropy(logits, targets)),
-            **compute_metrics(names, probs, targets.numpy()),
+            "loss": float(torch.nn.functional.nll_loss(log_probs, torch.as_tensor(targets))),
+            **compute_metrics(names, probs, targets),
             "n": len(items),
             "items": side,
             "seen_items": seen if include_seen else 0,
             "left_out_seen": 0 if include_seen else seen,
         }
-        metrics.update(recording_accuracy(probs, targets.numpy(), items) or {})
-        interp = Interpretation(probs, targets.numpy(), art.classes, items)
+        if len(members) > 1:
+            metrics["members"] = [name for _, name, _ in members]
+        metrics.update(recording_accuracy(probs, targets, items) or {})
+        interp = Interpretation(probs, targets, classes, items)
         plotter = source_plotter_for(items.root) if items.root is not None else None
         files = dict(interp.save(folder, k=top_k, source_plotter=plotter))
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     files["metrics"] = folder / "metrics.json"
     return Evaluation(metrics=metrics, interpretation=interp, files=files)
+
+
+def _unit_key(item: Any) -> tuple[str, str, int]:
+    """The raw unit a picture shows (source, record, window), the same whichever converter drew it."""
+    return str(item.source), str(item.record or ""), int((item.window or {}).get("index", 0))
+
+
+def _score(model: Path, data: str | os.PathLike[str], workdir: Path, *, label_from: LabelFrom, progress: bool,
+           all_items: bool, include_seen: bool, batch_size: int, device: str,
+           raw_only: bool) -> tuple[ImageItems, Any, list[str], str, int, list[str]]:
+    """One model's probabilities on the held-out labelled items of ``data``.
+
+    Returns (items, probabilities, classes, side, seen items, metric names).
+    ``raw_only``: convert ``data`` with the model's converter even when it
+    holds pictures (an ensemble's members each draw their own).
+    """
+    from any2img.artifact import load_artifact
+    from any2img.data.dataset import ImageDataset
+    from any2img.learn.heldout import held_out
+    from any2img.learn.inference import predict_logits, resolve_device, softmax_np
+
+    art = load_artifact(model)
+    items = _read_items(data, art.meta, workdir, label_from, progress, raw_only=raw_only)
+    side = "all"
+    if not all_items and any(it.split == "test" for it in items):
+        items, side = items.filter(lambda it: it.split == "test"), "test"
+    items = items.filter(lambda it: it.label is not None)
+    if not len(items):
+        raise InputError("no labelled image to evaluate on", path=data)
+    items, seen = held_out(items, art.meta, include_seen=include_seen, where=str(data))
+    unknown = sorted({str(it.label) for it in items} - set(art.classes))
+    if unknown:
+        raise InputError(f"labels {unknown} are not among the model's classes {art.classes}", path=data)
+    dev = resolve_device(device)
+    dataset = ImageDataset(items, art.classes, art.data_config)
+    logits, _ = predict_logits(art.model.to(dev), dataset, batch_size=batch_size, device=dev)
+    names = art.meta.get("training", {}).get("metrics") or ["accuracy", "error_rate", "macro_f1"]
+    return items, softmax_np(logits), art.classes, side, seen, names

@@ -18,7 +18,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -30,7 +30,10 @@ from any2img.data.transforms import DataConfig, preprocess_batch
 from any2img.errors import InputError, ParameterError
 from any2img.registry import get_converter
 
-__all__ = ["Prediction", "Predictor", "load"]
+if TYPE_CHECKING:
+    from any2img.ensemble import EnsemblePredictor
+
+__all__ = ["Prediction", "Predictor", "load", "load_model"]
 
 
 @dataclass
@@ -218,6 +221,37 @@ class Predictor:
             out.append(self._answer(self.predict_images(images), windows, source))
         return out
 
+    def explain(self, x: Any, *, method: str = "gradcam", target: str | None = None, max_windows: int = 3) -> Any:
+        """Explain the answer for one input in the signal's own terms.
+
+        Grad-CAM (``method="occlusion"``: occlusion; ``"both"``: both) on the
+        picture the model saw, mapped back through the converter onto the
+        recording's seconds and frequencies, the series' time steps or the
+        mouse path's events. See :func:`any2img.explain.explain`.
+
+        Parameters
+        ----------
+        x : path or signal
+            As :meth:`predict` takes (a file must hold one record; see
+            :func:`any2img.explain.explain_file` for tables).
+        method, target, max_windows
+            See :func:`any2img.explain.explain`.
+
+        Returns
+        -------
+        Explanation
+            ``explanation.save(folder)`` writes the figure, CSV and JSON.
+        """
+        from any2img.explain import explain, explain_file
+
+        if isinstance(x, (str, os.PathLike)):
+            found = explain_file(self, x, method=method, target=target, max_windows=max_windows)
+            if len(found) != 1:
+                raise InputError(f"the file holds {len(found)} records (a table?); use "
+                                 "any2img.explain.explain_file() for one explanation per record", path=x)
+            return found[0]
+        return explain(self, x, method=method, target=target, max_windows=max_windows)
+
     def predict_many(self, inputs: Iterable[Any], *, is_image: bool = False) -> list[Prediction]:
         """Predict many inputs; files with several records give several answers."""
         out: list[Prediction] = []
@@ -229,11 +263,14 @@ class Predictor:
         return out
 
 
-def load(path: str | os.PathLike[str], *, device: str = "auto", batch_size: int = 64) -> Predictor:
-    """Load an exported model directory as a :class:`Predictor`.
+def load(path: str | os.PathLike[str], *, device: str = "auto",
+         batch_size: int = 64) -> Predictor | EnsemblePredictor:
+    """Load an exported model directory as a :class:`Predictor` (an ensemble folder: an ``EnsemblePredictor``).
 
     Nothing is unpickled: the weights are safetensors and the rest JSON. A
     tampered or mismatched artifact raises :class:`~any2img.errors.ArtifactError`.
+    A folder written by :func:`any2img.ensemble.write_ensemble` loads as an
+    :class:`~any2img.ensemble.EnsemblePredictor`, which answers alike.
 
     Examples
     --------
@@ -241,6 +278,15 @@ def load(path: str | os.PathLike[str], *, device: str = "auto", batch_size: int 
     >>> predictor.predict("7_theo_3.wav").label  # doctest: +SKIP
     '7'
     """
+    from any2img.ensemble import is_ensemble, load_ensemble
+
+    if is_ensemble(path):
+        return load_ensemble(path, device=device, batch_size=batch_size)
+    return load_model(path, device=device, batch_size=batch_size)
+
+
+def load_model(path: str | os.PathLike[str], *, device: str = "auto", batch_size: int = 64) -> Predictor:
+    """Load one exported model directory (not an ensemble) as a :class:`Predictor`; see :func:`load`."""
     if batch_size < 1:
         raise ParameterError(f"'batch_size' must be an int >= 1 (got {batch_size!r}).")
     model, data_config, meta = build_model_from_artifact(path)

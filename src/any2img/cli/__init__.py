@@ -22,7 +22,7 @@ from any2img.errors import Any2ImgError
 __all__ = ["main"]
 
 #: Sub-command modules, in the order ``--help`` lists them.
-COMMANDS = ("list", "convert", "data", "train", "evaluate", "predict", "bench", "demo")
+COMMANDS = ("list", "convert", "data", "train", "ensemble", "evaluate", "predict", "explain", "bench", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:
