@@ -18,8 +18,10 @@ so the outputs are the same byte for byte and a rerun resumes either way.
   scheduler runs that task again on another worker (its
   ``distributed.scheduler.allowed-failures``, 3 by default), and an error
   raised inside a chunk (a flaky object store) is retried ``retries`` times.
-  PNGs and ledger entries written by the lost attempt are overwritten by the
-  identical ones of the retry.
+  The second run of a chunk skips the sources the first one had recorded in
+  the ledger (see :func:`convert_chunk`), so only the source in flight is
+  converted again; results are released as soon as the client has them, so
+  chunks finished earlier on the dead worker are not recomputed either.
 * **Places.** The workers read ``src`` and write ``dst`` themselves, so both
   must be reachable from every worker under the same name: a shared file
   system, or an fsspec URL (``s3://``, ``gs://``, ``az://``) — see
@@ -82,10 +84,28 @@ def chunk_sources(n_sources: int, n_threads: int, chunk_size: int | None = None)
 
 
 def convert_chunk(converter: Any, tasks: Sequence[Any], dst: Any, settings_key: str) -> list[tuple[Any, Any]]:
-    """Convert a chunk of sources on a worker: ``[(rows, failures), ...]`` in the order of ``tasks``."""
-    from any2img.batch.convert_dir import _convert_source
+    """Convert a chunk of sources on a worker: ``[(rows, failures), ...]`` in the order of ``tasks``.
 
-    return [_convert_source(converter, task, dst, settings_key) for task in tasks]
+    A source this run already recorded in the ledger (same content, same
+    settings, complete, its images there) is not converted again: when a chunk
+    runs a second time because its worker died, only the sources that were in
+    flight are redone.
+    """
+    from any2img.batch.convert_dir import _convert_source
+    from any2img.batch.manifest import read_done_entry
+
+    out: list[tuple[Any, Any]] = []
+    for task in tasks:
+        entry = read_done_entry(dst, task.relative.as_posix())
+        if entry is not None:
+            state, rows = entry
+            if (state.get("source_hash") == task.source_hash and state.get("settings") == settings_key
+                    and state.get("complete") and state.get("images") == len(rows)
+                    and all((dst / r["image"]).exists() for r in rows)):
+                out.append((rows, []))
+                continue
+        out.append(_convert_source(converter, task, dst, settings_key))
+    return out
 
 
 def _client(scheduler: Any, workers: int | None) -> tuple[Any, Callable[[], None]]:
@@ -181,7 +201,9 @@ def run_on_dask(
             futures.append(future)
             by_key[future.key] = chunk
         for future in distributed.as_completed(futures):
-            for task, (rows, failures) in zip(by_key[future.key], future.result()):
+            results = future.result()
+            future.release()  # a fetched result must not be recomputed when its worker dies later
+            for task, (rows, failures) in zip(by_key.pop(future.key), results):
                 finish(task, rows, failures)
                 bar.update(1)
     finally:  # interrupted: the chunks not yet run are dropped, as the local pool drops unstarted sources

@@ -50,6 +50,7 @@ __all__ = [
     "DONE_NAME",
     "clear_done",
     "read_done",
+    "read_done_entry",
     "write_done",
 ]
 
@@ -164,6 +165,22 @@ def write_done(dst: Path, state: dict[str, Any], rows: list[dict[str, Any]]) -> 
     """
     payload = json.dumps({"state": state, "rows": rows}, sort_keys=True).encode("utf-8")
     atomic_write_bytes(_done_path(dst, str(state["source"])), payload, durable=True)
+
+
+def read_done_entry(dst: Path, source: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """Return ``(state, rows)`` of one source's ledger entry, or None when it has none (or it is unreadable).
+
+    The dask engine asks before converting a source again: a chunk re-run
+    after a worker died skips the sources the dead worker had recorded.
+    """
+    try:
+        entry = json.loads(_done_path(dst, source).read_text(encoding="utf-8"))
+        state, rows = entry["state"], entry["rows"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if isinstance(state, dict) and state.get("source") == source and isinstance(rows, list):
+        return state, [r for r in rows if isinstance(r, dict)]
+    return None
 
 
 def read_done(dst: Path) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
