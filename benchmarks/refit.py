@@ -17,7 +17,16 @@ which plays the test set's role here. Then
 * ``refit``: the same recipe's budget on the whole fitting part (inner
   validation included), no selection, the last epoch exported;
 * ``signal``: as ``select``, with ``augment="signal"`` (training pictures
-  drawn afresh from perturbed raw series).
+  drawn afresh from perturbed raw series);
+* ``mixup``: as ``select``, with mixup (``alpha=0.4``);
+* ``lpft``: as ``select``, after a linear probe: the head alone (body
+  frozen) for a quarter of the budget's epochs, then every layer;
+* ``lite1``: as ``select``, with the ``tf_efficientnet_lite1`` backbone
+  (its offline ImageNet weights package installed).
+
+``--probs DIR`` keeps each arm's judging probabilities; ``--ensemble gadf
+lineplot recurrence`` (no training) then scores each converter's ``select``
+run and their mean probability on the same judging side.
 
 All are scored on the outer validation part. A change becomes the default
 only if it wins there.
@@ -45,7 +54,11 @@ from benchmarks.datasets import get_dataset
 from benchmarks.runner import CACHE_DIR, RESULTS_DIR, _unit, convert_cached
 from benchmarks.suites import Config
 
-ARMS = ("select", "refit", "signal")  # select also yields select-late and last
+ARMS = ("select", "refit", "signal", "mixup", "lpft", "lite1")  # select also yields select-late and last
+#: What each arm other than ``refit`` changes in the default Learner and ``fine_tune``.
+ARM_LEARNER = {"signal": {"augment": "signal"}, "mixup": {"mixup": 0.4}, "lite1": {"backbone": "tf_efficientnet_lite1"}}
+#: ``lpft``: the head alone first (the body frozen, a linear probe) for a quarter of the budget's epochs, then all.
+ARM_FINE_TUNE = {"lpft": lambda epochs: {"freeze_epochs": max(1, epochs // 4)}}
 #: Validation-loss difference treated as a tie by the ``select-late`` arm (nats).
 TOLERANCE = 0.01
 #: Perturbed pictures averaged with the plain one by the ``select+tta`` arm.
@@ -93,14 +106,15 @@ def _arm_rows(arm: str, split: Any, dataset: str, converter: str, seed: int,
     """Train one arm; score it (and, for ``select``, the other epochs of the same run) on the judging side."""
     from any2img.learn import Learner
 
-    learn = Learner(split, seed=seed, verbose=False, augment="signal" if arm == "signal" else None)
+    learn = Learner(split, seed=seed, verbose=False, **ARM_LEARNER.get(arm, {}))
     states: dict[int, dict[str, Any]] = {}
 
     def keep(learner: Any, record: dict[str, Any]) -> None:
         states[record["epoch"]] = {k: v.detach().clone() for k, v in learner.model.state_dict().items()}
 
     start = time.perf_counter()
-    learn.fine_tune(on_epoch_end=keep if arm == "select" else None)
+    extra = ARM_FINE_TUNE[arm](learn.budget.epochs) if arm in ARM_FINE_TUNE else {}
+    learn.fine_tune(on_epoch_end=keep if arm == "select" else None, **extra)
     seconds = round(time.perf_counter() - start, 1)
     base = {"dataset": dataset, "converter": converter, "seed": seed, "n_fit": len(split.train),
             "n_inner_valid": len(split.valid), "n_outer_valid": len(split.test), "epochs": learn.budget.epochs,
@@ -137,7 +151,7 @@ def run(dataset: str, converter: str, seed: int, cache: Path, arms: Sequence[str
         "select": selected,
         "refit": Split(train=fit, valid=ImageItems([], root=fit.root, converter=fit.converter), test=judge,
                        classes=outer.classes, info=outer.info),
-        "signal": selected,
+        **{arm: selected for arm in ("signal", "mixup", "lpft", "lite1")},
     }
     for arm in arms:
         rows += _arm_rows(arm, splits[arm], dataset, converter, seed, probs_dir)

@@ -258,3 +258,38 @@ def test_parameter_errors(split):
     assert learn.fit(1, 1e-3, schedule="constant")[0]["lr"] == 1e-3
     with pytest.raises(ParameterError, match="'split' must be one of"):
         learn.evaluate("dev")
+
+
+def test_mixup_mixes_pairs_of_the_batch_with_one_weight_and_is_repeatable(split, monkeypatch):
+    learn = _learner(split, mixup=0.4)
+    seen = {}
+    real_loss = learn._loss
+
+    def spy(logits, targets):
+        seen.setdefault("targets", []).append(targets.clone())
+        return real_loss(logits, targets)
+
+    monkeypatch.setattr(learn, "_loss", spy)
+    x = torch.arange(4 * 3 * 2 * 2, dtype=torch.float32).reshape(4, 3, 2, 2)
+    y = torch.tensor([0, 1, 0, 1])
+    state = learn._generator.get_state()
+    lam, perm = learn._mix(4)
+    learn._generator.set_state(state)
+    captured = {}
+
+    def forward(inp):
+        captured["x"] = inp
+        return torch.zeros(len(inp), len(learn.classes), requires_grad=True)
+
+    monkeypatch.setattr(learn.model, "forward", forward)
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    learn._train_step(optimizer, x, y)
+    assert 0.0 <= lam <= 1.0 and sorted(perm.tolist()) == [0, 1, 2, 3]
+    torch.testing.assert_close(captured["x"], lam * x + (1 - lam) * x[perm])
+    assert [t.tolist() for t in seen["targets"]] == [y.tolist(), y[perm].tolist()]
+    # off: the batch and targets go through untouched
+    assert _learner(split)._mix(4) == (1.0, None)
+    a = _learner(split, mixup=0.4, num_threads=1).fit_one_cycle(1, 5e-3)
+    b = _learner(split, mixup=0.4, num_threads=1).fit_one_cycle(1, 5e-3)
+    c = _learner(split, num_threads=1).fit_one_cycle(1, 5e-3)
+    assert _records(a) == _records(b) and _records(a) != _records(c)

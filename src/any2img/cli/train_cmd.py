@@ -63,6 +63,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="none (default); signal (pictures drawn afresh from raw signals perturbed in their own "
                         "domain: needs the conversion's sources); specaugment, timeshift or specaugment+timeshift")
     p.add_argument("--label-smoothing", type=float, default=0.0)
+    p.add_argument("--mixup", type=float, default=0.0, metavar="ALPHA",
+                   help="mixup with Beta(ALPHA, ALPHA) weights (default 0: off)")
     p.add_argument("--early-stopping", action="store_true",
                    help="stop after --patience epochs without a lower validation loss (the best epoch's weights "
                         "are exported either way)")
@@ -131,6 +133,7 @@ def _train(args: argparse.Namespace, out_dir: Path, images: Path, device: str) -
         image_size=args.image_size, batch_size=args.batch_size,
         seed=args.seed if args.train_seed is None else args.train_seed, augment=args.augment,
         num_workers=args.workers, device=device, label_smoothing=args.label_smoothing,
+        mixup=args.mixup,
         early_stopping=args.early_stopping, patience=args.patience, verbose=verbose,
     )
     if verbose:

@@ -30,6 +30,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +147,11 @@ class Learner:
         A local ``.safetensors``/``.pth`` file of backbone weights.
     label_smoothing : float in [0, 1), default=0.0
         Of the cross-entropy loss.
+    mixup : float, default=0.0
+        mixup's ``alpha`` (Zhang et al., 2018): each training batch becomes
+        ``lam * x + (1 - lam) * x[perm]`` with ``lam ~ Beta(alpha, alpha)``
+        and the loss mixes the two targets alike. 0 turns it off (the
+        default: not measured to win; see ``benchmarks/DEFAULTS.md``).
     weight_decay : float, default=0.01
         AdamW's decoupled weight decay.
     early_stopping : bool, default=False
@@ -163,6 +169,13 @@ class Learner:
     num_threads : int, optional
         CPU threads for torch (``torch.set_num_threads``, a process-wide
         setting, so only when given); default: torch's own setting.
+    convert_on : {"files", "device"}, default="files"
+        Where the pictures come from. ``"files"``: the images the conversion
+        wrote. ``"device"``: the raw signals, converted per batch on
+        ``device`` by the converter's torch implementation (no image file is
+        read; needs the conversion's sources; see
+        :mod:`any2img.device.training`); the exported model records
+        ``implementation: "torch"`` and prediction converts alike.
 
     Attributes
     ----------
@@ -198,12 +211,14 @@ class Learner:
         *,
         weights: str | os.PathLike[str] | None = None,
         label_smoothing: float = 0.0,
+        mixup: float = 0.0,
         weight_decay: float = 0.01,
         early_stopping: bool = False,
         patience: int = 3,
         mixed_precision: bool = True,
         verbose: bool = True,
         num_threads: int | None = None,
+        convert_on: str = "files",
     ) -> None:
         if not isinstance(split, Split):
             raise ParameterError(f"'split' must be a Split from any2img.data.split_items (got {type(split).__name__}).")
@@ -221,12 +236,14 @@ class Learner:
         self.num_workers = check_int("num_workers", num_workers, low=0)
         self.weights = weights
         self.label_smoothing = check_float("label_smoothing", label_smoothing, low=0.0, high=1.0, high_open=True)
+        self.mixup = check_float("mixup", mixup, low=0.0, high=10.0)
         self.weight_decay = check_float("weight_decay", weight_decay, low=0.0)
         self.early_stopping = check_bool("early_stopping", early_stopping)
         self.patience = check_int("patience", patience, low=1)
         self.mixed_precision = check_bool("mixed_precision", mixed_precision)
         self.verbose = check_bool("verbose", verbose)
         self.num_threads = None if num_threads is None else check_int("num_threads", num_threads, low=1)
+        self.convert_on = check_choice("convert_on", convert_on, ("files", "device"))
         self._signal_augment = augment == "signal"  # drawn afresh from perturbed raw signals
         self._augment = None if self._signal_augment else build_augment(augment)
         self.classes = list(split.classes)
@@ -268,16 +285,28 @@ class Learner:
 
     def _dataset(self, side: str | ImageItems) -> ImageDataset:
         if isinstance(side, ImageItems):
-            return ImageDataset(side, self.classes, self.data_config)
+            return self._new_dataset(side)
         check_choice("split", side, ("train", "valid", "test"))
         if side not in self._datasets:
-            self._datasets[side] = ImageDataset(self.split.side(side), self.classes, self.data_config)
+            self._datasets[side] = self._new_dataset(self.split.side(side))
         return self._datasets[side]
+
+    def _new_dataset(self, items: ImageItems) -> ImageDataset:
+        if self.convert_on == "device":  # pictures by the torch converter, from the raw sources
+            from any2img.device.training import DeviceImageDataset
+
+            return DeviceImageDataset(items, self.classes, self.data_config, device=self.device)
+        return ImageDataset(items, self.classes, self.data_config)
 
     def _train_loader(self) -> DataLoader[tuple[torch.Tensor, int]]:
         base = self._dataset("train")
         if "train_aug" not in self._datasets:
-            if self._signal_augment:
+            if self.convert_on == "device":  # raw windows, converted per batch by DeviceLoader
+                from any2img.device.training import RawWindowDataset
+
+                self._datasets["train_aug"] = RawWindowDataset(self.split.train, self.classes, self.data_config,
+                                                               augment=self._signal_augment)
+            elif self._signal_augment:
                 from any2img.data.signals import SignalDataset
 
                 self._datasets["train_aug"] = SignalDataset(self.split.train, self.classes, self.data_config)
@@ -287,7 +316,12 @@ class Learner:
         # under torchrun: a DistributedSampler, and this rank's share of the global batch
         sampler, batch_size = distributed.train_sampling(ds, self.batch_size, self.seed, lambda: len(self.history))
         n = len(sampler) if sampler is not None else len(ds)
-        return DataLoader(
+        loader_type: Any = DataLoader
+        if self.convert_on == "device":
+            from any2img.device.training import DeviceLoader
+
+            loader_type = partial(DeviceLoader, device=self.device)
+        return loader_type(  # type: ignore[no-any-return]
             ds,
             batch_size=batch_size,
             shuffle=sampler is None,
@@ -562,8 +596,13 @@ class Learner:
         """
         x = x.to(self.device, non_blocking=True)
         y = y.to(self.device, non_blocking=True)
+        lam, perm = self._mix(len(y))
+        if perm is not None:
+            x = lam * x + (1 - lam) * x[perm]
         with torch.autocast(device_type=self.device.type, dtype=torch.float16, enabled=self._amp):
-            loss = self._loss(distributed.wrap(self.model)(x), y)  # the DDP view under torchrun
+            logits = distributed.wrap(self.model)(x)  # the DDP view under torchrun
+            loss = self._loss(logits, y) if perm is None else (
+                lam * self._loss(logits, y) + (1 - lam) * self._loss(logits, y[perm]))
         if finite and not torch.isfinite(loss):
             raise ParameterError(
                 f"the training loss became {float(loss)}; the learning rate is too high for this data "
@@ -574,6 +613,17 @@ class Learner:
         self._scaler.step(optimizer)
         self._scaler.update()
         return loss.detach()
+
+    def _mix(self, n: int) -> tuple[float, torch.Tensor | None]:
+        """mixup's weight and partner order for a batch of ``n`` (None: no mixing), from the loader's generator.
+
+        Drawn from the generator that shuffles the data, so a resumed run draws the same as an uninterrupted one.
+        """
+        if not self.mixup or n < 2:
+            return 1.0, None
+        draw = int(torch.randint(2**31 - 1, (1,), generator=self._generator))  # torch's Beta takes no generator
+        lam = float(np.random.default_rng(draw).beta(self.mixup, self.mixup))
+        return lam, torch.randperm(n, generator=self._generator).to(self.device)
 
     def _columns(self) -> list[str]:
         return ["epoch", "phase", "train_loss", "valid_loss", *self.metrics, "time"]
@@ -790,13 +840,21 @@ class Learner:
             "augment": self.augment if self.augment is None or isinstance(self.augment, (str, list)) else repr(
                 self.augment),
             "label_smoothing": self.label_smoothing,
+            "mixup": self.mixup,
             "weight_decay": self.weight_decay,
             "early_stopping": self.early_stopping,
             "patience": self.patience,
             "device": str(self.device),
             "mixed_precision": self._amp,
+            "convert_on": self.convert_on,
             "fits": self.fits,
         }
+
+    def _converter_record(self) -> dict[str, Any] | None:
+        """The converter for model.json; ``implementation: "torch"`` when its torch implementation drew the pictures."""
+        if self.converter is None or self.convert_on != "device":
+            return self.converter
+        return {**self.converter, "implementation": "torch"}
 
     def export(self, path: str | os.PathLike[str]) -> Path:
         """Write the model to the folder ``path``: ``weights.safetensors`` and ``model.json``.
@@ -825,6 +883,6 @@ class Learner:
             return Path(path)
         return write_artifact(
             path, model=self.model, backbone=self.backbone, classes=self.classes, data_config=self.data_config,
-            model_kwargs=self.model_kwargs, converter=self.converter, segmenter=None, split=split,
+            model_kwargs=self.model_kwargs, converter=self._converter_record(), segmenter=None, split=split,
             metrics=metrics, history=self.history, training=self.config(),
         )
