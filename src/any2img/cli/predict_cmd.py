@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
+from typing import Any
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -14,8 +16,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         description="Run an exported model on raw files (.wav, series .csv, mouse logs, ...) or images. "
         "The model's own converter turns raw files into images; several windows are averaged into one answer.",
     )
-    p.add_argument("model", help="an exported model folder (weights.safetensors + model.json)")
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="raw files or images")
+    p.add_argument("model", help="an exported model folder (weights.safetensors + model.json), or its URL")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="raw files or images (paths or fsspec URLs)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--windows", action="store_true", help="with --json: include per-window scores")
     p.add_argument("--top", type=int, default=1, help="show the TOP most probable classes (text output)")
@@ -24,14 +26,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run(args: argparse.Namespace) -> int:
+    from any2img import storage
     from any2img.errors import Any2ImgError
     from any2img.predict import load
 
-    predictor = load(args.model, device=args.device)
+    predictor = load(storage.stage_in(args.model), device=args.device)  # a URL: read from a local copy
     failed = 0
     for path in args.inputs:
         try:
-            predictions = predictor.predict_file(path)
+            if storage.is_url(path):  # predicted from a local copy, reported under its URL
+                local = str(storage.stage_in(path))
+                predictions: list[Any] = [replace(p, source=p.source.replace(local, path, 1))
+                                          for p in predictor.predict_file(local)]
+            else:
+                predictions = predictor.predict_file(path)
         except Any2ImgError as exc:  # one bad input must not stop the others
             print(f"any2img predict: skipped {exc}", file=sys.stderr)
             failed += 1
