@@ -1,0 +1,87 @@
+"""What every device converter shares: the numpy converter it mirrors, batching by shape.
+
+A :class:`DeviceConverter` wraps the numpy converter of the same name and
+parameters (it checks the parameters, reads files and cuts windows exactly
+as that converter does) and computes the pictures of a batch of raw windows
+with torch, on whatever device the batch tensor lives on (CUDA when present,
+else the CPU). Pictures are ``(N, 3, H, W)`` ``torch.uint8``, the numpy
+converter's ``(H, W, 3)`` images in channels-first order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from any2img.converter import Converter
+
+__all__ = ["DeviceConverter"]
+
+
+class DeviceConverter:
+    """Base class: a numpy converter's pictures computed with torch.
+
+    Parameters
+    ----------
+    converter : Converter
+        The numpy converter whose output this one reproduces (same name and
+        parameters); its parameters are checked here, once.
+
+    Attributes
+    ----------
+    converter : Converter
+    params : dict
+        The checked parameters (``converter._check_params()``).
+    """
+
+    #: Converter names this class implements.
+    names: ClassVar[tuple[str, ...]] = ()
+    #: The largest difference from the numpy converter the tests allow, in grey levels, and on what share of
+    #: the pixels the picture must be exactly equal (see each module's docstring).
+    tolerance: ClassVar[dict[str, float]] = {"max_levels": 1, "exact_share": 0.99}
+
+    def __init__(self, converter: Converter) -> None:
+        self.converter = converter
+        self.params: dict[str, Any] = converter._check_params()
+
+    @property
+    def name(self) -> str:
+        """The converter's registry name."""
+        return str(self.converter.name)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.converter!r})"
+
+    # -- raw windows ----------------------------------------------------------
+    def raw(self, window: Any) -> np.ndarray:
+        """The window's samples as the numpy converter sees them before drawing (checked, float)."""
+        raise NotImplementedError
+
+    # -- converting -------------------------------------------------------------
+    def convert_tensor(self, x: torch.Tensor) -> torch.Tensor:
+        """Pictures ``(N, 3, H, W)`` uint8 of a batch of equal-shape raw windows, on ``x``'s device."""
+        raise NotImplementedError
+
+    def convert_batch(self, windows: Sequence[Any], device: str | torch.device = "cpu") -> list[torch.Tensor]:
+        """Pictures ``(3, H, W)`` uint8 of many windows; those of equal shape are computed together."""
+        arrays = [self.raw(w) for w in windows]
+        out: list[torch.Tensor] = [torch.empty(0, dtype=torch.uint8)] * len(arrays)
+        for members in _by_shape(arrays).values():
+            batch = torch.from_numpy(np.stack([arrays[i] for i in members])).to(device)
+            for i, picture in zip(members, self.convert_tensor(batch)):
+                out[i] = picture
+        return out
+
+    def convert(self, window: Any, device: str | torch.device = "cpu") -> np.ndarray:
+        """One window's picture as the numpy converter returns it: ``(H, W, 3)`` uint8 numpy."""
+        return self.convert_batch([window], device)[0].permute(1, 2, 0).cpu().numpy()
+
+
+def _by_shape(arrays: Sequence[np.ndarray]) -> dict[tuple[int, ...], list[int]]:
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for i, a in enumerate(arrays):
+        groups.setdefault(tuple(a.shape), []).append(i)
+    return groups
