@@ -65,10 +65,12 @@ import numpy as np
 from any2img.converter import Converter, Record, Window
 from any2img.errors import InputError, ParameterError
 from any2img.imaging import check_cmap, field_to_rgb, fields_to_rgb, resize_field
+from any2img.relevance import SpectrogramRelevance, check_attribution
 from any2img.validation import check_bool, check_choice, check_float, check_int, check_optional_size
 
 from .features import POWER_FLOOR
 from .io import AUDIO_EXTENSIONS, read_audio
+from .relevance import field_relevance, frame_times
 from .signal import CHANNEL_MODES, AudioSignal, as_signal, check_finite, resample, select_channels
 from .windows import PAD_MODES, fill, plan_spans, trim_bounds
 
@@ -271,6 +273,44 @@ class AudioConverter(Converter):
     ) -> np.ndarray | tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return the field(s) in [0, 1], ``(n_rows, n_frames)``, row 0 = lowest frequency."""
         raise NotImplementedError
+
+    # -- explaining -------------------------------------------------------
+    def relevance(self, attribution: np.ndarray, window: Any) -> SpectrogramRelevance:
+        """Map an attribution over the image back onto seconds x frequency of the recording.
+
+        Parameters
+        ----------
+        attribution : ndarray of shape (H, W)
+            A score per pixel of ``convert(window)``.
+        window : Window, AudioSignal or array-like
+            The window the image was drawn from; a :class:`Window`'s
+            ``start`` (seconds into the recording) shifts the times.
+
+        Returns
+        -------
+        SpectrogramRelevance
+            ``(n_rows, n_frames)`` with row 0 the lowest frequency, frame
+            centres in seconds of the recording and row centres in Hz (or
+            coefficient / pitch class); see :mod:`.relevance`.
+        """
+        p = self._check_params()
+        fields = self._unit_fields(self._mono(window, p), p)
+        n_rows, n_frames = (fields[0] if isinstance(fields, tuple) else fields).shape
+        a = check_attribution(attribution, p["image_size"] or (n_rows, n_frames))
+        start, where = 0.0, {}
+        if isinstance(window, Window):
+            where = window.describe()
+            start = float(window.start) if window.unit == "seconds" else 0.0
+        frequencies, unit = self._row_axis(p, n_rows)
+        hop = p.get("hop_length", 1)
+        return SpectrogramRelevance(
+            field_relevance(a, n_rows, n_frames), frame_times(n_frames, hop, p["sample_rate"], start),
+            np.asarray(frequencies, dtype=np.float64), unit, hop / p["sample_rate"], where,
+        )
+
+    def _row_axis(self, p: dict[str, Any], n_rows: int) -> tuple[np.ndarray, str]:
+        """Centre of each field row and its unit; subclasses say (default: the row index)."""
+        return np.arange(n_rows, dtype=np.float64), "row"
 
     # -- shared scaling -------------------------------------------------------
     @staticmethod

@@ -27,6 +27,7 @@ from any2img.errors import ParameterError
 from any2img.validation import check_int
 
 from .base import AudioConverter
+from .relevance import cqt_frequencies, mel_frequencies
 from .features import (
     chroma_basis,
     cqt_amplitude,
@@ -156,6 +157,9 @@ class Mel(_STFTBased):
     def _check_params(self) -> dict[str, Any]:
         return self._check_mel(super()._check_params())
 
+    def _row_axis(self, p: dict[str, Any], n_rows: int) -> tuple[np.ndarray, str]:
+        return mel_frequencies(p["n_mels"], p["fmin"], p["fmax"]), "Hz"
+
     def _unit_fields(self, y: np.ndarray, p: dict[str, Any]) -> np.ndarray:
         return self._db_to_unit(self._mel_db(y, p), p)
 
@@ -237,6 +241,9 @@ class STFT(_STFTBased):
             )
         p["rows"] = slice(int(rows[0]), int(rows[-1]) + 1)
         return p
+
+    def _row_axis(self, p: dict[str, Any], n_rows: int) -> tuple[np.ndarray, str]:
+        return fft_frequencies(p["sample_rate"], p["n_fft"])[p["rows"]], "Hz"
 
     def _unit_fields(self, y: np.ndarray, p: dict[str, Any]) -> np.ndarray:
         power = stft_power(y, p["n_fft"], p["hop_length"])[p["rows"]]
@@ -339,6 +346,9 @@ class MFCC(_STFTBased):
         coef[1:] /= np.sqrt(n_mels / 2.0)
         return coef
 
+    def _row_axis(self, p: dict[str, Any], n_rows: int) -> tuple[np.ndarray, str]:
+        return np.arange(n_rows, dtype=np.float64), "coefficient"
+
     def _unit_fields(self, y: np.ndarray, p: dict[str, Any]) -> np.ndarray:
         coef = self.coefficients(y, p)
         k = np.sqrt(np.arange(1, coef.shape[0], dtype=np.float32))[:, np.newaxis]
@@ -436,6 +446,9 @@ class CQT(AudioConverter):
             p["n_bins"] = check_int("n_bins", self.n_bins, low=1)
         return p
 
+    def _row_axis(self, p: dict[str, Any], n_rows: int) -> tuple[np.ndarray, str]:
+        return cqt_frequencies(n_rows, p["fmin"], p["bins_per_octave"]), "Hz"
+
     def _unit_fields(self, y: np.ndarray, p: dict[str, Any]) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "n_fft too large" on short windows
@@ -508,6 +521,9 @@ class Chroma(_STFTBased):
         p = super()._check_params()
         p["n_chroma"] = check_int("n_chroma", self.n_chroma, low=1)
         return p
+
+    def _row_axis(self, p: dict[str, Any], n_rows: int) -> tuple[np.ndarray, str]:
+        return np.arange(n_rows, dtype=np.float64), "pitch class"
 
     def _unit_fields(self, y: np.ndarray, p: dict[str, Any]) -> np.ndarray:
         basis = chroma_basis(p["sample_rate"], p["n_fft"], p["n_chroma"])
@@ -596,6 +612,9 @@ class MelDeltas(_STFTBased):
             raise ParameterError(f"'delta_width' must be an odd int >= 3 (got {width!r}).")
         p["delta_width"] = width
         return p
+
+    def _row_axis(self, p: dict[str, Any], n_rows: int) -> tuple[np.ndarray, str]:
+        return mel_frequencies(p["n_mels"], p["fmin"], p["fmax"]), "Hz"
 
     def _unit_fields(self, y: np.ndarray, p: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         rel = np.minimum(self._relative_db(self._mel_db(y, p), p), np.float32(0.0))

@@ -26,9 +26,12 @@ from typing import Any, ClassVar
 import numpy as np
 from any2img.converters.mouse.base import MouseConverter, check_positive_range
 from any2img.converters.mouse.log import MouseLog, kinematics
+from any2img.converters.mouse.relevance import event_relevance, kinematic_event_relevance
 from any2img.converters.mouse.trajectory import log_unit
 
+from any2img.converter import Window
 from any2img.imaging import fields_to_rgb, resize_field
+from any2img.relevance import EventRelevance, check_attribution
 from any2img.validation import check_choice, check_size
 
 __all__ = ["FIELDS", "MouseKinematics", "kinematic_series", "paa", "pairwise_field"]
@@ -160,3 +163,17 @@ class MouseKinematics(MouseConverter):
             unit = (pairwise_field(short, p["field"]) + 1.0) / 2.0
             channels.append(resize_field(unit, size))
         return fields_to_rgb(*channels)
+
+    def relevance(self, attribution: np.ndarray, window: Any) -> EventRelevance:
+        """Map an attribution over the fields back onto the window's events.
+
+        Through the resize, the fields' row and column marginals, the
+        aggregation of steps and from each step to its two events (see
+        :mod:`.relevance`); ``on_path`` is ``None`` (the picture draws no path).
+        """
+        p = self._check_params()
+        log = self._window_log(window)
+        a = check_attribution(attribution, p["image_size"])
+        short = min(max(len(log) - 1, 1), max(p["image_size"]))
+        values = kinematic_event_relevance(a, len(log), short)
+        return event_relevance(log, values, None, window.describe() if isinstance(window, Window) else {})

@@ -31,10 +31,13 @@ from typing import Any, ClassVar
 import numpy as np
 from any2img.converters.mouse.base import MouseConverter, check_positive_range
 from any2img.converters.mouse.log import DRAG, LEFT, PRESSED, RELEASED, RIGHT, SCROLL, MouseLog, kinematics
+from any2img.converters.mouse.relevance import event_relevance, trajectory_event_relevance
 from PIL import Image, ImageDraw
 
+from any2img.converter import Window
 from any2img.errors import ParameterError
 from any2img.imaging import check_cmap, field_to_rgb
+from any2img.relevance import EventRelevance, check_attribution
 from any2img.validation import check_bool, check_choice, check_float, check_int, check_size
 
 __all__ = ["Trajectory", "log_unit"]
@@ -166,6 +169,34 @@ class Trajectory(MouseConverter):
         p = self._check_params()
         return draw_trajectory(self._window_log(window), p)
 
+    def relevance(self, attribution: np.ndarray, window: Any) -> EventRelevance:
+        """Map an attribution over the picture back onto the events drawn under it.
+
+        Parameters
+        ----------
+        attribution : ndarray of shape (H, W)
+            A score per pixel of ``convert(window)``.
+        window : Window or MouseLog
+            The window the picture was drawn from (a :class:`Window` by
+            events keeps the first event's index in the session).
+
+        Returns
+        -------
+        EventRelevance
+            Per event of the window, per action, and the share of the
+            attribution on drawn pixels rather than empty canvas (see
+            :mod:`.relevance`).
+        """
+        p = self._check_params()
+        log = self._window_log(window)
+        a = check_attribution(attribution, p["image_size"])
+        (height, width), s = p["image_size"], p["supersample"]
+        cx, cy = _canvas_points(log, p, width * s, height * s)
+        steps, half = _drawn_steps(log, cx, cy, p)
+        values, on_path = trajectory_event_relevance(a, (cx + 0.5) / s - 0.5, (cy + 0.5) / s - 0.5, log, steps, half,
+                                                     p["click_radius"])
+        return event_relevance(log, values, on_path, window.describe() if isinstance(window, Window) else {})
+
 
 def _check_screen(value: Any) -> tuple[int, int]:
     if isinstance(value, (tuple, list)) and len(value) == 2:
@@ -196,6 +227,25 @@ def _canvas_points(log: MouseLog, p: dict[str, Any], width: int, height: int) ->
     ox = mx + (inner_w - bw * scale) / 2
     oy = my + (inner_h - bh * scale) / 2
     return ox + (log.x - x0) * scale, oy + (log.y - y0) * scale
+
+
+def _drawn_steps(log: MouseLog, px: np.ndarray, py: np.ndarray, p: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """The steps :func:`_draw_path` draws and half their drawn width in output pixels (halo included)."""
+    n, s = len(log), p["supersample"]
+    if n < 2:
+        return np.zeros(0, dtype=np.intp), np.zeros(0)
+    moved = (np.diff(px) != 0) | (np.diff(py) != 0)
+    base = p["line_width"] * s
+    if p["accel"] == "width":
+        widths = base * (1.0 + 2.0 * log_unit(np.abs(kinematics(log).acceleration), *p["accel_range"]))
+    else:
+        widths = np.full(n - 1, base)
+    w_px = np.maximum(np.round(widths), 1)
+    st = log.state
+    drag = (st[1:] == DRAG) | ((st[1:] == RELEASED) & (st[:-1] == DRAG))
+    w_px = np.where(drag, w_px + 2 * max(int(round(s * 1.5)), 1), w_px)
+    steps = np.flatnonzero(moved)
+    return steps, w_px[steps] / s / 2.0
 
 
 def draw_trajectory(log: MouseLog, p: dict[str, Any]) -> np.ndarray:

@@ -36,10 +36,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 from any2img.converters.timeseries.io import BadSeries, read_series_file
+from any2img.converters.timeseries.relevance import field_steps
 
 from any2img.converter import Converter, Record, Window, unwrap
 from any2img.errors import InputError, ParameterError
 from any2img.imaging import field_to_rgb, fields_to_rgb
+from any2img.relevance import SeriesRelevance, check_attribution
 from any2img.validation import check_choice, check_size
 
 __all__ = [
@@ -293,6 +295,41 @@ class TimeSeriesConverter(Converter):
         """Return ``(N, H, W, 3)`` uint8 images of ``X`` of shape ``(N, C, T)``."""
         raise NotImplementedError
 
+    # -- explaining -----------------------------------------------------------
+    def relevance(self, attribution: np.ndarray, window: Any) -> SeriesRelevance:
+        """Map an attribution over the image back onto the time steps of the original series.
+
+        Parameters
+        ----------
+        attribution : ndarray of shape (H, W)
+            A score per pixel of ``convert(window)``.
+        window : Window or array-like
+            The series the image was drawn from.
+
+        Returns
+        -------
+        SeriesRelevance
+            ``(n_channels, n_timestamps)``: through the resampling to the
+            image's rows and columns (see :mod:`.relevance`); a tiled picture
+            gives each channel its tile's relevance, a stacked one every
+            channel an equal share.
+        """
+        params = self._check_params()
+        series = as_series(window, params["nan_policy"])
+        size = params["image_size"]
+        a = check_attribution(attribution, size)
+        n_channels, n = series.shape
+        out = np.zeros((n_channels, n))
+        if n_channels > 1 and params["multivariate"] == "tile":
+            for c, (top, left, h, w) in enumerate(tile_layout(n_channels, size)):
+                out[c] = self._steps(a[top : top + h, left : left + w], n, params)
+        else:
+            out[:] = self._steps(a, n, params) / n_channels
+        return SeriesRelevance(out, window=window.describe() if isinstance(window, Window) else {})
+
+    def _steps(self, attribution: np.ndarray, n: int, params: dict[str, Any]) -> np.ndarray:
+        """Relevance per original step of one channel's picture ``(h, w)``."""
+        raise NotImplementedError
 
 class FieldConverter(TimeSeriesConverter):
     """A converter whose picture is a 2-D field computed from the series.
@@ -315,6 +352,10 @@ class FieldConverter(TimeSeriesConverter):
         if self.planes == 3:
             return fields_to_rgb(fields[..., 0], fields[..., 1], fields[..., 2])
         return field_to_rgb(fields, params.get("cmap", "grey"))
+
+    def _steps(self, attribution: np.ndarray, n: int, params: dict[str, Any]) -> np.ndarray:
+        """Pixel (i, j) relates resampled steps i (rows) and j (columns): half to each."""
+        return field_steps(attribution, n)
 
     def _render(self, X: np.ndarray, params: dict[str, Any]) -> np.ndarray:
         n, n_channels, n_timestamps = X.shape

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from any2img.converters.timeseries.base import TimeSeriesConverter, tile_images
+from any2img.converters.timeseries.relevance import lineplot_steps
 from PIL import Image, ImageDraw
 
 from any2img.validation import check_bool, check_float
@@ -139,6 +140,10 @@ class LinePlot(TimeSeriesConverter):
             "line_width": check_float("line_width", self.line_width, low=0, high=32, low_open=True),
             "share_y": check_bool("share_y", self.share_y),
         }
+
+    def _steps(self, attribution: np.ndarray, n: int, params: dict[str, Any]) -> np.ndarray:
+        """x is time: each column's score goes to the two steps around it (y is the value, summed out)."""
+        return lineplot_steps(attribution, n, _SUPERSAMPLE)
 
     def _render(self, X: np.ndarray, params: dict[str, Any]) -> np.ndarray:
         size, width = params["image_size"], params["line_width"]

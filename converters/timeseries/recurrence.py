@@ -34,6 +34,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from any2img.converters.timeseries.base import FieldConverter
+from any2img.converters.timeseries.relevance import field_steps
 from any2img.converters.timeseries.resample import resample
 
 from any2img.errors import ParameterError
@@ -180,6 +181,10 @@ class Recurrence(FieldConverter):
             "percentage": check_float("percentage", self.percentage, low=0, high=100),
             "cmap": check_cmap(self.cmap),
         }
+
+    def _steps(self, attribution: np.ndarray, n: int, params: dict[str, Any]) -> np.ndarray:
+        """Row i is the trajectory of resampled steps i, i + tau, ...: each gets an equal share."""
+        return field_steps(attribution, n, dimension=params["dimension"], time_delay=params["time_delay"])
 
     def _fields(self, X: np.ndarray, size: tuple[int, int], params: dict[str, Any]) -> np.ndarray:
         fields = recurrence_fields(

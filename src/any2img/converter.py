@@ -12,7 +12,10 @@ image) into RGB pictures. It is a small scikit-learn style class:
 * ``convert(window)`` returns an ``(H, W, 3)`` uint8 array, deterministic for
   the same input and parameters;
 * ``convert_batch(windows)`` does the same for many windows, vectorised where
-  that is faster.
+  that is faster;
+* ``relevance(attribution, window)`` maps an attribution over the pixels of
+  a window's image back to the signal's own coordinates (see
+  :mod:`any2img.relevance`), for explanations.
 
 Nothing here knows of torch: converters stay importable without it.
 """
@@ -30,6 +33,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from any2img.errors import InputError, ParameterError
+from any2img.relevance import PixelRelevance, Relevance, check_attribution
 
 __all__ = ["KINDS", "Converter", "Record", "Window"]
 
@@ -258,6 +262,39 @@ class Converter:
     def transform(self, signal: Any) -> list[np.ndarray]:
         """Segment a signal and convert every window, in order."""
         return self.convert_batch(self.segment(signal))
+
+    # -- explaining -------------------------------------------------------
+    def relevance(self, attribution: np.ndarray, window: Any) -> Relevance:
+        """Map an attribution over the pixels of ``window``'s image back onto the signal.
+
+        Parameters
+        ----------
+        attribution : ndarray of shape (H, W)
+            A score per pixel of the image :meth:`convert` draws of
+            ``window`` (Grad-CAM, occlusion, ...), at that image's size.
+        window : Window or its data
+            The window the image was drawn from (a :class:`Window` carries
+            its position in a long signal, which the result keeps).
+
+        Returns
+        -------
+        Relevance
+            One of the containers of :mod:`any2img.relevance`, in the
+            signal's own coordinates: :class:`~any2img.relevance.SpectrogramRelevance`
+            (seconds x Hz) for audio, :class:`~any2img.relevance.SeriesRelevance`
+            (time steps of the original series) for time series,
+            :class:`~any2img.relevance.EventRelevance` (events) for mouse logs.
+            This base returns :class:`~any2img.relevance.PixelRelevance`, the
+            attribution itself: the right answer when the picture is the
+            signal, and a fallback for a converter that does not say how its
+            pixels relate to its input (override it to say so).
+
+        Raises
+        ------
+        InputError
+            The attribution is not a finite ``(H, W)`` array.
+        """
+        return PixelRelevance(check_attribution(attribution))
 
 
 def _length(signal: Any) -> int:

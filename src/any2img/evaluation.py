@@ -81,6 +81,7 @@ def evaluate(
     top_k: int = 9,
     device: str = "auto",
     progress: bool = False,
+    explain_top: int = 3,
 ) -> Evaluation:
     """Evaluate the exported model folder ``model`` on the labelled ``data``.
 
@@ -113,6 +114,11 @@ def evaluate(
     batch_size, top_k, device, progress
         Prediction batch size, items in the top-losses plot, ``"auto"`` /
         ``"cpu"`` / ``"cuda"``, and a progress bar for a conversion.
+    explain_top : int, default=3
+        The first this many top losses of a single model (not an ensemble)
+        are explained for their predicted class (Grad-CAM mapped onto their source signal, see
+        :mod:`any2img.explain`): drawn beside their picture in
+        ``top_losses.png`` and written in full to ``explanations/``. 0 skips it.
 
     Returns
     -------
@@ -178,7 +184,17 @@ def evaluate(
         metrics.update(recording_accuracy(probs, targets, items) or {})
         interp = Interpretation(probs, targets, classes, items)
         plotter = source_plotter_for(items.root) if items.root is not None else None
+        explained: dict[str, Path] = {}
+        if explain_top > 0 and len(members) == 1:  # an ensemble has no one picture to explain
+            from any2img.explain import explaining_plotter
+            from any2img.predict import Predictor, load
+
+            predictor = load(members[0][0], device=device, batch_size=batch_size)
+            assert isinstance(predictor, Predictor)
+            plotter, explained = explaining_plotter(predictor, items.root, explain_top, folder / "explanations",
+                                                    plotter)
         files = dict(interp.save(folder, k=top_k, source_plotter=plotter))
+        files.update(explained)
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     files["metrics"] = folder / "metrics.json"
     return Evaluation(metrics=metrics, interpretation=interp, files=files)

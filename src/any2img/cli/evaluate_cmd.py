@@ -28,6 +28,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="for plain folders: 'parent' or a regex with (?P<label>...)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--top-k", type=int, default=9, help="items in the top-losses plot")
+    p.add_argument("--explain", type=int, default=3, metavar="N",
+                   help="explain the N worst items in the signal's own terms beside their picture (default 3; 0: off)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda")
     p.add_argument("--quiet", "-q", action="store_true", help="print only the metrics line")
     p.set_defaults(run=run)
@@ -38,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
 
     result = evaluate(args.model, args.images, out=args.out, all_items=args.all, include_seen=args.include_seen,
                       label_from=args.label_from, batch_size=args.batch_size, top_k=args.top_k,
-                      device=args.device, progress=not args.quiet)
+                      device=args.device, progress=not args.quiet, explain_top=args.explain)
     shown = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in result.metrics.items()}
     print(json.dumps(shown))
     if not args.quiet:
