@@ -11,7 +11,7 @@ it again::
       "input_size": [3, 64, 64], "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5],
       "interpolation": "bicubic",
       "preprocessing": {"resize": "direct", "grey": "repeated on every channel", "scale": "pixels / 255"},
-      "converter": {"name": "gadf", "params": {...}} | null,
+      "converter": {"name": "gadf", "params": {...}, "implementation": "torch"} | null,
       "segmenter": null,
       "split": {"strategy": "predefined", "seed": 42, "valid_pct": 0.2, "counts": {...},
                 "fingerprints": {"rule": ..., "train": [...], "valid": [...]}},
@@ -20,6 +20,10 @@ it again::
       "versions": {"any2img": ..., "torch": ..., "timm": ..., "python": ...},
       "weights_sha256": "<hex>"
     }
+
+``converter.implementation`` says what drew the training pictures: absent
+(or ``"numpy"``) the numpy converter, ``"torch"`` its device implementation
+(``Learner(convert_on="device")``); prediction uses the same one.
 
 Segmentation settings (window length, hop) are converter parameters here,
 so ``segmenter`` stays null unless a converter-independent segmenter is used.
@@ -267,6 +271,8 @@ def _check_schema(meta: dict[str, Any], path: Path) -> None:
     if conv is not None and (not isinstance(conv.get("name"), str)
                              or not isinstance(conv.get("params", {}) or {}, dict)):
         raise _fail(path, f"'converter' must be null or {{'name': str, 'params': dict}} (got {conv!r}).")
+    if conv is not None and conv.get("implementation", "numpy") not in ("numpy", "torch"):
+        raise _fail(path, f"'converter.implementation' must be 'numpy' or 'torch' (got {conv['implementation']!r}).")
     if not re.fullmatch(r"[0-9a-f]{64}", meta["weights_sha256"]):
         raise _fail(path, "'weights_sha256' must be 64 hex digits.")
 

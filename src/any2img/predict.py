@@ -123,6 +123,8 @@ class Predictor:
         self.converter = converter
         self.meta = dict(meta or {})
         self.batch_size = batch_size
+        #: What draws the pictures, as in training: "numpy" (the converter) or "torch" (its device implementation).
+        self.implementation = str((self.meta.get("converter") or {}).get("implementation", "numpy"))
 
     # -- images -> probabilities ----------------------------------------
     def predict_images(self, images: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
@@ -139,6 +141,16 @@ class Predictor:
         return np.concatenate(chunks)
 
     # -- raw input -> windows -> images ----------------------------------
+    def _pictures(self, windows: Sequence[Any]) -> list[np.ndarray]:
+        """The windows' pictures, drawn by the implementation that drew the training pictures."""
+        if self.converter is None:
+            raise InputError("this model has no converter to draw pictures of raw input with")
+        if self.implementation == "torch":  # trained with convert_on="device": the same torch converter and resize
+            from any2img.device.training import device_pictures
+
+            return device_pictures(self.converter, windows, self.data_config, self.device)
+        return self.converter.convert_batch(windows)
+
     def _windows_of(self, signal: Any) -> tuple[list[np.ndarray], list[dict[str, Any]]]:
         if self.converter is None:
             raise InputError(
@@ -148,7 +160,7 @@ class Predictor:
         windows = self.converter.segment(signal)
         if not windows:
             raise InputError("the input yields no window with the model's segmentation parameters")
-        return self.converter.convert_batch(windows), [w.describe() for w in windows]
+        return self._pictures(windows), [w.describe() for w in windows]
 
     def _answer(self, probs: np.ndarray, windows: list[dict[str, Any]], source: str) -> Prediction:
         mean = probs.mean(axis=0)

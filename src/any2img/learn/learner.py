@@ -321,7 +321,7 @@ class Learner:
             from any2img.device.training import DeviceLoader
 
             loader_type = partial(DeviceLoader, device=self.device)
-        return loader_type(  # type: ignore[no-any-return]
+        return loader_type(  # a DeviceLoader converts each batch on the device
             ds,
             batch_size=batch_size,
             shuffle=sampler is None,
