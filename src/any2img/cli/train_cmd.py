@@ -6,7 +6,9 @@ import argparse
 import json
 import sys
 import time
+import warnings
 from pathlib import Path
+from typing import Any
 
 from any2img.errors import ParameterError
 
@@ -65,6 +67,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--label-smoothing", type=float, default=0.0)
     p.add_argument("--mixup", type=float, default=0.0, metavar="ALPHA",
                    help="mixup with Beta(ALPHA, ALPHA) weights (default 0: off)")
+    p.add_argument("--refit", action="store_true",
+                   help="after the run, train a fresh model on train + valid with the same settings and export "
+                        "it (its last epoch; the first run's validation metrics are recorded as the estimate)")
     p.add_argument("--early-stopping", action="store_true",
                    help="stop after --patience epochs without a lower validation loss (the best epoch's weights "
                         "are exported either way)")
@@ -103,9 +108,12 @@ def run(args: argparse.Namespace) -> int:
     distributed.init_from_env(args.device)
     try:
         with storage.stage_out(args.out) as out:  # a URL gets the model once it is complete
-            return _train(args, out, storage.stage_in(args.images), distributed.local_device(args.device))
-    finally:
-        distributed.shutdown()
+            code = _train(args, out, storage.stage_in(args.images), distributed.local_device(args.device))
+    except BaseException:
+        distributed.shutdown(wait=False)  # a failing rank: no barrier the others may never reach
+        raise
+    distributed.shutdown()
+    return code
 
 
 def _train(args: argparse.Namespace, out_dir: Path, images: Path, device: str) -> int:
@@ -142,8 +150,10 @@ def _train(args: argparse.Namespace, out_dir: Path, images: Path, device: str) -
     start = time.perf_counter()
     learn.fine_tune(args.epochs, base_lr=args.lr, freeze_epochs=args.freeze_epochs, lr_mult=args.lr_mult,
                     time_budget=args.time_budget, checkpoint_dir=args.checkpoint_dir, resume=args.resume)
-    seconds = time.perf_counter() - start
     results = {"valid": learn.evaluate("valid")} if len(split.valid) else {}
+    if args.refit:
+        learn = _refit(learn, args, verbose)
+    seconds = time.perf_counter() - start
     if len(split.test):
         results["test"] = learn.evaluate("test")
     out = learn.export(out_dir)
@@ -154,5 +164,24 @@ def _train(args: argparse.Namespace, out_dir: Path, images: Path, device: str) -
         shown = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in values.items()}
         print(f"{side}: {json.dumps(shown)}")
     chosen = f" (exported: epoch {learn.selected_epoch}, lowest valid_loss)" if learn.selected_epoch else ""
+    if learn.refit_of is not None:
+        chosen = " (exported: the refit on train + valid, its last epoch)"
     print(f"trained {len(learn.history)} epochs in {seconds:.1f}s{chosen}; model written to {shown_out}")
     return 0
+
+
+def _refit(learn: Any, args: argparse.Namespace, verbose: bool) -> Any:
+    """The refit learner, trained: the same settings on train + valid (see :mod:`any2img.learn.refit`)."""
+    from any2img.learn.refit import refit
+
+    if not len(learn.split.valid):
+        raise ParameterError("'--refit' moves the validation side into training, but the split has none "
+                             "(--valid-pct 0?).")
+    final = refit(learn, verbose=verbose)
+    if verbose:
+        print(f"refit on train + valid ({len(final.split.train)} images):")
+    with warnings.catch_warnings():  # no validation side is the point of a refit, not news
+        warnings.filterwarnings("ignore", message="the split has no validation side")
+        final.fine_tune(args.epochs, base_lr=args.lr, freeze_epochs=args.freeze_epochs, lr_mult=args.lr_mult,
+                        time_budget=args.time_budget)
+    return final

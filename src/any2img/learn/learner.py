@@ -230,6 +230,8 @@ class Learner:
                                   None if image_size is not None else native_size(split.train),
                                   batch_size=batch_size, image_size=image_size)
         self.batch_size = self.budget.batch_size
+        self.requested_batch_size = batch_size  # None: planned from the data (refit re-plans it)
+        self.refit_of: dict[str, Any] | None = None  # set by any2img.learn.refit.refit
         self.metrics = check_metrics(metrics)
         self.seed = check_int("seed", seed)
         self.augment = augment
@@ -848,6 +850,7 @@ class Learner:
             "mixed_precision": self._amp,
             "convert_on": self.convert_on,
             "fits": self.fits,
+            **({"refit_of": self.refit_of} if self.refit_of is not None else {}),
         }
 
     def _converter_record(self) -> dict[str, Any] | None:
