@@ -63,7 +63,12 @@ class ImageFile(Converter):
     def convert(self, window: Any) -> np.ndarray:
         """Return the picture as ``(H, W, 3)`` uint8 at ``image_size``."""
         size = self._check_params()["image_size"]
-        array = np.asarray(unwrap(window))
+        try:
+            array = np.asarray(unwrap(window))
+        except (TypeError, ValueError) as exc:  # ragged nested lists
+            raise InputError(f"an image must be a rectangular array of numbers ({exc}).") from exc
+        if array.dtype.kind not in "biuf":
+            raise InputError(f"an image must be an array of real numbers (got dtype {array.dtype}).")
         if array.ndim == 3 and array.shape[2] == 1:
             array = array[:, :, 0]
         if not (array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (3, 4))):
@@ -71,7 +76,9 @@ class ImageFile(Converter):
         if array.size == 0:
             raise InputError(f"an image must not be empty (got shape {array.shape}).")
         if array.dtype != np.uint8:
-            if not np.isfinite(array).all():
+            if array.dtype == bool:
+                array = array.astype(np.uint8) * 255
+            elif not np.isfinite(array).all():
                 raise InputError("an image must not contain NaN or infinite values.")
             if np.issubdtype(array.dtype, np.floating) and array.max() <= 1.0 and array.min() >= 0.0:
                 array = array * 255.0

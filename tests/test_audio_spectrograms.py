@@ -253,9 +253,9 @@ def test_colour_map():
 @pytest.mark.parametrize(
     ("conv", "message"),
     [
-        (Mel(sample_rate=0), "'sample_rate' must be an int >= 1 (got 0)."),
+        (Mel(sample_rate=0), "'sample_rate' must be an int in [1, 384000] (got 0)."),
         (Mel(n_mels=0), "'n_mels' must be an int >= 1 (got 0)."),
-        (Mel(n_fft=2), "'n_fft' must be an int >= 4 (got 2)."),
+        (Mel(n_fft=2), "'n_fft' must be an int in [4, 65536] (got 2)."),
         (Mel(hop_length=1.5), "'hop_length' must be an int >= 1 (got 1.5)."),
         (Mel(fmax=9000), "'fmax' must be a finite number in (0.0, 8000.0] (got 9000)."),
         (Mel(fmin=8000), "'fmin' must be a finite number in [0.0, 8000.0) (got 8000)."),

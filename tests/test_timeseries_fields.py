@@ -424,8 +424,8 @@ BAD_PARAMS = [
     (MTF, "label_column", "", "'label_column' must be 'auto', None, a column name or a column index (got '')."),
     (MTF, "n_bins", 1, "'n_bins' must be an int >= 2 (got 1)."),
     (MTF, "strategy", "kmeans", "'strategy' must be one of 'quantile', 'uniform', 'normal' (got 'kmeans')."),
-    (Recurrence, "dimension", 0, "'dimension' must be an int >= 1 (got 0)."),
-    (Recurrence, "time_delay", 1.5, "'time_delay' must be an int >= 1 (got 1.5)."),
+    (Recurrence, "dimension", 0, "'dimension' must be an int in [1, 100] (got 0)."),
+    (Recurrence, "time_delay", 1.5, "'time_delay' must be an int in [1, 1000] (got 1.5)."),
     (Recurrence, "threshold", "nearest", "'threshold' must be None, 'point', 'distance' or a number >= 0 "
                                          "(got 'nearest')."),
     (Recurrence, "threshold", -1, "'threshold' must be None, 'point', 'distance' or a number >= 0 (got -1)."),

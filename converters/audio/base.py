@@ -18,7 +18,10 @@ channels : {"mono", "first", "each"}, default="mono"
     one record per channel when reading a file, one run of windows per
     channel in ``segment``).
 duration : float or None, default=None
-    Window length in seconds; ``None`` makes the whole clip one window.
+    Window length in seconds (at most :data:`~.stream.MAX_WINDOW_SAMPLES`
+    samples); ``None`` makes the whole clip one window, up to
+    :data:`~.stream.LONG_CLIP_SECONDS` (60 s): a longer clip is cut into
+    windows of that length.
 hop : float or None, default=None
     Seconds between window starts (needs ``duration``); ``None`` = ``duration``.
 pad_mode : {"pad", "loop", "crop"}, default="pad"
@@ -49,6 +52,11 @@ image_size : int, (height, width) or None, default=None
 cmap : str, default="grey"
     ``"grey"`` or a matplotlib colour map name.
 
+A file longer than 60 s is streamed: each window reads its own block of the
+file (:mod:`.stream`), so memory does not grow with the recording. One
+window's field (rows x frames) may hold at most :data:`MAX_FIELD_CELLS`
+values.
+
 Silence is not an error: with the fixed reference it gives the floor image.
 NaN or infinite samples, and empty signals, raise
 :class:`~any2img.errors.InputError`.
@@ -69,17 +77,22 @@ from any2img.relevance import SpectrogramRelevance, check_attribution
 from any2img.validation import check_bool, check_choice, check_float, check_int, check_optional_size
 
 from .features import POWER_FLOOR
-from .io import AUDIO_EXTENSIONS, read_audio
+from .io import AUDIO_EXTENSIONS, open_stream, read_audio
 from .relevance import field_relevance, frame_times
 from .signal import CHANNEL_MODES, AudioSignal, as_signal, check_finite, resample, select_channels
+from .stream import LONG_CLIP_SECONDS, MAX_WINDOW_SAMPLES, AudioStream, StreamSpan, stream_trim_bounds
 from .windows import PAD_MODES, fill, plan_spans, trim_bounds
 
-__all__ = ["REFERENCES", "AudioConverter", "synthetic_signal"]
+__all__ = ["MAX_FIELD_CELLS", "REFERENCES", "AudioConverter", "synthetic_signal"]
 
 #: What ``ref`` may be.
 REFERENCES = ("full_scale", "max")
 
 _AMIN_DB = 10.0 * np.log10(POWER_FLOOR)
+
+#: The most values (rows x frames) one window's field may hold: 2**23, 32 MB as float32, 64 MB as the complex
+#: spectrum behind it.
+MAX_FIELD_CELLS = 2**23
 
 
 class AudioConverter(Converter):
@@ -104,7 +117,7 @@ class AudioConverter(Converter):
     # -- parameters -------------------------------------------------------
     def _check_params(self) -> dict[str, Any]:
         p: dict[str, Any] = {}
-        sr = p["sample_rate"] = check_int("sample_rate", self.sample_rate, low=1)
+        sr = p["sample_rate"] = check_int("sample_rate", self.sample_rate, low=1, high=384_000)
         p["channels"] = check_choice("channels", self.channels, CHANNEL_MODES)
         p["window"] = p["hop"] = None
         if self.duration is not None:
@@ -168,6 +181,9 @@ class AudioConverter(Converter):
             NaN or infinite samples; the message starts with the path.
         """
         p = self._check_params()
+        stream = open_stream(path, sample_rate=p["sample_rate"], channels=p["channels"])
+        if stream is not None:  # a long recording: windows read their own blocks
+            return stream  # type: ignore[return-value]
         return read_audio(path, sample_rate=p["sample_rate"], channels=p["channels"])
 
     def augment_signal(self, signal: Any, rng: np.random.Generator) -> Any:
@@ -181,15 +197,23 @@ class AudioConverter(Converter):
 
     def read_records(self, path: str | os.PathLike[str]) -> Iterator[Record]:
         """Yield the file as one record, or one per channel (``key="ch0"``, …) with ``channels="each"``."""
-        signal = self.read(path)
+        signal: AudioSignal | AudioStream = self.read(path)
         if signal.n_channels == 1:
             yield Record(signal)
+            return
+        if isinstance(signal, AudioStream):
+            for c in range(signal.n_channels):
+                yield Record(signal.one_channel(c), key=f"ch{c}", meta={"channel": c})
             return
         for c in range(signal.n_channels):
             yield Record(AudioSignal(signal.samples[c : c + 1], signal.sample_rate), key=f"ch{c}", meta={"channel": c})
 
     # -- windowing ------------------------------------------------------------
     def _prepare(self, data: Any, p: dict[str, Any]) -> AudioSignal:
+        if isinstance(data, Window):
+            data = data.data
+        if isinstance(data, (StreamSpan, AudioStream)):
+            data = data.load()
         signal = select_channels(as_signal(data, p["sample_rate"]), p["channels"])
         signal = check_finite(resample(signal, p["sample_rate"]))
         if signal.n_samples == 0:
@@ -212,6 +236,10 @@ class AudioConverter(Converter):
             With ``channels="each"`` the windows of channel 0 come first.
         """
         p = self._check_params()
+        if isinstance(signal, Window):
+            signal = signal.data
+        if isinstance(signal, AudioStream):
+            return self._segment_stream(signal, p)
         sig = self._prepare(signal, p)
         sr = sig.sample_rate
         windows: list[Window] = []
@@ -221,7 +249,7 @@ class AudioConverter(Converter):
             if p["trim_silence"]:
                 lo, hi = trim_bounds(samples, p["trim_db"])
             clip = samples[:, lo:hi]
-            for span in plan_spans(hi - lo, p["window"], p["hop"], p["pad_mode"]):
+            for span in plan_spans(hi - lo, _window_of(hi - lo, p), p["hop"], p["pad_mode"]):
                 windows.append(
                     Window(
                         AudioSignal(fill(clip, span, p["pad_mode"]), sr),
@@ -231,6 +259,22 @@ class AudioConverter(Converter):
                         unit="seconds",
                     )
                 )
+        return windows
+
+    def _segment_stream(self, stream: AudioStream, p: dict[str, Any]) -> list[Window]:
+        """The windows of a long file: each reads its own block when converted (see :mod:`.stream`)."""
+        if stream.sample_rate != p["sample_rate"] or stream.channels != p["channels"]:
+            stream = AudioStream(stream.path, stream.file_rate, stream.n_frames, stream.file_channels,
+                                 p["sample_rate"], p["channels"], stream.channel)
+        sr = stream.sample_rate
+        channels = [stream.one_channel(c) for c in range(stream.n_channels)] if stream.n_channels > 1 else [stream]
+        windows: list[Window] = []
+        for one in channels:
+            lo, hi = stream_trim_bounds(one, p["trim_db"]) if p["trim_silence"] else (0, one.n_samples)
+            for span in plan_spans(hi - lo, _window_of(hi - lo, p), p["hop"], p["pad_mode"]):
+                piece = StreamSpan(one, lo + span.start, lo + span.stop, span.length, p["pad_mode"], (lo, hi))
+                windows.append(Window(piece, index=len(windows), start=(lo + span.start) / sr,
+                                      stop=(lo + span.stop) / sr, unit="seconds"))
         return windows
 
     # -- converting -------------------------------------------------------
@@ -261,6 +305,7 @@ class AudioConverter(Converter):
         return signal.samples[0]
 
     def _render(self, y: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+        _check_field_size(y.shape[0], p)
         fields = self._unit_fields(y, p)
         size = p["image_size"]
         if isinstance(fields, tuple):
@@ -329,7 +374,37 @@ class AudioConverter(Converter):
         return np.clip(rel / np.float32(p["top_db"]) + np.float32(1.0), 0.0, 1.0)
 
 
+def _window_of(n_samples: int, p: dict[str, Any]) -> int | None:
+    """The window length: ``duration``'s, or for a whole clip longer than LONG_CLIP_SECONDS, that length."""
+    if p["window"] is not None:
+        return int(p["window"])
+    longest = min(int(LONG_CLIP_SECONDS * p["sample_rate"]), MAX_WINDOW_SAMPLES)
+    return longest if n_samples > longest else None
+
+
+def _check_field_size(n_samples: int, p: dict[str, Any]) -> None:
+    """Refuse, before computing it, a field of more than MAX_FIELD_CELLS values (one image must fit in memory)."""
+    hop = int(p.get("hop_length", 512))
+    bins = int(p["n_fft"]) // 2 + 1 if "n_fft" in p else 0
+    frames = 1 + n_samples // hop
+    for key in ("n_mels", "n_chroma"):
+        if key in p and int(p[key]) * max(bins, 1) > MAX_FIELD_CELLS:
+            raise ParameterError(f"'{key}' x (n_fft // 2 + 1) must be at most {MAX_FIELD_CELLS} "
+                                 f"(got {p[key]} x {bins}).")
+    rows = max(int(p.get("n_bins", 0)), bins, int(p.get("n_mels", 0)), int(p.get("n_chroma", 0)), 1)
+    if rows * frames > MAX_FIELD_CELLS:
+        raise InputError(
+            f"the window's field would hold {rows} x {frames} values, more than {MAX_FIELD_CELLS}; "
+            "use a shorter 'duration', a larger 'hop_length' or fewer rows"
+        )
+
+
 def _samples(name: str, seconds: float, sample_rate: int) -> int:
+    if seconds * sample_rate > MAX_WINDOW_SAMPLES:
+        raise ParameterError(
+            f"'{name}' must be at most {MAX_WINDOW_SAMPLES / sample_rate:g} s ({MAX_WINDOW_SAMPLES} samples) "
+            f"at sample_rate={sample_rate} (got {seconds!r})."
+        )
     n = int(round(seconds * sample_rate))
     if n < 1:
         raise ParameterError(

@@ -22,8 +22,9 @@ import numpy as np
 from any2img.errors import InputError
 
 from .signal import AudioSignal, check_finite, resample, select_channels
+from .stream import LONG_CLIP_SECONDS, AudioStream
 
-__all__ = ["AUDIO_EXTENSIONS", "read_audio"]
+__all__ = ["AUDIO_EXTENSIONS", "open_stream", "read_audio"]
 
 #: File suffixes the audio converters read.
 AUDIO_EXTENSIONS = (".wav", ".wave", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
@@ -54,6 +55,46 @@ def read_audio(path: str | os.PathLike[str], *, sample_rate: int | None = None, 
         The message starts with the path and says what is wrong.
     """
     p = Path(path)
+    suffix = _check_file(p)
+    samples, rate = _decode(p, suffix)
+    if samples.shape[1] == 0:
+        raise InputError("the file holds no audio (0 samples)", path=p)
+    signal = check_finite(AudioSignal(samples, rate), path=p)
+    signal = select_channels(signal, channels)
+    if sample_rate is not None:
+        signal = resample(signal, sample_rate)
+    return signal
+
+
+def open_stream(path: str | os.PathLike[str], *, sample_rate: int, channels: str = "mono") -> AudioStream | None:
+    """Return an :class:`~.stream.AudioStream` for a file longer than :data:`~.stream.LONG_CLIP_SECONDS`.
+
+    ``None`` for a shorter file, or one soundfile cannot seek in (then
+    :func:`read_audio` decodes it whole). The file is checked as
+    :func:`read_audio` checks it (suffix, size, WAV length); samples are
+    checked as each window is read.
+    """
+    import soundfile as sf
+
+    p = Path(path)
+    _check_file(p)
+    try:
+        info = sf.info(str(p))
+    except (sf.LibsndfileError, RuntimeError, ValueError, EOFError, OSError):
+        return None  # read_audio says what is wrong, or decodes it another way (MP3)
+    if not (info.frames > 0 and info.samplerate > 0 and info.frames > LONG_CLIP_SECONDS * info.samplerate):
+        return None
+    try:
+        with sf.SoundFile(str(p)) as fh:
+            if not fh.seekable():
+                return None
+    except (sf.LibsndfileError, RuntimeError, ValueError, OSError):
+        return None
+    return AudioStream(p, int(info.samplerate), int(info.frames), int(info.channels), int(sample_rate), channels)
+
+
+def _check_file(p: Path) -> str:
+    """Check what can be checked without decoding; return the lower-case suffix."""
     suffix = p.suffix.lower()
     if suffix not in AUDIO_EXTENSIONS:
         raise InputError(
@@ -72,15 +113,7 @@ def read_audio(path: str | os.PathLike[str], *, sample_rate: int | None = None, 
         raise InputError("the file is empty (0 bytes)", path=p)
     if suffix in (".wav", ".wave"):
         _check_wav_length(p, size)
-
-    samples, rate = _decode(p, suffix)
-    if samples.shape[1] == 0:
-        raise InputError("the file holds no audio (0 samples)", path=p)
-    signal = check_finite(AudioSignal(samples, rate), path=p)
-    signal = select_channels(signal, channels)
-    if sample_rate is not None:
-        signal = resample(signal, sample_rate)
-    return signal
+    return suffix
 
 
 def _decode(path: Path, suffix: str) -> tuple[np.ndarray, int]:

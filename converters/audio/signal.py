@@ -48,10 +48,7 @@ class AudioSignal:
     sample_rate: int
 
     def __post_init__(self) -> None:
-        try:
-            data = np.asarray(self.samples, dtype=np.float32)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"audio samples must be numbers ({exc})") from exc
+        data = _numeric(self.samples)
         if data.ndim == 1:
             data = data[np.newaxis, :]
         if data.ndim != 2:
@@ -106,10 +103,25 @@ def as_signal(data: Any, sample_rate: int) -> AudioSignal:
             f"expected audio samples (an AudioSignal or a numeric array) (got {type(data).__name__}); "
             "use read(path) for a file"
         )
-    arr = np.asarray(data)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise InputError(f"audio samples must be a numeric array (got dtype {arr.dtype})")
-    return AudioSignal(arr, sample_rate)
+    return AudioSignal(_numeric(data), sample_rate)
+
+
+def _numeric(data: Any) -> np.ndarray:
+    """``data`` as float32 samples: real numbers only (bool, int or float dtypes; no complex, no time deltas)."""
+    if isinstance(data, np.ndarray) and data.dtype == np.float32:
+        return data
+    try:
+        arr = np.asarray(data)
+    except (TypeError, ValueError) as exc:  # ragged lists: "inhomogeneous shape"
+        raise InputError(f"audio samples must be a rectangular array of numbers ({exc})") from exc
+    if arr.dtype.kind not in "biuf":
+        what = {"c": "complex numbers: pass the real part or the magnitude explicitly",
+                "m": "time deltas, not samples", "M": "dates, not samples"}.get(arr.dtype.kind, "not numbers")
+        raise InputError(f"audio samples must be a real numeric array (got dtype {arr.dtype}: {what})")
+    try:
+        return arr.astype(np.float32, copy=False)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InputError(f"audio samples must be numbers ({exc})") from exc
 
 
 def select_channels(signal: AudioSignal, mode: str) -> AudioSignal:

@@ -54,7 +54,7 @@ class _STFTBased(AudioConverter):
 
     def _check_params(self) -> dict[str, Any]:
         p = super()._check_params()
-        p["n_fft"] = check_int("n_fft", self.n_fft, low=4)
+        p["n_fft"] = check_int("n_fft", self.n_fft, low=4, high=2**16)
         p["hop_length"] = check_int("hop_length", self.hop_length, low=1)
         return p
 
@@ -424,11 +424,12 @@ class CQT(AudioConverter):
         p = super()._check_params()
         sr = p["sample_rate"]
         p["hop_length"] = check_int("hop_length", self.hop_length, low=1)
-        p["bins_per_octave"] = bpo = check_int("bins_per_octave", self.bins_per_octave, low=1)
+        p["bins_per_octave"] = bpo = check_int("bins_per_octave", self.bins_per_octave, low=1, high=240)
         p["fmin"], _ = self._check_fmax(self.fmin, None, sr)
-        if p["fmin"] <= 0:
+        if p["fmin"] < sr / 4096:  # the lowest filter, Q * sample_rate / fmin samples long, stays bounded
             raise ParameterError(
-                f"'fmin' must be a finite number > 0 for the constant-Q transform (got {self.fmin!r})."
+                f"'fmin' must be a finite number >= sample_rate / 4096 ({sr / 4096:g} Hz) for the constant-Q "
+                f"transform (got {self.fmin!r})."
             )
         most = cqt_max_bins(sr, p["fmin"], bpo)
         if most < 1:

@@ -103,9 +103,13 @@ def as_series(data: Any, nan_policy: str = "raise") -> np.ndarray:
     data = unwrap(data)
     if isinstance(data, BadSeries):
         data.raise_error()
+    kind = getattr(data, "dtype", np.dtype(object)).kind
+    if kind in "cmM":  # complex would lose its imaginary part; time deltas and dates are not values
+        what = {"c": "complex", "m": "time deltas", "M": "dates"}[kind]
+        raise InputError(f"a time series must hold real numbers (got {what}, dtype {data.dtype}).")
     try:
         series = np.asarray(data, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise InputError(f"a time series must be an array of numbers ({exc}).") from exc
     if series.ndim == 1:
         series = series[None, :]

@@ -124,9 +124,9 @@ class Recurrence(FieldConverter):
     image_size : int or (height, width), default=128
         Output size: the number of trajectories along each side.
     dimension : int, default=1
-        Embedding dimension of the trajectories, >= 1.
+        Embedding dimension of the trajectories, in [1, 100].
     time_delay : int, default=1
-        Delay between the points of a trajectory, >= 1.
+        Delay between the points of a trajectory, in [1, 1000].
     threshold : None, float, "point" or "distance", default=None
         None: distances; otherwise a binary plot (see the module docstring).
     percentage : float, default=10
@@ -175,8 +175,8 @@ class Recurrence(FieldConverter):
     def _check_params(self) -> dict[str, Any]:
         return {
             **self._common_params(),
-            "dimension": check_int("dimension", self.dimension, low=1),
-            "time_delay": check_int("time_delay", self.time_delay, low=1),
+            "dimension": check_int("dimension", self.dimension, low=1, high=100),  # one pass over the field each
+            "time_delay": check_int("time_delay", self.time_delay, low=1, high=1000),
             "threshold": check_threshold(self.threshold),
             "percentage": check_float("percentage", self.percentage, low=0, high=100),
             "cmap": check_cmap(self.cmap),

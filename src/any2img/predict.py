@@ -27,7 +27,7 @@ from any2img.artifact import build_model_from_artifact
 from any2img.converter import Converter, Record
 from any2img.data.items import IMAGE_EXTENSIONS, load_image
 from any2img.data.transforms import DataConfig, preprocess_batch
-from any2img.errors import InputError, ParameterError
+from any2img.errors import ArtifactError, InputError, ParameterError
 from any2img.registry import get_converter
 
 if TYPE_CHECKING:
@@ -151,7 +151,13 @@ class Predictor:
             return device_pictures(self.converter, windows, self.data_config, self.device)
         return self.converter.convert_batch(windows)
 
-    def _windows_of(self, signal: Any) -> tuple[list[np.ndarray], list[dict[str, Any]]]:
+    def _scores_of(self, signal: Any) -> tuple[np.ndarray, list[dict[str, Any]]]:
+        """Per-window probabilities of a raw signal, converting ``batch_size`` windows at a time.
+
+        Only one batch of pictures exists at once (a long recording's windows
+        read their own samples as they are converted), so memory does not
+        grow with the length of the input.
+        """
         if self.converter is None:
             raise InputError(
                 "this model was trained on plain images (no converter is recorded in its model.json); "
@@ -160,9 +166,14 @@ class Predictor:
         windows = self.converter.segment(signal)
         if not windows:
             raise InputError("the input yields no window with the model's segmentation parameters")
-        return self._pictures(windows), [w.describe() for w in windows]
+        chunks = [self.predict_images(self._pictures(windows[i : i + self.batch_size]))
+                  for i in range(0, len(windows), self.batch_size)]
+        return np.concatenate(chunks), [w.describe() for w in windows]
 
     def _answer(self, probs: np.ndarray, windows: list[dict[str, Any]], source: str) -> Prediction:
+        if not np.isfinite(probs).all():
+            raise InputError("the model gave non-finite probabilities (NaN or infinite); its weights or its "
+                             "input are not usable", path=source)
         mean = probs.mean(axis=0)
         best = int(np.argmax(mean))
         return Prediction(
@@ -214,8 +225,7 @@ class Predictor:
             return predictions[0]
         if is_image:
             return self._answer(self.predict_images([np.asarray(x)]), [{"index": 0}], "<image>")
-        images, windows = self._windows_of(x)
-        return self._answer(self.predict_images(images), windows, "<array>")
+        return self._answer(*self._scores_of(x), "<array>")
 
     def predict_file(self, path: str | os.PathLike[str]) -> list[Prediction]:
         """Predict every record of a file (one for most files, one per row of a table)."""
@@ -228,9 +238,8 @@ class Predictor:
             return [self._answer(self.predict_images([load_image(path)]), [{"index": 0}], name)]
         out = []
         for record in self.records(path):
-            images, windows = self._windows_of(record.signal)
             source = f"{name}[{record.key}]" if record.key else name
-            out.append(self._answer(self.predict_images(images), windows, source))
+            out.append(self._answer(*self._scores_of(record.signal), source))
         return out
 
     def explain(self, x: Any, *, method: str = "gradcam", target: str | None = None, max_windows: int = 3) -> Any:
@@ -335,4 +344,10 @@ def load_model(path: str | os.PathLike[str], *, device: str = "auto", batch_size
     model, data_config, meta = build_model_from_artifact(path)
     spec = meta.get("converter")
     converter = get_converter(spec["name"], **spec.get("params", {})) if spec else None
+    if converter is not None:
+        try:
+            converter.check_params()
+        except ParameterError as exc:
+            raise ArtifactError(f"{Path(path) / 'model.json'}: the recorded converter's parameters are not "
+                                f"valid: {exc}") from exc
     return Predictor(model, meta["classes"], data_config, converter, meta, batch_size=batch_size, device=device)

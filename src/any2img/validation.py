@@ -3,6 +3,11 @@
 Parameters are stored untouched in ``__init__`` (scikit-learn style) and
 checked with these helpers when they are used, so a bad value fails with a
 message naming the parameter, the rule and the value received.
+
+Size-like values have upper bounds (:data:`MAX_IMAGE_SIDE`) so that one image
+and the arrays behind it always fit in memory; a value of the wrong type
+(an array where a name is expected, say) is a :class:`ParameterError` too,
+never numpy's own error.
 """
 
 from __future__ import annotations
@@ -11,9 +16,12 @@ import numbers
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 from any2img.errors import ParameterError
 
 __all__ = [
+    "MAX_IMAGE_SIDE",
     "check_bool",
     "check_choice",
     "check_float",
@@ -24,8 +32,14 @@ __all__ = [
 ]
 
 
+#: The largest side (pixels) of any image a converter makes: 2048 x 2048 RGB is 12 MB, and the float64 fields
+#: behind it 32 MB each.
+MAX_IMAGE_SIDE = 2048
+
+
 def _fmt(value: Any) -> str:
-    return repr(value)
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def check_int(
@@ -78,8 +92,13 @@ def check_bool(name: str, value: Any) -> bool:
 def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
     """Return ``value`` if it is one of ``choices``, else raise listing them."""
     options = list(choices)
-    if value in options:
-        return value
+    for option in options:
+        try:
+            same = value == option
+        except Exception:  # noqa: BLE001 - a value whose == raises is simply not a choice
+            continue
+        if isinstance(same, (bool, np.bool_)) and same and (isinstance(value, bool) == isinstance(option, bool)):
+            return option
     listed = ", ".join(repr(c) for c in options)
     raise ParameterError(f"'{name}' must be one of {listed} (got {_fmt(value)}).")
 
@@ -88,14 +107,20 @@ def check_size(name: str, value: Any) -> tuple[int, int]:
     """Return an image size as ``(height, width)``.
 
     An int ``n`` means a square ``(n, n)``; a pair (tuple or list, as JSON
-    gives back) means ``(height, width)``. Each side must be an int >= 1.
+    gives back) means ``(height, width)``. Each side must be an int in
+    [1, :data:`MAX_IMAGE_SIDE`].
     """
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) >= 1:
+
+    def side(v: Any) -> bool:
+        return isinstance(v, numbers.Integral) and not isinstance(v, bool) and 1 <= int(v) <= MAX_IMAGE_SIDE
+
+    if side(value):
         return int(value), int(value)
-    if isinstance(value, (tuple, list)) and len(value) == 2:
-        h, w = value
-        if all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and int(v) >= 1 for v in (h, w)):
-            return int(h), int(w)
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(side(v) for v in value):
+        return int(value[0]), int(value[1])
+    pair = value if isinstance(value, (tuple, list)) and len(value) == 2 else (value,)
+    if all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and int(v) >= 1 for v in pair):
+        raise ParameterError(f"'{name}' must be at most {MAX_IMAGE_SIDE} pixels a side (got {_fmt(value)}).")
     raise ParameterError(
         f"'{name}' must be an int >= 1 or a pair (height, width) of ints >= 1 (got {_fmt(value)})."
     )
