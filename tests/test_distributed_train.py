@@ -1,5 +1,9 @@
 """``torchrun --nproc_per_node 2 -m any2img train``: DDP with gloo on CPU matches one process, rank 0 alone writes.
 
+The two-rank run is also interrupted: rank 1 SIGKILLs itself in the second
+epoch, torchrun (``--max-restarts 1``) starts both ranks again, and they
+resume from the checkpoint rank 0 wrote after the first epoch.
+
 The reference is one process through the same distributed path (a gloo
 group of one, as ``torchrun --nproc_per_node 1`` gives), so both runs see the
 same DistributedSampler order: two ranks take half of every global batch of 8
@@ -39,22 +43,43 @@ TRAIN = ["--backbone", "test_vit", "--no-pretrained", "--image-size", "32", "--e
          "--valid-pct", "0.2", "--test", "none", "--seed", "3", "--quiet"]
 
 SPY = '''
-import functools, os, sys
+import functools, os, signal, sys
 import any2img.artifact as artifact
+from any2img.learn.learner import Learner
 from any2img.learn.resume import RunState
 
-log = open(os.path.join(sys.argv[1], "writes-rank" + os.environ["RANK"] + ".txt"), "w")
+RANK, ATTEMPT = os.environ["RANK"], int(os.environ["TORCHELASTIC_RESTART_COUNT"])
+log = open(os.path.join(sys.argv[1], "writes-rank" + RANK + ".txt"), "a")
 
 def spy(fn, name):
     @functools.wraps(fn)
     def inner(*args, **kwargs):
-        log.write(name + "\\n")
+        log.write(f"{ATTEMPT} {name}\\n")
         log.flush()
         return fn(*args, **kwargs)
     return inner
 
 artifact.write_artifact = spy(artifact.write_artifact, "artifact")
 RunState.write = spy(RunState.write, "checkpoint")
+
+read = RunState.read.__func__
+def logged_read(cls, folder, plan):
+    state = read(cls, folder, plan)
+    if RANK == "0":
+        log.write(f"{ATTEMPT} resumed-after-{len(state.history) if state else 0}\\n")
+        log.flush()
+    return state
+RunState.read = classmethod(logged_read)
+
+step, steps = Learner._train_step, [0]
+def dying_step(self, *args, **kwargs):
+    out = step(self, *args, **kwargs)
+    steps[0] += 1
+    if RANK == "1" and ATTEMPT == 0 and steps[0] == 5:  # the first step of epoch 2 has synchronised
+        os.kill(os.getpid(), signal.SIGKILL)
+    return out
+Learner._train_step = dying_step
+
 from any2img.cli import main
 raise SystemExit(main(sys.argv[2:]))
 '''
@@ -77,15 +102,16 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_torchrun_two_gloo_ranks_match_one_process_and_only_rank0_writes(tmp_path, monkeypatch, capsys):
+def test_torchrun_two_gloo_ranks_survive_a_dead_rank_match_one_process_and_only_rank0_writes(
+        tmp_path, monkeypatch, capsys):
     images = _images(tmp_path / "images")
     (tmp_path / "spy.py").write_text(SPY)
     logs = tmp_path / "logs"
     logs.mkdir()
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           str(tmp_path / "spy.py"), str(logs), "train", str(images), "--out", str(tmp_path / "two"),
-           "--checkpoint-dir", str(tmp_path / "ckpt"), *TRAIN]
+           "--max-restarts", "1", str(tmp_path / "spy.py"), str(logs), "train", str(images),
+           "--out", str(tmp_path / "two"), "--checkpoint-dir", str(tmp_path / "ckpt"), "--resume", *TRAIN]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-3000:]
 
@@ -112,7 +138,9 @@ def test_torchrun_two_gloo_ranks_match_one_process_and_only_rank0_writes(tmp_pat
             assert a[key] == pytest.approx(b[key], abs=1e-4), key
     assert hist_one[1]["train_loss"] < hist_one[0]["train_loss"]
 
-    # Exactly one artifact: rank 0 wrote it and every checkpoint, rank 1 wrote nothing.
-    assert (logs / "writes-rank0.txt").read_text().split() == ["checkpoint", "checkpoint", "artifact"]
+    # Rank 1 died in epoch 2 of the first attempt; torchrun restarted both ranks, which resumed from rank 0's
+    # checkpoint of epoch 1. Exactly one artifact: rank 0 wrote it and every checkpoint, rank 1 wrote nothing.
+    assert (logs / "writes-rank0.txt").read_text().splitlines() == [
+        "0 resumed-after-0", "0 checkpoint", "1 resumed-after-1", "1 checkpoint", "1 artifact"]
     assert (logs / "writes-rank1.txt").read_text() == ""
     assert sorted(p.name for p in (tmp_path / "two").iterdir()) == ["model.json", "weights.safetensors"]

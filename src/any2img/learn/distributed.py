@@ -123,10 +123,16 @@ def barrier() -> None:
         dist.barrier()
 
 
-def shutdown() -> None:
-    """Leave the process group after every rank got here (no-op without one)."""
+def shutdown(*, wait: bool = True) -> None:
+    """Leave the process group, after every rank got here when ``wait`` (no-op without a group).
+
+    ``wait=False`` is for a run that is failing: a rank that died cannot
+    reach a barrier, and torchrun restarts the others (``--max-restarts``),
+    which then resume from the last checkpoint.
+    """
     if is_active():
-        dist.barrier()
+        if wait:
+            dist.barrier()
         dist.destroy_process_group()
 
 
