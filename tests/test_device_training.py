@@ -61,7 +61,8 @@ def test_learner_trains_from_raw_series_on_the_device_and_prediction_repeats_it(
     loader = learn._train_loader()
     assert isinstance(loader, DeviceLoader) and isinstance(loader.dataset, RawWindowDataset)
     x, y = next(iter(loader))
-    assert x.shape == (4, 3, 32, 32) and x.dtype == torch.float32 and x.device == learn.device and y.dtype == torch.int64
+    assert x.shape == (4, 3, 32, 32) and x.dtype == torch.float32 and x.device == learn.device
+    assert y.dtype == torch.int64
     assert isinstance(learn._dataset("test"), DeviceImageDataset)
     assert np.isfinite(learn.history[0]["train_loss"]) and learn.evaluate("test")["n"] == len(split.test)
     monkeypatch.setattr(dataset_module, "load_image", read)  # export fingerprints the items by their files

@@ -110,9 +110,14 @@ def gramian_fields(
     rows = resample(X, height)
     cols = rows if width == height else resample(X, width)
     cos_r, sin_r, cos_c, sin_c = _angles(rows, cols, sample_range)
+    # two products and an in-place difference: one temporary field instead of two
     if method == "summation":
-        return cos_r[:, :, None] * cos_c[:, None, :] - sin_r[:, :, None] * sin_c[:, None, :]
-    return sin_r[:, :, None] * cos_c[:, None, :] - cos_r[:, :, None] * sin_c[:, None, :]
+        field = np.multiply(cos_r[:, :, None], cos_c[:, None, :])
+        field -= np.multiply(sin_r[:, :, None], sin_c[:, None, :])
+        return field
+    field = np.multiply(sin_r[:, :, None], cos_c[:, None, :])
+    field -= np.multiply(cos_r[:, :, None], sin_c[:, None, :])
+    return field
 
 
 class _GAF(FieldConverter):
@@ -144,7 +149,9 @@ class _GAF(FieldConverter):
 
     def _fields(self, X: np.ndarray, size: tuple[int, int], params: dict[str, Any]) -> np.ndarray:
         field = gramian_fields(X, size, self.method, params["sample_range"])
-        return ((field + 1.0) / 2.0).astype(np.float32)
+        field += 1.0
+        field *= 0.5  # exactly (field + 1) / 2, in place
+        return field.astype(np.float32)
 
 
 class GASF(_GAF):
