@@ -211,6 +211,25 @@ def _text_column(rows: list[tuple[int, list[str]]]) -> int | None:
     return None
 
 
+_OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe", ",": "comma"}
+
+
+def _shown(cell: str) -> str:
+    text = cell.strip()
+    return repr(text) if len(text) <= 60 else repr(text[:57] + "...")
+
+
+def _delimiter_hint(cell: str, delimiter: str | None) -> str:
+    """Name the delimiter a cell seems to use, when it splits into numbers on one that is not this table's."""
+    for other, name in _OTHER_DELIMITERS.items():
+        parts = [p for p in cell.split(other) if p.strip()]
+        if other != delimiter and len(parts) > 1 and all(_number(p) is not None for p in parts):
+            expected = {None: "whitespace", "\t": "tab", ",": "comma"}.get(delimiter, repr(delimiter))
+            return (f"; the file seems {name}-delimited ({other!r}), but its suffix makes it a "
+                    f"{expected}-delimited table: convert it first")
+    return ""
+
+
 def read_table(path: str | Path, *, delimiter: str | None = ",", label_column: Any = "auto") -> list[Record]:
     """Read a table holding one series per row.
 
@@ -284,7 +303,8 @@ def read_table(path: str | Path, *, delimiter: str | None = ",", label_column: A
         for j in indices:
             value = _number(cells[j])
             if value is None:
-                error = InputError(f"{where}, {column_name(j)}: {cells[j].strip()!r} is not a number", path=path)
+                error = InputError(f"{where}, {column_name(j)}: {_shown(cells[j])} is not a number"
+                                   f"{_delimiter_hint(cells[j], delimiter)}", path=path)
                 break
             values.append(value)
         parsed.append((i, lineno, error or np.asarray(values, dtype=np.float64)[None, :], label))

@@ -268,8 +268,7 @@ def _check_schema(meta: dict[str, Any], path: Path) -> None:
             raise _fail(path, f"'{key}' must be {size[0]} finite numbers{' > 0' if key == 'std' else ''} "
                               f"(got {values!r}).")
     conv = meta.get("converter")
-    if conv is not None and (not isinstance(conv.get("name"), str)
-                             or not isinstance(conv.get("params", {}) or {}, dict)):
+    if conv is not None and (not isinstance(conv.get("name"), str) or not isinstance(conv.get("params", {}), dict)):
         raise _fail(path, f"'converter' must be null or {{'name': str, 'params': dict}} (got {conv!r}).")
     if conv is not None and conv.get("implementation", "numpy") not in ("numpy", "torch"):
         raise _fail(path, f"'converter.implementation' must be 'numpy' or 'torch' (got {conv['implementation']!r}).")
@@ -316,6 +315,10 @@ def _read(folder: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor], torch.
             parts.append(f"unexpected keys {unexpected[:5]}{' ...' if len(unexpected) > 5 else ''}")
         raise _fail(weights, f"the tensors do not fit backbone {meta['backbone']!r} with "
                              f"{meta['num_classes']} classes: {'; '.join(parts)}.")
+    stem = next((t for t in expected.values() if t.is_floating_point() and t.ndim == 4), None)
+    if stem is not None and int(stem.shape[1]) != int(meta["input_size"][0]):
+        raise _fail(folder / META_NAME, f"'input_size' says {meta['input_size'][0]} channels but backbone "
+                                        f"{meta['backbone']!r} takes {int(stem.shape[1])}.")
     for key, ref in expected.items():
         if tuple(state[key].shape) != tuple(ref.shape):
             raise _fail(weights, f"tensor {key!r} has shape {tuple(state[key].shape)} but backbone "

@@ -130,6 +130,24 @@ def _safe(text: str) -> str:
     return "_" + safe if safe.startswith(".") else safe
 
 
+#: The longest image file name written (bytes): file systems allow 255, and the atomic write adds a prefix.
+MAX_NAME_BYTES = 180
+
+
+def _fit_name(stem: str, suffix: str) -> str:
+    """``stem + suffix``, or, when that is longer than MAX_NAME_BYTES, a cut stem plus 8 hex digits of its hash.
+
+    Any legal source name (up to 255 bytes) then gives a legal image name,
+    and two long names that share their first bytes still differ.
+    """
+    name = stem + suffix
+    if len(name.encode("utf-8")) <= MAX_NAME_BYTES:
+        return name
+    digest = hashlib.sha256(stem.encode("utf-8")).hexdigest()[:8]
+    cut = stem.encode("utf-8")[: MAX_NAME_BYTES - len(suffix) - 9].decode("utf-8", "ignore")
+    return f"{cut}-{digest}{suffix}"
+
+
 def label_folder(label: str) -> str:
     """The folder name of a label: the label itself when it is a safe name, else a safe name plus a hash.
 
@@ -189,7 +207,7 @@ def _convert_records(converter: Converter, task: _Task, dst: Path) -> tuple[list
                 folder = dst / (split or "") / (label_folder(label) if label is not None else "_unlabelled")
                 for window, image in zip(windows, images):
                     check_rgb(image, source=f"converter '{converter.name}'")
-                    name = f"{stem}-w{window.index:05d}.png" if len(windows) > 1 else f"{stem}.png"
+                    name = _fit_name(f"{stem}-w{window.index:05d}" if len(windows) > 1 else stem, ".png")
                     out = folder / name
                     write_png(out, image)
                     rows.append(
