@@ -55,11 +55,8 @@ def _overlay(ax: Any, image: np.ndarray, heat: np.ndarray, title: str, cmap: str
 def _waveform(ax: Any, ex: Explanation) -> None:
     from any2img.explain import half_mass
 
-    signal = ex.signal
-    samples = np.asarray(signal.samples)
-    y = samples.mean(axis=0) if samples.ndim == 2 else samples
-    t = np.arange(y.size) / float(signal.sample_rate)
-    ax.plot(t, y, lw=0.4, color="0.35")
+    for start, y, rate in _audio_pieces(ex):
+        ax.plot(start + np.arange(y.size) / rate, y, lw=0.4, color="0.35")
     twin = ax.twinx()
     for w in ex.windows:
         rel = w.relevance
@@ -74,6 +71,22 @@ def _waveform(ax: Any, ex: Explanation) -> None:
     twin.tick_params(labelsize=6)
     ax.set_xlabel("seconds", fontsize=7)
     ax.set_title("waveform: shaded = the seconds holding half the relevance", fontsize=8)
+
+
+def _audio_pieces(ex: Explanation) -> list[tuple[float, np.ndarray, float]]:
+    """``(start seconds, mono samples, rate)`` to draw: the whole recording when it is at hand, else the windows."""
+    signal, first = ex.signal, ex.windows[0].window.data
+    rate = float(getattr(first, "sample_rate", 0) or getattr(signal, "sample_rate", 0) or 1)
+    if hasattr(signal, "samples"):
+        samples = np.asarray(signal.samples)
+        return [(0.0, samples.mean(axis=0) if samples.ndim == 2 else samples, float(signal.sample_rate))]
+    if isinstance(signal, np.ndarray) and signal.ndim == 1:
+        return [(0.0, signal.astype(np.float64), rate)]
+    pieces = []
+    for w in ex.windows:  # e.g. a long file read window by window
+        samples = np.asarray(getattr(w.window.data, "samples", w.window.data), dtype=np.float64)
+        pieces.append((float(w.window.start), samples.mean(axis=0) if samples.ndim == 2 else samples, rate))
+    return pieces
 
 
 def _spectrogram(ax: Any, w: Any) -> None:

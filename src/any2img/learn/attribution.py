@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -61,15 +62,18 @@ def _as_grid(features: torch.Tensor, model: nn.Module) -> torch.Tensor:
 
 
 def feature_maps(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return ``(maps (N, C, h, w), logits (N, n_classes))`` of the last convolutional stage, in one pass.
+    """Return ``(features, logits (N, n_classes))`` of the last convolutional stage, in one pass.
 
-    The maps stay in the autograd graph, so ``torch.autograd.grad(score, maps)``
-    gives their gradient.
+    ``features`` is the tensor the head pools (``(N, C, h, w)``, NHWC, or
+    tokens; :func:`_as_grid` lays it out as ``(N, C, h, w)``). It stays in the
+    autograd graph, so ``torch.autograd.grad(score, features)`` gives its
+    gradient.
     """
     if hasattr(model, "forward_features") and hasattr(model, "forward_head"):
-        features = getattr(model, "forward_features")(x)
-        logits = getattr(model, "forward_head")(features)
-        return _as_grid(features, model), logits
+        timm_model = cast(Any, model)  # timm's split of the forward pass (not on nn.Module's type)
+        features = timm_model.forward_features(x)
+        logits = timm_model.forward_head(features)
+        return features, logits
     seen: list[torch.Tensor] = []
 
     def keep(module: nn.Module, inputs: object, output: object) -> None:
@@ -110,6 +114,7 @@ def grad_cam(model: nn.Module, x: torch.Tensor, target: int | Sequence[int] | No
         t = _targets(logits, target)
         score = logits.gather(1, t[:, None]).sum()
         (grads,) = torch.autograd.grad(score, maps)
+    maps, grads = _as_grid(maps, model), _as_grid(grads, model)
     weights = grads.mean(dim=(2, 3), keepdim=True)
     cam = F.relu((weights * maps).sum(dim=1, keepdim=True)).detach().float()
     cam = F.interpolate(cam, size=tuple(x.shape[-2:]), mode="bilinear", align_corners=False)[:, 0]

@@ -1,0 +1,327 @@
+"""Faithfulness of the explanations: a deletion test in the signal's own domain.
+
+For each held-out unit (a GunPoint test series, an FSDD test clip of the
+official split, a 300-event window of a Balabit user's held-out last
+session) the model's predicted class ``c`` is explained (Grad-CAM, and
+occlusion as the model-agnostic check) and the relevance mapped back onto
+the signal by the converter (:meth:`any2img.converter.Converter.relevance`):
+per time step, per spectrogram frame (20 ms), per mouse event. Then the
+top-k % most relevant parts are removed from the *raw* signal -- series steps
+replaced by linear interpolation between the kept steps, audio frames
+zeroed, mouse events deleted -- the signal is converted again, and the drop
+of ``p(c)`` is recorded, against removing a random k % (``--random`` draws,
+averaged). A faithful explanation hurts more than chance.
+
+Sanity shares, from the same relevance:
+
+* FSDD: the share of relevance inside the word's energy envelope (frames
+  within ``ENVELOPE_DB`` dB of the clip's loudest frame), beside the share of
+  frames inside it (what a uniform relevance would give);
+* GunPoint: the share on the draw / return motion (steps where the smoothed
+  series moves faster than ``MOTION_SHARE`` of its fastest), beside the share
+  of such steps;
+* Balabit: the share of the attribution on drawn pointer events rather than
+  empty canvas (:attr:`~any2img.relevance.EventRelevance.on_path`), beside
+  the share of the picture's pixels that are drawn.
+
+Usage (from the repository root)::
+
+    python -m benchmarks.faithfulness                  # trains the three models first if missing
+    python -m benchmarks.faithfulness --units 60 --random 3 --threads 1
+
+Writes ``benchmarks/results/faithfulness.csv`` (the curves),
+``faithfulness-units.csv`` (per unit), ``faithfulness.json`` (summary,
+command, machine, seeds) and ``faithfulness.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shlex
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks import BENCH_ROOT
+from benchmarks.datasets import get_dataset
+from benchmarks.explain_models import MODELS, converted_folder, model_dir, train_model
+from benchmarks.machine import machine_info, machine_label
+from benchmarks.runner import image_split
+
+__all__ = ["KS", "delete_events", "delete_frames", "delete_steps", "main", "run_dataset"]
+
+RESULTS = BENCH_ROOT / "results"
+#: Shares of the signal removed.
+KS = (0.05, 0.1, 0.2, 0.3, 0.5)
+ENVELOPE_DB = 30.0
+MOTION_SHARE = 0.1
+SEED = 0
+
+
+# -- removing parts of a raw signal -------------------------------------------------------------------------------
+def delete_steps(series: np.ndarray, remove: np.ndarray) -> np.ndarray:
+    """Replace the removed time steps of every channel by linear interpolation between the kept ones.
+
+    Examples
+    --------
+    >>> delete_steps(np.array([[0.0, 5.0, 2.0, 3.0]]), np.array([False, True, False, False])).tolist()
+    [[0.0, 1.0, 2.0, 3.0]]
+    """
+    x = np.atleast_2d(np.asarray(series, dtype=np.float64)).copy()
+    keep = ~remove
+    if not keep.any():
+        return np.zeros_like(x)
+    idx = np.arange(x.shape[1])
+    for c in range(x.shape[0]):
+        x[c, remove] = np.interp(idx[remove], idx[keep], x[c, keep])
+    return x
+
+
+def delete_frames(samples: np.ndarray, frames: np.ndarray, hop: int) -> np.ndarray:
+    """Zero the samples of the removed frames (frame ``k`` spans samples ``k hop - hop/2 .. k hop + hop/2``).
+
+    Examples
+    --------
+    >>> delete_frames(np.ones(8), np.array([False, True, False]), 4).tolist()
+    [1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0]
+    """
+    y = np.asarray(samples, dtype=np.float32).copy()
+    for k in np.flatnonzero(frames):
+        lo, hi = max(0, int(k * hop - hop // 2)), min(y.size, int(k * hop + hop - hop // 2))
+        y[lo:hi] = 0.0
+    return y
+
+
+def delete_events(log: Any, remove: np.ndarray) -> Any:
+    """The mouse log without the removed events (the path goes straight from kept event to kept event)."""
+    keep = ~remove
+    if keep.sum() < 2:
+        keep = np.zeros_like(keep)
+        keep[[0, -1]] = True
+    return log.take(keep)
+
+
+def _top(values: np.ndarray, k: float) -> np.ndarray:
+    n = max(1, int(round(k * values.size)))
+    mask = np.zeros(values.size, dtype=bool)
+    mask[np.argsort(-values, kind="stable")[:n]] = True
+    return mask
+
+
+def _random(size: int, k: float, rng: np.random.Generator) -> np.ndarray:
+    n = max(1, int(round(k * size)))
+    mask = np.zeros(size, dtype=bool)
+    mask[rng.choice(size, n, replace=False)] = True
+    return mask
+
+
+# -- per modality: the units of relevance, how to remove them, and the sanity share ---------------------------------
+def _series_parts(window: Any, rel: Any) -> tuple[np.ndarray, Callable[[np.ndarray], Any], dict[str, float]]:
+    from scipy.ndimage import uniform_filter1d
+
+    series = np.atleast_2d(np.asarray(window.data, dtype=np.float64))
+    values = rel.over_time()
+    speed = np.abs(np.gradient(uniform_filter1d(series.mean(axis=0), 5)))
+    motion = speed >= MOTION_SHARE * speed.max()
+    total = max(float(np.clip(values, 0, None).sum()), 1e-12)
+    sanity = {"motion_share": float(np.clip(values, 0, None)[motion].sum() / total),
+              "motion_steps": float(motion.mean())}
+    return values, lambda remove: replace(window, data=delete_steps(series, remove)), sanity
+
+
+def _audio_parts(window: Any, rel: Any, conv: Any) -> tuple[np.ndarray, Callable[[np.ndarray], Any], dict[str, float]]:
+    from any2img.converters.audio.signal import AudioSignal
+
+    signal = window.data
+    samples = np.asarray(signal.samples[0], dtype=np.float32)
+    hop = int(conv.get_params()["hop_length"])
+    values = rel.over_time()
+    n = values.size
+    energy = np.array([float(np.mean(samples[max(0, k * hop - hop // 2) : k * hop + hop - hop // 2] ** 2) + 1e-12)
+                       for k in range(n)])
+    db = 10 * np.log10(energy)
+    inside = db >= db.max() - ENVELOPE_DB
+    total = max(float(np.clip(values, 0, None).sum()), 1e-12)
+    sanity = {"envelope_share": float(np.clip(values, 0, None)[inside].sum() / total),
+              "envelope_frames": float(inside.mean())}
+
+    def remove(mask: np.ndarray) -> Any:
+        return replace(window, data=AudioSignal(delete_frames(samples, mask, hop)[None], signal.sample_rate))
+
+    return values, remove, sanity
+
+
+def _mouse_parts(window: Any, rel: Any, image: np.ndarray) -> tuple[np.ndarray, Callable[[np.ndarray], Any],
+                                                                   dict[str, float]]:
+    drawn = float((image.astype(int).sum(axis=2) > 30).mean())
+    sanity = {"on_path": float(rel.on_path if rel.on_path is not None else np.nan), "drawn_pixels": drawn}
+    return rel.values, lambda remove: replace(window, data=delete_events(window.data, remove)), sanity
+
+
+# -- the run --------------------------------------------------------------------------------------------------------
+def _units(name: str, n_units: int) -> tuple[Any, list[Any], Any]:
+    """The model's predictor, ``n_units`` held-out test items (seeded draw) and their window rebuilder."""
+    import any2img
+    from any2img.explain import item_windows
+
+    m = MODELS[name]
+    folder = converted_folder(m)
+    split = image_split(folder, get_dataset(m.dataset), m.split)
+    test = list(split.test)
+    rng = np.random.default_rng(SEED)
+    chosen = sorted(rng.choice(len(test), min(n_units, len(test)), replace=False).tolist())
+    return any2img.load(model_dir(name), device="cpu"), [test[i] for i in chosen], item_windows(folder)
+
+
+def run_dataset(name: str, *, n_units: int, n_random: int, methods: Sequence[str],
+                log: Callable[[str], None] = print) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Run the deletion test on one data set; return ``(curve rows, per-unit rows)``."""
+    from any2img.explain import attribute
+
+    predictor, items, rebuild = _units(name, n_units)
+    modality = get_dataset(MODELS[name].dataset).modality
+    rng = np.random.default_rng(SEED + 1)
+    per_unit: list[dict[str, Any]] = []
+    start = time.perf_counter()
+    for n, item in enumerate(items):
+        conv, _, window = rebuild(item)
+        image = conv.convert(window)
+        p0 = predictor.predict_images([image])[0]
+        c = int(np.argmax(p0))
+        for method in methods:
+            maps, _ = attribute(predictor, [image], c, method)
+            rel = conv.relevance(maps[0], window)
+            if modality == "timeseries":
+                values, remove, sanity = _series_parts(window, rel)
+            elif modality == "audio":
+                values, remove, sanity = _audio_parts(window, rel, conv)
+            else:
+                values, remove, sanity = _mouse_parts(window, rel, image)
+            masks: list[tuple[str, float, np.ndarray]] = []
+            for k in KS:
+                masks.append(("top", k, _top(values, k)))
+                masks += [("random", k, _random(values.size, k, rng)) for _ in range(n_random)]
+            pictures = conv.convert_batch([remove(mask) for _, _, mask in masks])
+            probs = predictor.predict_images(pictures)[:, c]
+            for k in KS:
+                top = [p0[c] - p for (kind, kk, _), p in zip(masks, probs) if kind == "top" and kk == k]
+                rand = [p0[c] - p for (kind, kk, _), p in zip(masks, probs) if kind == "random" and kk == k]
+                per_unit.append({"dataset": name, "method": method, "unit": f"{item.source}#{item.window}",
+                                 "predicted": predictor.classes[c], "actual": item.label, "p0": float(p0[c]),
+                                 "k": k, "top_drop": float(np.mean(top)), "random_drop": float(np.mean(rand)),
+                                 **sanity})
+        if (n + 1) % 10 == 0:
+            log(f"  {name}: {n + 1}/{len(items)} units ({time.perf_counter() - start:.0f} s)")
+    curves = []
+    for method in methods:
+        for k in KS:
+            rows = [r for r in per_unit if r["method"] == method and r["k"] == k]
+            top, rand = np.array([r["top_drop"] for r in rows]), np.array([r["random_drop"] for r in rows])
+            diff = top - rand
+            curves.append({"dataset": name, "method": method, "k": k, "n": len(rows),
+                           "top_drop": float(top.mean()), "random_drop": float(rand.mean()),
+                           "difference": float(diff.mean()),
+                           "difference_se": float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0,
+                           "wins": float(np.mean(diff > 0))})
+    return curves, per_unit
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
+        writer.writeheader()
+        writer.writerows({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()} for r in rows)
+
+
+def plot_curves(curves: list[dict[str, Any]], path: Path) -> None:
+    """One panel per data set: mean drop of p(predicted) against the share removed, top-k vs random."""
+    from matplotlib.figure import Figure
+
+    names = list(dict.fromkeys(r["dataset"] for r in curves))
+    fig = Figure(figsize=(4.2 * len(names), 3.4))
+    axes = np.atleast_1d(fig.subplots(1, len(names), squeeze=False)[0])
+    colours = {"gradcam": "tab:red", "occlusion": "tab:blue"}
+    for ax, name in zip(axes, names):
+        for method in dict.fromkeys(r["method"] for r in curves if r["dataset"] == name):
+            rows = [r for r in curves if r["dataset"] == name and r["method"] == method]
+            ks = [100 * r["k"] for r in rows]
+            colour = colours.get(method, "k")
+            ax.plot(ks, [r["top_drop"] for r in rows], "-o", color=colour, ms=3, label=f"{method}: most relevant")
+            ax.plot(ks, [r["random_drop"] for r in rows], "--", color=colour, alpha=0.7, label=f"{method}: random")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("% of the signal removed", fontsize=8)
+        ax.set_ylabel("drop of p(predicted class)", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+
+
+def _sanity(per_unit: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    keys = ("motion_share", "motion_steps", "envelope_share", "envelope_frames", "on_path", "drawn_pixels")
+    for name in dict.fromkeys(r["dataset"] for r in per_unit):
+        for method in dict.fromkeys(r["method"] for r in per_unit if r["dataset"] == name):
+            rows = [r for r in per_unit if r["dataset"] == name and r["method"] == method and r["k"] == KS[0]]
+            out[f"{name}/{method}"] = {k: float(np.nanmean([r[k] for r in rows])) for k in keys if k in rows[0]}
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.faithfulness", description=__doc__.split("\n\n")[0])
+    p.add_argument("--only", nargs="*", default=list(MODELS), help="data sets (default: GunPoint FSDD Balabit)")
+    p.add_argument("--units", type=int, default=60, help="held-out units per data set (seeded draw)")
+    p.add_argument("--random", type=int, default=3, help="random deletions per unit and share, averaged")
+    p.add_argument("--methods", nargs="*", default=["gradcam", "occlusion"], choices=("gradcam", "occlusion"))
+    p.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on shared cores)")
+    p.add_argument("--out", default=str(RESULTS))
+    args = p.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    command = "python -m benchmarks.faithfulness " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    out = Path(args.out)
+    curves: list[dict[str, Any]] = []
+    per_unit: list[dict[str, Any]] = []
+    training = {}
+    for name in args.only:
+        print(f"{name}: model", flush=True)
+        folder = train_model(name, seed=SEED, threads=args.threads)
+        training[name] = json.loads((folder / "explain-training.json").read_text())
+        c, u = run_dataset(name, n_units=args.units, n_random=args.random, methods=args.methods,
+                           log=lambda s: print(s, flush=True))
+        curves += c
+        per_unit += u
+        for r in c:
+            print(f"  {r['method']:9s} k={r['k']:.2f}: top {r['top_drop']:+.3f}  random {r['random_drop']:+.3f}  "
+                  f"(top > random on {r['wins']:.0%} of units)", flush=True)
+    _write_csv(out / "faithfulness.csv", curves)
+    _write_csv(out / "faithfulness-units.csv", per_unit)
+    plot_curves(curves, out / "faithfulness.png")
+    info = machine_info()
+    summary = {"command": command, "started": started,
+               "finished": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+               "machine": machine_label(info), "machine_info": info, "seeds": {"units": SEED, "random": SEED + 1,
+                                                                              "training": SEED},
+               "ks": list(KS), "units": args.units, "random_draws": args.random, "threads": args.threads,
+               "envelope_db": ENVELOPE_DB, "motion_share": MOTION_SHARE, "models": training,
+               "curves": curves, "sanity": _sanity(per_unit)}
+    (out / "faithfulness.json").write_text(json.dumps(summary, indent=1, default=str) + "\n", encoding="utf-8")
+    print(json.dumps(summary["sanity"], indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
