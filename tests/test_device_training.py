@@ -99,3 +99,18 @@ def test_convert_on_is_checked_and_needs_a_device_implementation(converted, tmp_
     learn = Learner(other, backbone="resnet10t", pretrained=False, image_size=32, verbose=False, convert_on="device")
     with pytest.raises(ParameterError, match="'gaf_mtf' has no device"):
         learn.fit_one_cycle(1, 1e-3)
+
+
+def test_cli_trains_on_the_device_and_predicts_raw_series_alike(converted, tmp_path, capsys):
+    from any2img.cli import main
+
+    model = tmp_path / "model"
+    code = main(["train", str(converted), "--out", str(model), "--epochs", "1", "--convert-on", "device",
+                 "--backbone", "resnet10t", "--no-pretrained", "--image-size", "32", "--batch-size", "4",
+                 "--device", "cpu", "-q"])
+    assert code == 0, capsys.readouterr()
+    assert json.loads((model / "model.json").read_text())["converter"]["implementation"] == "torch"
+    source = next((converted.parent / "src").rglob("*.csv"))
+    capsys.readouterr()
+    assert main(["predict", str(model), str(source)]) == 0
+    assert any(label in capsys.readouterr().out for label in ("1", "2"))

@@ -78,6 +78,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint-dir")
     p.add_argument("--workers", type=int, default=0, help="data-loading processes (default 0)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
+    p.add_argument("--convert-on", choices=("files", "device"), default="files",
+                   help="files: train on the converted images (default); device: convert the raw sources per "
+                        "batch on --device with the converter's torch implementation, reading no image file")
     p.add_argument("--quiet", "-q", action="store_true", help="no table, no progress bars")
     p.set_defaults(run=run)
 
@@ -141,7 +144,7 @@ def _train(args: argparse.Namespace, out_dir: Path, images: Path, device: str) -
         image_size=args.image_size, batch_size=args.batch_size,
         seed=args.seed if args.train_seed is None else args.train_seed, augment=args.augment,
         num_workers=args.workers, device=device, label_smoothing=args.label_smoothing,
-        mixup=args.mixup,
+        mixup=args.mixup, convert_on=args.convert_on,
         early_stopping=args.early_stopping, patience=args.patience, verbose=verbose,
     )
     if verbose:
