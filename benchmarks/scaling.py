@@ -1,0 +1,145 @@
+"""Scaling out: 1 vs 2 local Dask workers for conversion, 1 vs 2 gloo processes (torchrun) for training.
+
+Usage (from the repository root; needs ``any2img[distributed]`` and the FSDD
+copy in ``../shared/datasets``)::
+
+    python -m benchmarks.scaling                  # both, results in benchmarks/results/scaling.json
+    python -m benchmarks.scaling --only convert --n 300 --repeat 2
+
+* **convert**: ``--n`` FSDD recordings through ``mel`` (64 px) with
+  ``engine="dask"`` on a ``LocalCluster`` of 1, then 2 single-threaded worker
+  processes. Each cluster first converts two files elsewhere, so the workers
+  have imported the converters before the clock starts; the time is the
+  ``convert_dir`` call. Runs alternate 1, 2, 2, 1, ... and the best of
+  ``--repeat`` is kept for each (the least disturbed by other work).
+* **train**: the converted images, ``torchrun --standalone --nproc_per_node
+  P -m any2img train`` with the default backbone (lite0, offline ImageNet
+  weights) at 64 px, the same global batch (16) and epochs, as 1 process with
+  1 thread, 1 process with 2 threads and 2 processes with 1 thread each. The
+  time is the one the command prints for its epochs (start-up excluded).
+
+On a machine shared with other work the absolute times mean little; the
+ratios come from runs made one after the other in one invocation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.machine import machine_info
+
+RESULTS = Path(__file__).resolve().parent / "results" / "scaling.json"
+FSDD = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "fsdd" / "recordings"
+MEL = {"sample_rate": 8000, "image_size": 64}
+LABEL = r"(?P<label>\d+)_"
+
+
+def _copy_fsdd(n: int, dst: Path) -> Path:
+    if not FSDD.is_dir():
+        raise SystemExit(f"FSDD not found at {FSDD}")
+    dst.mkdir(parents=True)
+    files = sorted(FSDD.glob("*.wav"))
+    step = max(1, len(files) // n)
+    for f in files[::step][:n]:
+        shutil.copy(f, dst / f.name)
+    return dst
+
+
+def bench_convert(src: Path, work: Path, repeat: int) -> dict[str, Any]:
+    """Seconds per conversion of ``src`` on 1 and on 2 Dask workers (best of ``repeat``)."""
+    from distributed import Client, LocalCluster
+
+    from any2img import convert_dir
+
+    warm = work / "warm-src"
+    warm.mkdir()
+    for f in sorted(src.iterdir())[:2]:
+        shutil.copy(f, warm / f.name)
+    best: dict[int, float] = {}
+    order = [1, 2, 2, 1] * repeat
+    for i, workers in enumerate(order[: 2 * repeat]):
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                          host="127.0.0.1") as cluster, Client(cluster) as client:
+            convert_dir("mel", warm, work / f"warm-{i}", params=MEL, label_from=LABEL, engine="dask",
+                        scheduler=client, progress=False)
+            t0 = time.perf_counter()
+            report = convert_dir("mel", src, work / f"out-{i}", params=MEL, label_from=LABEL, engine="dask",
+                                 scheduler=client, progress=False)
+            seconds = time.perf_counter() - t0
+        assert report.ok and report.images == len(list(src.iterdir())), report.summary()
+        best[workers] = min(best.get(workers, float("inf")), seconds)
+        print(f"convert: {workers} worker(s) {seconds:.2f}s", flush=True)
+    return {"sources": len(list(src.iterdir())), "seconds": {str(k): round(v, 3) for k, v in sorted(best.items())},
+            "speedup_2_vs_1": round(best[1] / best[2], 2)}
+
+
+def _train_once(images: Path, out: Path, nproc: int, threads: int, epochs: int) -> float:
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(nproc),
+           "-m", "any2img", "train", str(images), "--out", str(out), "--image-size", "64", "--batch-size", "16",
+           "--epochs", str(epochs), "--test", "none", "--quiet"]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(done.stderr[-2000:])
+    match = re.search(r"trained \d+ epochs in ([\d.]+)s", done.stdout)
+    if match is None:
+        raise SystemExit(f"no timing in the output: {done.stdout[-500:]}")
+    return float(match.group(1))
+
+
+def bench_train(images: Path, work: Path, repeat: int, epochs: int) -> dict[str, Any]:
+    """Training seconds as 1x1, 1x2 and 2x1 (processes x threads), best of ``repeat``."""
+    layouts = [(1, 1), (1, 2), (2, 1)]
+    best: dict[str, float] = {}
+    for r in range(repeat):
+        for nproc, threads in layouts if r % 2 == 0 else layouts[::-1]:
+            seconds = _train_once(images, work / f"model-{nproc}x{threads}-{r}", nproc, threads, epochs)
+            key = f"{nproc}x{threads}"
+            best[key] = min(best.get(key, float("inf")), seconds)
+            print(f"train: {nproc} process(es) x {threads} thread(s) {seconds:.2f}s", flush=True)
+    return {"epochs": epochs, "global_batch": 16, "image_size": 64,
+            "seconds": {k: round(v, 3) for k, v in best.items()},
+            "speedup_2proc_vs_1proc_1thread": round(best["1x1"] / best["2x1"], 2),
+            "speedup_2proc_vs_1proc_2threads": round(best["1x2"] / best["2x1"], 2)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.scaling", description=__doc__.split("\n")[0])
+    parser.add_argument("--only", choices=("convert", "train"), default=None)
+    parser.add_argument("--n", type=int, default=300, help="FSDD recordings (default 300)")
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each setting, best kept (default 2)")
+    parser.add_argument("--epochs", type=int, default=2, help="training epochs (default 2)")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    result: dict[str, Any] = {"command": "python -m benchmarks.scaling " + " ".join(argv or sys.argv[1:]),
+                              "machine": machine_info(with_torch=False),
+                              "load_average_at_start": list(os.getloadavg())}
+    with tempfile.TemporaryDirectory(prefix="any2img-scaling-") as tmp:
+        work = Path(tmp)
+        src = _copy_fsdd(args.n, work / "fsdd")
+        if args.only in (None, "convert"):
+            result["convert"] = bench_convert(src, work, args.repeat)
+        if args.only in (None, "train"):
+            from any2img import convert_dir
+
+            convert_dir("mel", src, work / "images", params=MEL, label_from=LABEL, workers=1, progress=False)
+            result["train"] = bench_train(work / "images", work, args.repeat, args.epochs)
+    result["load_average_at_end"] = list(os.getloadavg())
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps({k: v for k, v in result.items() if k in ("convert", "train")}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
