@@ -86,16 +86,19 @@ def _assert_same_outputs(a: Path, b: Path) -> int:
 @pytest.mark.shared_data
 def test_dask_engine_equals_local_on_fsdd_and_balabit(tmp_path, client):
     src = _fsdd_slice(tmp_path / "fsdd")
+    (src / "9_broken_0.wav").write_bytes(b"RIFF not really a wave file")  # one bad source, reported alike
     rule = {"label_from": fsdd.FILENAME_REGEX, "group_from": fsdd.FILENAME_REGEX, "progress": False}
     local = convert_dir("mel", src, tmp_path / "local", params=MEL, workers=1, **rule)
     on_dask = convert_dir("mel", src, tmp_path / "dask", params=MEL, engine="dask", scheduler=client,
                           chunk_size=5, **rule)
-    assert (local.converted_sources, local.images, local.failures) == (24, 24, [])
-    assert (on_dask.converted_sources, on_dask.images, on_dask.failures) == (24, 24, [])
+    assert (local.converted_sources, local.images, len(local.failures)) == (25, 24, 1)
+    assert (on_dask.converted_sources, on_dask.images, on_dask.failures) == (25, 24, local.failures)
     assert _assert_same_outputs(tmp_path / "local", tmp_path / "dask") == 24
-    # Resumable the same way: a rerun through the cluster finds everything done.
+    errors = [(tmp_path / side / "errors.jsonl").read_text() for side in ("local", "dask")]
+    assert errors[0] == errors[1] and "9_broken_0.wav" in errors[0]
+    # Resumable the same way: a rerun through the cluster converts only the failed source again.
     again = convert_dir("mel", src, tmp_path / "dask", params=MEL, engine="dask", scheduler=client, **rule)
-    assert (again.converted_sources, again.skipped_sources) == (0, 24)
+    assert (again.converted_sources, again.skipped_sources) == (1, 24)
 
     if not BALABIT.is_dir():
         pytest.skip(f"Balabit sessions not found at {BALABIT} (shared datasets are absent)")
