@@ -138,3 +138,15 @@ def test_a_worker_killed_mid_chunk_costs_only_that_chunk(tmp_path, client):
     assert sorted(set(reads)) == names
     assert {n for n in set(reads) if reads.count(n) > 1} == {VICTIM}
     assert names.index(VICTIM) % 4 > 0  # the victim is not first in its chunk: the kill was mid-chunk
+
+
+def test_chunks_keep_the_scheduler_to_thousands_of_tasks():
+    from any2img.batch.dask_engine import MAX_CHUNK, chunk_sources
+    from any2img.errors import ParameterError
+
+    assert chunk_sources(24, 2) == 3  # 24 sources / (4 chunks x 2 threads)
+    assert chunk_sources(5, 8) == 1
+    assert chunk_sources(1_000_000, 100) == MAX_CHUNK == 64  # 15,625 tasks for a million sources
+    assert chunk_sources(1_000_000, 100, chunk_size=500) == 500
+    with pytest.raises(ParameterError, match="'chunk_size' must be an int >= 1"):
+        chunk_sources(10, 2, chunk_size=0)
