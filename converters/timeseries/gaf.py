@@ -32,7 +32,7 @@ from any2img.errors import InputError, ParameterError
 from any2img.imaging import check_cmap
 from any2img.validation import check_range
 
-__all__ = ["GADF", "GASF", "check_sample_range", "gramian_fields"]
+__all__ = ["GADF", "GASF", "check_sample_range", "gramian_fields", "picture_fields"]
 
 
 def check_sample_range(value: Any) -> tuple[float, float] | None:
@@ -120,6 +120,44 @@ def gramian_fields(
     return field
 
 
+def picture_fields(
+    X: np.ndarray,
+    size: tuple[int, int],
+    method: str = "summation",
+    sample_range: tuple[float, float] | None = (-1.0, 1.0),
+) -> np.ndarray:
+    """The fields of :func:`gramian_fields` mapped to [0, 1], as float32, for pictures.
+
+    The resampling and the angles (one value per row or column) are float64;
+    the outer products (one value per pixel, nearly all the work) are
+    float32, which halves the memory traffic and takes a third of the time
+    at 128 px. A pixel then differs from the float64 field's by one level
+    only where that field lies within about 1e-5 of a rounding boundary: 10
+    of GunPoint's 3.3 million pixels at 128 px, none at 64 px.
+
+    Examples
+    --------
+    >>> picture_fields(np.array([[0.0, 1.0, 2.0]]), (3, 3))[0].round(3) + 0.0
+    array([[1. , 0.5, 0. ],
+           [0.5, 0. , 0.5],
+           [0. , 0.5, 1. ]], dtype=float32)
+    """
+    X = np.asarray(X, dtype=np.float64)
+    height, width = size
+    rows = resample(X, height)
+    cols = rows if width == height else resample(X, width)
+    cos_r, sin_r, cos_c, sin_c = (v.astype(np.float32) for v in _angles(rows, cols, sample_range))
+    if method == "summation":
+        field = np.multiply(cos_r[:, :, None], cos_c[:, None, :])
+        field -= np.multiply(sin_r[:, :, None], sin_c[:, None, :])
+    else:
+        field = np.multiply(sin_r[:, :, None], cos_c[:, None, :])
+        field -= np.multiply(cos_r[:, :, None], sin_c[:, None, :])
+    field += np.float32(1.0)
+    field *= np.float32(0.5)
+    return field
+
+
 class _GAF(FieldConverter):
     method: ClassVar[str] = "summation"
 
@@ -148,10 +186,7 @@ class _GAF(FieldConverter):
         }
 
     def _fields(self, X: np.ndarray, size: tuple[int, int], params: dict[str, Any]) -> np.ndarray:
-        field = gramian_fields(X, size, self.method, params["sample_range"])
-        field += 1.0
-        field *= 0.5  # exactly (field + 1) / 2, in place
-        return field.astype(np.float32)
+        return picture_fields(X, size, self.method, params["sample_range"])
 
 
 class GASF(_GAF):

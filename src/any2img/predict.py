@@ -242,7 +242,8 @@ class Predictor:
             out.append(self._answer(*self._scores_of(record.signal), source))
         return out
 
-    def explain(self, x: Any, *, method: str = "gradcam", target: str | None = None, max_windows: int = 3) -> Any:
+    def explain(self, x: Any, *, method: str = "gradcam", target: str | None = None, max_windows: int = 3,
+                layer: str | None = "last") -> Any:
         """Explain the answer for one input in the signal's own terms.
 
         Grad-CAM (``method="occlusion"``: occlusion; ``"both"``: both) on the
@@ -255,8 +256,9 @@ class Predictor:
         x : path or signal
             As :meth:`predict` takes (a file must hold one record; see
             :func:`any2img.explain.explain_file` for tables).
-        method, target, max_windows
-            See :func:`any2img.explain.explain`.
+        method, target, max_windows, layer
+            See :func:`any2img.explain.explain` (``layer="auto"``: a finer
+            Grad-CAM stage when the last one is too coarse for the input).
 
         Returns
         -------
@@ -266,12 +268,12 @@ class Predictor:
         from any2img.explain import explain, explain_file
 
         if isinstance(x, (str, os.PathLike)):
-            found = explain_file(self, x, method=method, target=target, max_windows=max_windows)
+            found = explain_file(self, x, method=method, target=target, max_windows=max_windows, layer=layer)
             if len(found) != 1:
                 raise InputError(f"the file holds {len(found)} records (a table?); use "
                                  "any2img.explain.explain_file() for one explanation per record", path=x)
             return found[0]
-        return explain(self, x, method=method, target=target, max_windows=max_windows)
+        return explain(self, x, method=method, target=target, max_windows=max_windows, layer=layer)
 
     def explain(self, x: Any, *, method: str = "gradcam", target: str | None = None, max_windows: int = 3) -> Any:
         """Explain the answer for one input in the signal's own terms.
