@@ -150,3 +150,20 @@ def test_chunks_keep_the_scheduler_to_thousands_of_tasks():
     assert chunk_sources(1_000_000, 100, chunk_size=500) == 500
     with pytest.raises(ParameterError, match="'chunk_size' must be an int >= 1"):
         chunk_sources(10, 2, chunk_size=0)
+
+
+@pytest.mark.shared_data
+def test_cli_convert_engine_dask_scheduler_address(tmp_path, client, capsys):
+    from any2img.cli import main
+
+    src = _fsdd_slice(tmp_path / "fsdd")
+    params = [arg for key, value in MEL.items() for arg in ("-p", f"{key}={value}")]
+    common = ["convert", "mel", str(src), "--label-from", fsdd.FILENAME_REGEX, *params, "-q"]
+    assert main([*common[:3], str(tmp_path / "local"), *common[3:], "--workers", "1"]) == 0
+    address = client.scheduler.address  # tcp://127.0.0.1:PORT
+    assert main([*common[:3], str(tmp_path / "dask"), *common[3:], "--engine", "dask", "--scheduler", address,
+                 "--chunk-size", "7"]) == 0
+    assert "24 images from 24 sources written" in capsys.readouterr().out.splitlines()[-1]
+    assert _assert_same_outputs(tmp_path / "local", tmp_path / "dask") == 24
+    assert main([*common[:3], str(tmp_path / "x"), *common[3:], "--scheduler", address]) == 2
+    assert "'scheduler' is only used with engine='dask'" in capsys.readouterr().err
