@@ -422,7 +422,7 @@ BAD_PARAMS = [
     (MTF, "nan_policy", "drop", "'nan_policy' must be one of 'raise', 'interpolate' (got 'drop')."),
     (MTF, "label_column", 1.5, "'label_column' must be 'auto', None, a column name or a column index (got 1.5)."),
     (MTF, "label_column", "", "'label_column' must be 'auto', None, a column name or a column index (got '')."),
-    (MTF, "n_bins", 1, "'n_bins' must be an int >= 2 (got 1)."),
+    (MTF, "n_bins", 1, "'n_bins' must be an int in [2, 256] (got 1)."),
     (MTF, "strategy", "kmeans", "'strategy' must be one of 'quantile', 'uniform', 'normal' (got 'kmeans')."),
     (Recurrence, "dimension", 0, "'dimension' must be an int in [1, 100] (got 0)."),
     (Recurrence, "time_delay", 1.5, "'time_delay' must be an int in [1, 1000] (got 1.5)."),

@@ -25,11 +25,15 @@ import numpy as np
 from any2img.converters.mouse.log import DOWN, DRAG, PRESSED, RELEASED, SCROLL, UP, MouseLog
 
 from any2img.converter import Window
+from any2img.errors import InputError
 
-__all__ = ["ACTION_GAP", "Action", "detect_actions", "segment_log"]
+__all__ = ["ACTION_GAP", "MAX_WINDOWS", "Action", "detect_actions", "segment_log"]
 
 #: Seconds of silence that end an action.
 ACTION_GAP = 10.0
+#: The most time windows one log may give (each holds a view of the log; a tiny step would otherwise make
+#: billions).
+MAX_WINDOWS = 100_000
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,9 @@ def segment_log(
         t0, t_end = float(log.t[0]), float(log.t[-1])
         span = t_end - t0
         count = int(np.floor((span - size) / step_s + 1e-9)) + 1 if span >= size else 1
+        if count > MAX_WINDOWS:
+            raise InputError(f"the log would give {count} windows of {size:g} s every {step_s:g} s, more than "
+                             f"{MAX_WINDOWS}; use a larger 'size' or a smaller 'overlap'")
         for k in range(count):
             lo = t0 + k * step_s
             hi = lo + float(size)

@@ -35,7 +35,7 @@ class GAFMTF(FieldConverter):
     sample_range : (low, high) or None, default=(-1, 1)
         Rescaling range of the Gramian fields (see :class:`.gaf.GASF`).
     n_bins : int, default=8
-        Number of states of the Markov transition field, >= 2.
+        Number of states of the Markov transition field, in [2, 256].
     strategy : {"quantile", "uniform", "normal"}, default="quantile"
         Binning of the Markov transition field.
     multivariate : {"stack", "tile"}, default="stack"
@@ -78,7 +78,7 @@ class GAFMTF(FieldConverter):
         return {
             **self._common_params(),
             "sample_range": check_sample_range(self.sample_range),
-            "n_bins": check_int("n_bins", self.n_bins, low=2),
+            "n_bins": check_int("n_bins", self.n_bins, low=2, high=256),
             "strategy": check_choice("strategy", self.strategy, STRATEGIES),
         }
 

@@ -134,7 +134,7 @@ class MTF(FieldConverter):
         Output size (the field is block-averaged when the series is longer,
         interpolated when shorter).
     n_bins : int, default=8
-        Number of states, >= 2.
+        Number of states, in [2, 256].
     strategy : {"quantile", "uniform", "normal"}, default="quantile"
         How values are binned into states (as pyts).
     cmap : str, default="grey"
@@ -176,7 +176,7 @@ class MTF(FieldConverter):
     def _check_params(self) -> dict[str, Any]:
         return {
             **self._common_params(),
-            "n_bins": check_int("n_bins", self.n_bins, low=2),
+            "n_bins": check_int("n_bins", self.n_bins, low=2, high=256),
             "strategy": check_choice("strategy", self.strategy, STRATEGIES),
             "cmap": check_cmap(self.cmap),
         }

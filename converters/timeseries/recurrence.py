@@ -46,7 +46,7 @@ __all__ = ["Recurrence", "check_threshold", "recurrence_fields"]
 
 def check_threshold(value: Any) -> float | str | None:
     """Return ``threshold`` if it is None, ``"point"``, ``"distance"`` or a number >= 0."""
-    if value is None or value in ("point", "distance"):
+    if value is None or (isinstance(value, str) and value in ("point", "distance")):
         return value
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         number = float(value)

@@ -300,7 +300,7 @@ class Converter:
 def _length(signal: Any) -> int:
     try:
         return int(np.shape(signal)[-1])
-    except (IndexError, TypeError):
+    except (IndexError, TypeError, ValueError):  # ragged nested lists too
         return 0
 
 

@@ -18,6 +18,7 @@ class Entry:
     injected: str = ""
     failures: int = 0
     notes: list[str] = field(default_factory=list)
+    summary: bool = False  # a sum of other lines: left out of the total
 
 
 class Tally:
@@ -26,9 +27,10 @@ class Tally:
     def __init__(self) -> None:
         self.entries: dict[str, Entry] = {}
 
-    def add(self, area: str, *, tried: int = 1, injected: str = "", failures: int = 0, note: str = "") -> None:
-        """Add ``tried`` attempts (and ``failures`` of them) to ``area``."""
-        entry = self.entries.setdefault(area, Entry(area))
+    def add(self, area: str, *, tried: int = 1, injected: str = "", failures: int = 0, note: str = "",
+            summary: bool = False) -> None:
+        """Add ``tried`` attempts (and ``failures`` of them) to ``area``; a ``summary`` line is not in the total."""
+        entry = self.entries.setdefault(area, Entry(area, summary=summary))
         entry.tried += tried
         entry.failures += failures
         if injected and not entry.injected:
@@ -42,8 +44,8 @@ class Tally:
         for e in self.entries.values():
             line = f"{e.area:<34} tried {e.tried:>6}  failures {e.failures}  injected: {e.injected}"
             out.append(line + "".join(f"\n{'':<36}{n}" for n in e.notes))
-        total = sum(e.tried for e in self.entries.values())
-        failed = sum(e.failures for e in self.entries.values())
+        total = sum(e.tried for e in self.entries.values() if not e.summary)
+        failed = sum(e.failures for e in self.entries.values() if not e.summary)
         out.append(f"{'total':<34} tried {total:>6}  failures {failed}")
         return out
 
