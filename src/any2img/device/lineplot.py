@@ -59,13 +59,13 @@ def _ink(ys: torch.Tensor, height: int, width: int, radius: float, curve: bool) 
         k = torch.clamp(first + j, max=t - 2)
         x0, x1 = xs[k], xs[k + 1]  # (W,)
         y0, y1 = ys[:, k], ys[:, k + 1]  # (N, W)
-        dx, dy = (x1 - x0)[None, :], y1 - y0
-        length = torch.sqrt(dx * dx + dy * dy).clamp_min(1e-12)
+        dx, dy = (x1 - x0)[None, None, :], (y1 - y0)[:, None, :]
+        squared = dx * dx + dy * dy  # length ** 2
         px = (cx - x0)[None, None, :]
         py = ry - y0[:, None, :]
-        along = (px * dx[:, None, :] + py * dy[:, None, :]) / length[:, None, :]
-        across = (px * dy[:, None, :] - py * dx[:, None, :]).abs() / length[:, None, :]
-        ink |= (along >= 0) & (along <= length[:, None, :]) & (across < radius)
+        along = px * dx + py * dy  # (distance along the segment) * length
+        across = px * dy - py * dx  # (distance across it) * length
+        ink |= (along >= 0) & (along <= squared) & (across * across < (radius * radius) * squared)
         if curve:
             inner = (k + 1 <= t - 2)[None, None, :]
             ink |= inner & ((cx - x1)[None, None, :] ** 2 + (ry - y1[:, None, :]) ** 2 < radius * radius)
