@@ -181,7 +181,7 @@ def _units(name: str, n_units: int) -> tuple[Any, list[Any], Any]:
     return any2img.load(model_dir(name), device="cpu"), [test[i] for i in chosen], item_windows(folder)
 
 
-def run_dataset(name: str, *, n_units: int, n_random: int, methods: Sequence[str],
+def run_dataset(name: str, *, n_units: int, n_random: int, methods: Sequence[str], layer: str = "last",
                 log: Callable[[str], None] = print) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Run the deletion test on one data set; return ``(curve rows, per-unit rows)``."""
     from any2img.explain import attribute
@@ -197,7 +197,7 @@ def run_dataset(name: str, *, n_units: int, n_random: int, methods: Sequence[str
         p0 = predictor.predict_images([image])[0]
         c = int(np.argmax(p0))
         for method in methods:
-            maps, _ = attribute(predictor, [image], c, method)
+            maps, _ = attribute(predictor, [image], c, method, layer)
             rel = conv.relevance(maps[0], window)
             if modality == "timeseries":
                 values, remove, sanity = _series_parts(window, rel)
@@ -284,6 +284,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--units", type=int, default=60, help="held-out units per data set (seeded draw)")
     p.add_argument("--random", type=int, default=3, help="random deletions per unit and share, averaged")
     p.add_argument("--methods", nargs="*", default=["gradcam", "occlusion"], choices=("gradcam", "occlusion"))
+    p.add_argument("--layer", default="last", help="Grad-CAM's stage: last (default) or auto (a finer one)")
+    p.add_argument("--tag", default="", help="suffix of the output files (faithfulness-TAG.csv, ...)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on shared cores)")
     p.add_argument("--out", default=str(RESULTS))
     args = p.parse_args(argv)
@@ -300,25 +302,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{name}: model", flush=True)
         folder = train_model(name, seed=SEED, threads=args.threads)
         training[name] = json.loads((folder / "explain-training.json").read_text())
-        c, u = run_dataset(name, n_units=args.units, n_random=args.random, methods=args.methods,
+        c, u = run_dataset(name, n_units=args.units, n_random=args.random, methods=args.methods, layer=args.layer,
                            log=lambda s: print(s, flush=True))
         curves += c
         per_unit += u
         for r in c:
             print(f"  {r['method']:9s} k={r['k']:.2f}: top {r['top_drop']:+.3f}  random {r['random_drop']:+.3f}  "
                   f"(top > random on {r['wins']:.0%} of units)", flush=True)
-    _write_csv(out / "faithfulness.csv", curves)
-    _write_csv(out / "faithfulness-units.csv", per_unit)
-    plot_curves(curves, out / "faithfulness.png")
+    stem = f"faithfulness-{args.tag}" if args.tag else "faithfulness"
+    _write_csv(out / f"{stem}.csv", curves)
+    _write_csv(out / f"{stem}-units.csv", per_unit)
+    plot_curves(curves, out / f"{stem}.png")
     info = machine_info()
     summary = {"command": command, "started": started,
                "finished": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                "machine": machine_label(info), "machine_info": info, "seeds": {"units": SEED, "random": SEED + 1,
                                                                               "training": SEED},
-               "ks": list(KS), "units": args.units, "random_draws": args.random, "threads": args.threads,
+               "ks": list(KS), "units": args.units, "layer": args.layer, "random_draws": args.random, "threads": args.threads,
                "envelope_db": ENVELOPE_DB, "motion_share": MOTION_SHARE, "models": training,
                "curves": curves, "sanity": _sanity(per_unit)}
-    (out / "faithfulness.json").write_text(json.dumps(summary, indent=1, default=str) + "\n", encoding="utf-8")
+    (out / f"{stem}.json").write_text(json.dumps(summary, indent=1, default=str) + "\n", encoding="utf-8")
     print(json.dumps(summary["sanity"], indent=1))
     return 0
 

@@ -17,7 +17,7 @@ from any2img.cli import main
 from any2img.data import items_from_manifest, split_items
 from any2img.explain import half_mass
 from any2img.learn import Learner
-from any2img.learn.attribution import grad_cam, occlusion, upsample
+from any2img.learn.attribution import grad_cam, occlusion, resolve_layer, upsample
 from any2img.relevance import SeriesRelevance, SpectrogramRelevance
 
 
@@ -81,6 +81,21 @@ def test_grad_cam_runs_on_token_and_other_convolutional_backbones(name, one_thre
     size = model.pretrained_cfg.get("input_size", (3, 32, 32))[-1]
     cams = grad_cam(model, torch.randn(2, 3, size, size))
     assert cams.shape == (2, size, size) and np.isfinite(cams).all() and cams.max() <= 1.0
+
+
+def test_layer_auto_reads_a_finer_stage_when_the_last_map_is_coarse(one_thread):
+    torch.manual_seed(0)
+    model = timm.create_model("resnet10t", pretrained=False, num_classes=2).eval()
+    assert resolve_layer(model, (64, 64), "last") is None
+    assert resolve_layer(model, (64, 64), "auto") == "layer2"  # stride 8: 8 x 8 cells, the last stage has 2 x 2
+    assert resolve_layer(model, (256, 256), "auto") is None  # the last stage already has 8 x 8
+    x = torch.randn(1, 3, 64, 64)
+    coarse, fine = grad_cam(model, x, 0), grad_cam(model, x, 0, layer="auto")
+    assert coarse.shape == fine.shape == (1, 64, 64)
+    cells = lambda m, k: len(np.unique(m[0, k // 2 :: k, k // 2 :: k].round(5)))  # noqa: E731 - one value per cell
+    assert cells(coarse, 32) <= 4 < cells(fine, 8)
+    with pytest.raises(any2img.errors.ParameterError, match="layer"):
+        grad_cam(model, x, 0, layer="no.such.module")
 
 
 def test_upsample_keeps_a_constant_map_and_reaches_the_picture_size():
@@ -153,6 +168,8 @@ def test_predictor_explain_returns_relevance_in_time_steps_and_checks_its_target
     assert isinstance(ex.windows[0].relevance, SeriesRelevance)
     assert ex.windows[0].relevance.values.shape == (1, 60)
     assert ex.windows[0].attribution.shape == (32, 32)  # upsampled to the converter's picture
+    fine = predictor.explain(series, layer="auto")
+    assert fine.to_dict()["layer"] == "auto" and fine.windows[0].relevance.values.shape == (1, 60)
     other = next(c for c in predictor.classes if c != ex.predicted)
     assert predictor.explain(series, target=other).label == other
     with pytest.raises(any2img.errors.ParameterError, match="target"):

@@ -200,19 +200,24 @@ def _preprocess(predictor: Predictor, images: list[np.ndarray]) -> Any:
     return preprocess_batch(images, predictor.data_config).to(predictor.device)
 
 
-def attribute(predictor: Predictor, images: list[np.ndarray], target: int, method: str = "gradcam"
-              ) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+def attribute(predictor: Predictor, images: list[np.ndarray], target: int, method: str = "gradcam",
+              layer: str | None = "last") -> tuple[list[np.ndarray], list[np.ndarray | None]]:
     """Attribution maps of pictures for class ``target``, at each picture's own size.
 
     Computed on the preprocessed tensor the model sees, then upsampled to
-    the picture. Returns ``(primary maps, occlusion maps or None)``.
+    the picture. ``layer`` is Grad-CAM's (see
+    :func:`any2img.learn.attribution.resolve_layer`). Returns ``(primary
+    maps, occlusion maps or None)``.
     """
     from any2img.learn.attribution import grad_cam, occlusion, upsample
 
     if method not in METHODS:
         raise ParameterError(f"'method' must be one of {', '.join(METHODS)} (got {method!r}).")
     x = _preprocess(predictor, images)
-    primary = occlusion(predictor.model, x, target) if method == "occlusion" else grad_cam(predictor.model, x, target)
+    if method == "occlusion":
+        primary = occlusion(predictor.model, x, target)
+    else:
+        primary = grad_cam(predictor.model, x, target, layer)
     occ = occlusion(predictor.model, x, target) if method == "both" else None
     maps = [upsample(m, img.shape[:2]) for m, img in zip(primary, images)]
     occs: list[np.ndarray | None] = [None] * len(images)
@@ -229,6 +234,7 @@ def explain(
     target: str | None = None,
     max_windows: int = 3,
     source: str = "<array>",
+    layer: str | None = "last",
 ) -> Explanation:
     """Explain the model's answer for one raw signal (or one picture).
 
@@ -247,6 +253,10 @@ def explain(
         Of a long input, explain the windows that most support the class.
     source : str
         The input's name, for the outputs.
+    layer : {"last", "auto"} or str, default="last"
+        Grad-CAM's stage: the last convolutional stage, or with ``"auto"`` a
+        finer one when the last map is too coarse for the input (see
+        :func:`any2img.learn.attribution.resolve_layer`).
 
     Returns
     -------
@@ -271,7 +281,7 @@ def explain(
         raise ParameterError(f"'target' must be one of the model's classes {predictor.classes} (got {target!r}).")
     c = predictor.classes.index(label)
     chosen = sorted(np.argsort(-probs[:, c], kind="stable")[:max_windows].tolist())
-    maps, occs = attribute(predictor, [images[i] for i in chosen], c, method)
+    maps, occs = attribute(predictor, [images[i] for i in chosen], c, method, layer)
     explained = []
     for i, a, o in zip(chosen, maps, occs):
         rel = conv.relevance(a, windows[i]) if conv is not None else PixelRelevance(a.astype(np.float64))
@@ -281,7 +291,8 @@ def explain(
         explained.append(WindowExplanation(windows[i], images[i], a, rel, probs[i], o, orel))
     return Explanation(source=source, label=label, predicted=predicted, probability=float(mean[c]),
                        classes=list(predictor.classes), method=method, windows=explained,
-                       signal=signal if conv is not None else None, converter=conv, n_windows=len(windows))
+                       signal=signal if conv is not None else None, converter=conv, n_windows=len(windows),
+                       extra={"layer": layer or "last"})
 
 
 def explain_file(predictor: Predictor, path: str | os.PathLike[str], **kwargs: Any) -> list[Explanation]:

@@ -150,6 +150,10 @@ def _mouse(ax: Any, w: Any) -> None:
                  f"ringed = half the relevance{on}", fontsize=8)
 
 
+def _short(source: str, width: int = 60) -> str:
+    return source if len(source) <= width else "..." + source[-(width - 3):]
+
+
 def plot_explanation(ex: Explanation) -> Any:
     """Draw an explanation; return the matplotlib Figure (save it with ``fig.savefig``)."""
     from matplotlib.figure import Figure
@@ -188,7 +192,7 @@ def plot_explanation(ex: Explanation) -> Any:
     elif kind == "events":
         for k, w in enumerate(ex.windows):
             _mouse(fig.add_subplot(grid[row + k, :]), w)
-    fig.suptitle(f"{ex.source}: predicted {ex.predicted}, explaining {ex.label} (p {ex.probability:.2f})",
+    fig.suptitle(f"{_short(ex.source)}: predicted {ex.predicted}, explaining {ex.label} (p {ex.probability:.2f})",
                  fontsize=9)
     fig.tight_layout()
     return fig

@@ -23,6 +23,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--out", "-o", required=True, help="output folder")
     p.add_argument("--method", default="gradcam", choices=("gradcam", "occlusion", "both"),
                    help="attribution on the picture (default gradcam; both = Grad-CAM with occlusion beside)")
+    p.add_argument("--layer", default="last",
+                   help="Grad-CAM's stage: 'last' (the last convolutional stage, default), 'auto' (a finer stage "
+                   "when the last map has fewer than 8 cells a side at the model's input size) or a module name")
     p.add_argument("--target", default=None, help="explain this class instead of the predicted one")
     p.add_argument("--windows", type=int, default=3,
                    help="of a long input, explain the N windows that most support the class (default 3)")
@@ -46,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     used: set[str] = set()
     for path in args.inputs:
         try:
-            found = explain_file(predictor, path, method=args.method, target=args.target, max_windows=args.windows)
+            found = explain_file(predictor, path, method=args.method, target=args.target, max_windows=args.windows,
+                                 layer=args.layer)
         except Any2ImgError as exc:  # one bad input must not stop the others
             print(f"any2img explain: skipped {exc}", file=sys.stderr)
             failed += 1

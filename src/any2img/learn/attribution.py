@@ -12,7 +12,12 @@ signal.
   found generically: timm models split ``forward_features`` (the last feature
   map, before global pooling) from ``forward_head``; for token models (ViT)
   the patch tokens are laid back on their grid; any other module falls back
-  to the last module whose output is a 4-D map.
+  to the last module whose output is a 4-D map. ``layer="auto"`` takes a
+  finer stage instead when the last one is too coarse for the input: at the
+  64-128 px that signal pictures are trained at, a stride-32 backbone's last
+  map is 2 x 2 to 4 x 4 cells, so :func:`resolve_layer` picks the deepest
+  stage (timm's ``feature_info``) with at least :data:`MIN_CELLS` cells along
+  the shorter side; any module name can be given too.
 * :func:`occlusion` (Zeiler & Fergus 2014): the drop in the class's
   probability when a square patch is set to the mean pixel (0 after
   normalisation), averaged over the patches covering each pixel. It needs no
@@ -32,7 +37,10 @@ from torch import nn
 
 from any2img.errors import ParameterError
 
-__all__ = ["feature_maps", "grad_cam", "occlusion", "upsample"]
+__all__ = ["MIN_CELLS", "feature_maps", "grad_cam", "occlusion", "resolve_layer", "upsample"]
+
+#: Cells along the shorter side that ``layer="auto"`` asks of the Grad-CAM map.
+MIN_CELLS = 8
 
 
 def _targets(logits: torch.Tensor, target: int | Sequence[int] | None) -> torch.Tensor:
@@ -91,7 +99,61 @@ def feature_maps(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch
     return seen[-1], logits
 
 
-def grad_cam(model: nn.Module, x: torch.Tensor, target: int | Sequence[int] | None = None) -> np.ndarray:
+def resolve_layer(model: nn.Module, input_size: tuple[int, int], layer: str | None = "last") -> str | None:
+    """The module Grad-CAM reads: ``None`` for the last stage (``forward_features``), else a module name.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    input_size : (int, int)
+        ``(height, width)`` of the model's input.
+    layer : {"last", "auto"}, str or None, default="last"
+        ``"last"``/``None``: the last convolutional stage. ``"auto"``: the
+        deepest stage listed in timm's ``feature_info`` whose map has at
+        least :data:`MIN_CELLS` cells along the shorter side (the last stage
+        when it has, or when no stage is listed). Anything else: a module
+        name (``model.get_submodule`` must find it).
+
+    Examples
+    --------
+    >>> import timm
+    >>> resolve_layer(timm.create_model("resnet10t", pretrained=False), (64, 64), "auto")
+    'layer2'
+    """
+    if layer in (None, "last"):
+        return None
+    if layer != "auto":
+        try:
+            model.get_submodule(str(layer))
+        except AttributeError as exc:
+            raise ParameterError(f"'layer' must be 'last', 'auto' or a module of the model (got {layer!r}).") from exc
+        return str(layer)
+    stages = [dict(f) for f in getattr(model, "feature_info", []) or []]
+    fine = [f for f in stages if "module" in f and min(input_size) / float(f.get("reduction", 1)) >= MIN_CELLS]
+    if not fine or fine[-1] is stages[-1]:
+        return None
+    return str(fine[-1]["module"])
+
+
+def _layer_forward(model: nn.Module, x: torch.Tensor, layer: str) -> tuple[torch.Tensor, torch.Tensor]:
+    seen: list[torch.Tensor] = []
+
+    def keep(module: nn.Module, inputs: object, output: object) -> None:
+        if isinstance(output, torch.Tensor):
+            seen.append(output)
+
+    handle = model.get_submodule(layer).register_forward_hook(keep)
+    try:
+        logits = model(x)
+    finally:
+        handle.remove()
+    if not seen:
+        raise ParameterError(f"module {layer!r} took no part in the forward pass.")
+    return seen[-1], logits
+
+
+def grad_cam(model: nn.Module, x: torch.Tensor, target: int | Sequence[int] | None = None,
+             layer: str | None = "last") -> np.ndarray:
     """Grad-CAM of a batch on the last convolutional stage, at the input's size.
 
     Parameters
@@ -102,6 +164,8 @@ def grad_cam(model: nn.Module, x: torch.Tensor, target: int | Sequence[int] | No
         The preprocessed input (as the model sees it).
     target : int, sequence of int or None
         Class explained per image; ``None`` takes the predicted class.
+    layer : {"last", "auto"}, str or None, default="last"
+        Where to read the feature maps (see :func:`resolve_layer`).
 
     Returns
     -------
@@ -109,8 +173,9 @@ def grad_cam(model: nn.Module, x: torch.Tensor, target: int | Sequence[int] | No
         Each map scaled by its maximum (an all-zero map stays zero).
     """
     model.eval()
+    name = resolve_layer(model, (int(x.shape[-2]), int(x.shape[-1])), layer)
     with torch.enable_grad():
-        maps, logits = feature_maps(model, x)
+        maps, logits = feature_maps(model, x) if name is None else _layer_forward(model, x, name)
         t = _targets(logits, target)
         score = logits.gather(1, t[:, None]).sum()
         (grads,) = torch.autograd.grad(score, maps)
