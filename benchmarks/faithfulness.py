@@ -318,7 +318,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                "finished": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                "machine": machine_label(info), "machine_info": info, "seeds": {"units": SEED, "random": SEED + 1,
                                                                               "training": SEED},
-               "ks": list(KS), "units": args.units, "layer": args.layer, "random_draws": args.random, "threads": args.threads,
+               "ks": list(KS), "units": args.units, "layer": args.layer, "random_draws": args.random,
+               "threads": args.threads,
                "envelope_db": ENVELOPE_DB, "motion_share": MOTION_SHARE, "models": training,
                "curves": curves, "sanity": _sanity(per_unit)}
     (out / f"{stem}.json").write_text(json.dumps(summary, indent=1, default=str) + "\n", encoding="utf-8")
