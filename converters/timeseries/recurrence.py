@@ -41,7 +41,7 @@ from any2img.errors import ParameterError
 from any2img.imaging import check_cmap
 from any2img.validation import check_float, check_int
 
-__all__ = ["Recurrence", "check_threshold", "recurrence_fields"]
+__all__ = ["Recurrence", "check_threshold", "distance_fields", "recurrence_fields"]
 
 
 def check_threshold(value: Any) -> float | str | None:
@@ -116,6 +116,40 @@ def recurrence_fields(
     return (dist < cut[:, None, None]).astype(np.float64)
 
 
+def distance_fields(X: np.ndarray, size: tuple[int, int], dimension: int = 1, time_delay: int = 1) -> np.ndarray:
+    """The distances of :func:`recurrence_fields` (no threshold) as float32, for pictures.
+
+    The series are resampled in float64; the per-pixel differences are
+    float32 and computed in place, which halves the memory traffic. Pixels
+    then differ from the float64 field's by one level only where it lies
+    within about 1e-5 of a rounding boundary (GunPoint's 200 series: 2 of
+    0.8 million pixels at 64 px, 22 of 3.3 million at 128 px). Binary plots
+    keep float64: their comparisons with the cut are strict.
+
+    Examples
+    --------
+    >>> distance_fields(np.array([[0.0, 1.0, 3.0]]), (3, 3))[0]
+    array([[0., 1., 3.],
+           [1., 0., 2.],
+           [3., 2., 0.]], dtype=float32)
+    """
+    X = np.asarray(X, dtype=np.float64)
+    height, width = size
+    span = (dimension - 1) * time_delay
+    rows = _trajectories(resample(X, height + span), height, dimension, time_delay).astype(np.float32)
+    cols = rows if height == width else _trajectories(
+        resample(X, width + span), width, dimension, time_delay).astype(np.float32)
+    if dimension == 1:
+        dist = np.subtract(rows[:, :, None, 0], cols[:, None, :, 0])
+        return np.abs(dist, out=dist)
+    squared = np.zeros((X.shape[0], height, width), dtype=np.float32)
+    for k in range(dimension):
+        step = np.subtract(rows[:, :, None, k], cols[:, None, :, k])
+        np.multiply(step, step, out=step)
+        squared += step
+    return np.sqrt(squared, out=squared)
+
+
 class Recurrence(FieldConverter):
     """Recurrence plot of a series as a picture.
 
@@ -187,10 +221,11 @@ class Recurrence(FieldConverter):
         return field_steps(attribution, n, dimension=params["dimension"], time_delay=params["time_delay"])
 
     def _fields(self, X: np.ndarray, size: tuple[int, int], params: dict[str, Any]) -> np.ndarray:
+        if params["threshold"] is None:
+            fields = distance_fields(X, size, params["dimension"], params["time_delay"])
+            top = fields.max(axis=(1, 2), keepdims=True)
+            return np.divide(fields, np.where(top > 0, top, np.float32(1.0)), out=fields)
         fields = recurrence_fields(
             X, size, params["dimension"], params["time_delay"], params["threshold"], params["percentage"]
         )
-        if params["threshold"] is None:
-            top = fields.max(axis=(1, 2), keepdims=True)
-            fields = fields / np.where(top > 0, top, 1.0)
         return fields.astype(np.float32)
