@@ -14,10 +14,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from any2img import convert_dir
 from any2img.batch.manifest import array_hash, read_jsonl
+from any2img.data import items_from_manifest
 
 N_SOURCES, ROWS, POINTS, WORKERS = 30, 6, 300, 2
 ARGS = ["recurrence", "-p", "image_size=48"]
@@ -76,3 +78,32 @@ def test_sigkill_during_convert_then_rerun_redoes_only_the_sources_in_flight(tmp
               failures=corrupt, note=f"{len(on_disk)} of {reference.images} PNGs on disk at the kill, "
                                      f"{recorded} of {N_SOURCES} sources recorded, {redone_started} in flight "
                                      f"redone; 0 lost, 0 duplicated, {corrupt} corrupt")
+
+
+@pytest.mark.parametrize("sig", ["SIGKILL", "SIGTERM"])
+def test_killing_convert_ends_its_workers(tmp_path, sig, tally):
+    src = tmp_path / "src" / "a"
+    src.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(6):  # sources of 300 rows each: a worker is busy for seconds on each
+        rows = (",".join(f"{v:.3f}" for v in rng.normal(size=300)) for _ in range(300))
+        (src / f"s{i}.csv").write_text("\n".join(rows) + "\n")
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "any2img", "convert", "recurrence", str(tmp_path / "src"), str(out),
+                             "-p", "image_size=128", "--workers", "2", "-q"], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list(out.rglob("*.png"))) < 50:
+        time.sleep(0.05)
+    proc.send_signal(getattr(signal, sig))
+    proc.wait(timeout=60)
+    time.sleep(1.0)
+    first = len(list(out.rglob("*.png")))
+    time.sleep(3.0)
+    assert len(list(out.rglob("*.png"))) == first < 1800  # no worker lives on to write more
+    if sig == "SIGTERM":  # a clean end: what finished is in the manifest, and a rerun completes the rest
+        assert proc.returncode == 130 and b"interrupted" in proc.stderr.read()
+        assert subprocess.run([sys.executable, "-m", "any2img", "convert", "recurrence", str(tmp_path / "src"),
+                               str(out), "-p", "image_size=128", "-q"], check=False).returncode == 0
+        assert len(items_from_manifest(out)) == 1800
+    tally.add("SIGKILL during convert", tried=1, note=f"{sig} of convert with 2 workers: no worker wrote on "
+              f"({first} PNGs before and 4 s after)")

@@ -205,6 +205,9 @@ def _convert_records(converter: Converter, task: _Task, dst: Path) -> tuple[list
                     raise InputError("the signal yields no window with the current segmentation parameters")
                 images = converter.convert_batch(windows)
                 folder = dst / (split or "") / (label_folder(label) if label is not None else "_unlabelled")
+                if not folder.resolve().is_relative_to(dst.resolve()):  # a symlinked label folder, say
+                    raise InputError(f"the image folder {folder.relative_to(dst).as_posix()!r} leads outside "
+                                     "the destination (a symbolic link?); refusing to write there")
                 for window, image in zip(windows, images):
                     check_rgb(image, source=f"converter '{converter.name}'")
                     name = _fit_name(f"{stem}-w{window.index:05d}" if len(windows) > 1 else stem, ".png")
