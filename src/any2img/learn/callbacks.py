@@ -14,6 +14,9 @@ from torch import nn
 
 __all__ = ["EpochTable", "OverfitMonitor", "OverfittingWarning"]
 
+#: Warnings point at the user's ``fine_tune``/``fit`` call: update <- TrainingLoop._phase <- run <- _fit <- fine_tune.
+_USER = 6
+
 
 class OverfittingWarning(UserWarning):
     """The validation loss keeps rising while the training loss falls."""
@@ -134,7 +137,7 @@ class OverfitMonitor:
             message += "" if self.early_stopping else (
                 "; the best epoch's weights are kept; consider early_stopping=True or augmentation"
             )
-            warnings.warn(message, OverfittingWarning, stacklevel=3)
+            warnings.warn(message, OverfittingWarning, stacklevel=_USER)
             self.warned = True
         since = len(self.valid_losses) - self._best_index() - 1
         if self.early_stopping and since >= self.patience:
@@ -142,7 +145,7 @@ class OverfitMonitor:
             warnings.warn(
                 f"no lower validation loss for {since} epochs (best {self.best_loss:.4f} at epoch "
                 f"{self.best_epoch}); stopping early and restoring the best weights",
-                OverfittingWarning, stacklevel=3,
+                OverfittingWarning, stacklevel=_USER,
             )
             return True
         return False

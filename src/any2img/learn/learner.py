@@ -24,12 +24,9 @@ from __future__ import annotations
 import math
 import os
 import random
-import sys
 import time
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -47,7 +44,6 @@ from any2img.errors import InputError, ParameterError
 from any2img.learn import distributed
 from any2img.learn.backbones import DEFAULT_BACKBONE, create_backbone
 from any2img.learn.budget import native_size, parse_duration, plan_budget
-from any2img.learn.callbacks import EpochTable, OverfitMonitor
 from any2img.learn.checkpoint import (
     CHECKPOINT_JSON,
     capture_rng,
@@ -58,11 +54,10 @@ from any2img.learn.checkpoint import (
 )
 from any2img.learn.heldout import recording_accuracy
 from any2img.learn.inference import predict_logits, resolve_device, softmax_np
+from any2img.learn.loop import Phase, TrainingLoop
 from any2img.learn.metrics import check_metrics, compute_metrics
-from any2img.learn.resume import RunState
 from any2img.learn.schedule import (
     LRFindResult,
-    make_one_cycle,
     make_optimizer,
     param_groups,
     steep_lr,
@@ -89,16 +84,6 @@ def _seed_worker(worker_id: int) -> None:  # pragma: no cover - runs in DataLoad
     seed = torch.initial_seed() % 2**32
     np.random.seed(seed)  # noqa: NPY002
     random.seed(seed)
-
-
-@dataclass(frozen=True)
-class _Phase:
-    name: str
-    epochs: int
-    lr: float
-    lr_mult: float = 1.0
-    train_body: bool = True
-    schedule: str = "one_cycle"
 
 
 class Learner:
@@ -457,7 +442,7 @@ class Learner:
         list of dict
             The records of the epochs of this run (also in :attr:`history`).
         """
-        phase = _Phase("one_cycle", check_int("epochs", epochs, low=1), check_float("lr", lr, low=0.0, low_open=True),
+        phase = Phase("one_cycle", check_int("epochs", epochs, low=1), check_float("lr", lr, low=0.0, low_open=True),
                        check_float("lr_mult", lr_mult, low=1.0))
         return self._fit([phase], "fit_one_cycle", checkpoint_dir, resume, on_epoch_end)
 
@@ -477,7 +462,7 @@ class Learner:
         See :meth:`fit_one_cycle` for the other parameters.
         """
         schedule = check_choice("schedule", schedule, ("one_cycle", "constant"))
-        phase = _Phase("fit", check_int("epochs", epochs, low=1), check_float("lr", lr, low=0.0, low_open=True),
+        phase = Phase("fit", check_int("epochs", epochs, low=1), check_float("lr", lr, low=0.0, low_open=True),
                        check_float("lr_mult", lr_mult, low=1.0), True, schedule)
         return self._fit([phase], "fit", checkpoint_dir, resume, on_epoch_end)
 
@@ -548,8 +533,8 @@ class Learner:
         lr_mult = check_float("lr_mult", lr_mult, low=1.0)
         phases = []
         if freeze_epochs:
-            phases.append(_Phase("frozen", freeze_epochs, base_lr, 1.0, False))
-        phases.append(_Phase("all", epochs, base_lr, lr_mult, True))
+            phases.append(Phase("frozen", freeze_epochs, base_lr, 1.0, False))
+        phases.append(Phase("all", epochs, base_lr, lr_mult, True))
         return self._fit(phases, "fine_tune", checkpoint_dir, resume, on_epoch_end, deadline=seconds)
 
     @contextmanager
@@ -627,27 +612,6 @@ class Learner:
         lam = float(np.random.default_rng(draw).beta(self.mixup, self.mixup))
         return lam, torch.randperm(n, generator=self._generator).to(self.device)
 
-    def _columns(self) -> list[str]:
-        return ["epoch", "phase", "train_loss", "valid_loss", *self.metrics, "time"]
-
-    def _train_epoch(
-        self, optimizer: torch.optim.Optimizer, scheduler: Any, loader: DataLoader[tuple[torch.Tensor, int]], label: str
-    ) -> float:
-        from tqdm.auto import tqdm
-
-        self.model.train()
-        total, count = 0.0, 0
-        bar = tqdm(loader, desc=label, leave=False, disable=not self.verbose, file=sys.stderr, dynamic_ncols=True)
-        for x, y in bar:
-            loss = self._train_step(optimizer, x, y, finite=True)
-            if scheduler is not None:
-                scheduler.step()
-            total += float(loss) * len(y)
-            count += len(y)
-            bar.set_postfix(loss=f"{total / count:.4f}")
-        bar.close()
-        return distributed.mean_over_ranks(total, count)
-
     def _validate(self) -> tuple[float, dict[str, float]]:
         if len(self.split.valid) == 0:
             return float("nan"), {m: float("nan") for m in self.metrics}
@@ -656,90 +620,16 @@ class Learner:
 
     def _fit(
         self,
-        phases: list[_Phase],
+        phases: list[Phase],
         kind: str,
         checkpoint_dir: str | os.PathLike[str] | None,
         resume: bool,
         on_epoch_end: EpochHook | None,
         deadline: float | None = None,
     ) -> list[dict[str, Any]]:
-        resume = check_bool("resume", resume)
-        began = time.perf_counter()
-        if len(self.split.train) == 0:
-            raise InputError("the train side of the split holds no image.")
-        if len(self.split.valid) == 0 and self.verbose:
-            warnings.warn("the split has no validation side: no metrics, no overfitting detection.", stacklevel=3)
-        plan = {"kind": kind, "phases": [asdict(p) for p in phases], "batch_size": self.batch_size,
-                "seed": self.seed, "backbone": self.backbone, "classes": self.classes,
-                "selection": "lowest valid_loss"}
-        start = len(self.history)
-        monitor = OverfitMonitor(self.patience, self.early_stopping)
-        table = EpochTable(self._columns(), enabled=self.verbose)
-        ckpt_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
-        resumed: RunState | None = None
-        if resume:
-            if ckpt_dir is None:
-                raise ParameterError("'resume' needs 'checkpoint_dir' (the folder the interrupted run wrote to).")
-            resumed = RunState.read(ckpt_dir, plan)
-            if resumed is not None:
-                self.model.load_state_dict(resumed.tensors("model"))
-                self.history[start:] = resumed.history
-                monitor.load_state(resumed.monitor, resumed.tensors("best") or None)
-                table.note(f"resuming from {ckpt_dir}: {len(resumed.history)} epochs done")
-        state = resumed or RunState(plan)
-        self.fits.append(plan)
-        stop = state.stopped
-        first_phase = len(phases) if stop else state.phase_index  # stopped early: only restore its weights
-        for pi in range(first_phase, len(phases)):
-            phase = phases[pi]
-            skip = state.phase_epochs_done if (resumed is not None and pi == first_phase) else 0
-            if skip >= phase.epochs:
-                state.restore_rng(self._generator)
-                continue
-            groups = param_groups(self.model, phase.lr, lr_mult=phase.lr_mult, train_body=phase.train_body)
-            optimizer = make_optimizer(groups, self.weight_decay)
-            loader = self._train_loader()
-            scheduler = make_one_cycle(optimizer, phase.epochs * len(loader)) if phase.schedule == "one_cycle" else None
-            if resumed is not None and pi == first_phase:
-                if skip:
-                    resumed.restore_training(optimizer, scheduler, self._scaler)
-                resumed.restore_rng(self._generator)
-            table.header()
-            for e in range(skip, phase.epochs):
-                t0 = time.perf_counter()
-                epoch = len(self.history) + 1
-                train_loss = self._train_epoch(optimizer, scheduler, loader, f"epoch {epoch} ({phase.name})")
-                valid_loss, values = self._validate()
-                record = {"epoch": epoch, "phase": phase.name, "train_loss": train_loss, "valid_loss": valid_loss,
-                          **values, "lr": max(g["lr"] for g in optimizer.param_groups),
-                          "time": time.perf_counter() - t0}
-                self.history.append(record)
-                table.row(record)
-                stop = monitor.update(record, self.model)
-                if ckpt_dir is not None and distributed.is_rank0():
-                    state.phase_index, state.phase_epochs_done, state.stopped = pi, e + 1, stop
-                    state.history, state.monitor = self.history[start:], monitor.state()
-                    state.write(ckpt_dir, model=self.model, optimizer=optimizer, scheduler=scheduler,
-                                scaler=self._scaler, generator=self._generator, best=monitor.best_state)
-                if on_epoch_end is not None and on_epoch_end(self, record) is True:
-                    stop = True
-                if deadline is not None and not stop and distributed.agree_any(time.perf_counter() - began > deadline):
-                    table.note(f"time budget of {deadline:.0f}s spent after epoch {epoch}: stopping")
-                    stop = True
-                if stop:
-                    break
-            if stop:
-                break
-        self.selected_epoch = None
-        if monitor.best_state is not None:  # model selection: the epoch with the lowest validation loss
-            self.model.load_state_dict(monitor.best_state)
-            self.selected_epoch = monitor.best_epoch
-            if monitor.best_epoch != len(self.history):
-                table.note(f"selected epoch {monitor.best_epoch} (lowest valid_loss {monitor.best_loss:.4f}); "
-                           f"its weights are restored")
-        plan["selected_epoch"] = self.selected_epoch
-        self._datasets.pop("train_aug", None)
-        return self.history[start:]
+        loop = TrainingLoop(self, phases, kind, checkpoint_dir=checkpoint_dir, resume=check_bool("resume", resume),
+                            on_epoch_end=on_epoch_end, deadline=deadline)
+        return loop.run()
 
     # -- checkpoints by hand -------------------------------------------------------
     def save_checkpoint(self, path: str | os.PathLike[str]) -> Path:
