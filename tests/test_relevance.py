@@ -210,3 +210,24 @@ def test_the_image_converter_returns_pixel_relevance():
     a[1, 2] = 3.0
     rel = conv.relevance(a, np.zeros((4, 5, 3), np.uint8))
     assert isinstance(rel, PixelRelevance) and rel.summary()["top_pixels"][0] == [1, 2]
+
+
+@pytest.mark.parametrize("name", any2img.list_converters())
+def test_every_converter_maps_a_uniform_attribution_back_and_keeps_its_total(name):
+    conv = any2img.get_converter(name)
+    if "image_size" in conv.get_params():
+        conv.set_params(image_size=24)
+    window = conv.segment(conv.example_signal(0))[0]
+    image = conv.convert(window)
+    a = np.ones(image.shape[:2])
+    rel = conv.relevance(a, window)
+    table = rel.table()
+    assert len({len(column) for column in table.values()}) == 1 and "relevance" in table
+    values = np.asarray(table["relevance"], dtype=float)
+    assert np.isfinite(values).all() and (values >= 0).all()
+    if isinstance(rel, EventRelevance) and rel.on_path is not None:  # a drawing: empty canvas goes to no event
+        assert values.sum() == pytest.approx(rel.on_path * a.sum(), rel=0.05)
+    else:
+        assert values.sum() == pytest.approx(a.sum())
+    json_ready = rel.summary()
+    assert json_ready["kind"] == rel.kind

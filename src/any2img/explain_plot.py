@@ -150,8 +150,11 @@ def _mouse(ax: Any, w: Any) -> None:
                  f"ringed = half the relevance{on}", fontsize=8)
 
 
-def _short(source: str, width: int = 60) -> str:
-    return source if len(source) <= width else "..." + source[-(width - 3):]
+def _short(source: str, width: int = 40) -> str:
+    from pathlib import PurePath
+
+    name = PurePath(source.split("[")[0]).name + (source[source.index("["):] if "[" in source else "")
+    return name if len(name) <= width else "..." + name[-(width - 3):]
 
 
 def plot_explanation(ex: Explanation) -> Any:
