@@ -91,7 +91,8 @@ def test_a_semicolon_delimited_series_file_names_its_delimiter(tmp_path, tally):
     (tmp_path / "s" / "a").mkdir(parents=True)
     (tmp_path / "s" / "a" / "x.csv").write_text("1;2;3;4\n5;6;7;8\n")
     report = convert_dir("gadf", tmp_path / "s", tmp_path / "out", params={"image_size": 8}, progress=False)
-    assert report.images == 0 and report.failures and all("seems semicolon-delimited (';')" in f.reason for f in report.failures)
+    assert report.images == 0 and report.failures
+    assert all("seems semicolon-delimited (';')" in f.reason for f in report.failures)
     tally.add("issue 13 reproductions", tried=1)
 
 
