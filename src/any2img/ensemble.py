@@ -22,6 +22,7 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -260,14 +261,9 @@ class EnsemblePredictor:
 
     def predict_many(self, inputs: Iterable[Any], *, is_image: bool = False) -> list[EnsemblePrediction]:
         """Predict many inputs; files with several records give several answers."""
-        out: list[EnsemblePrediction] = []
-        for x in inputs:
-            if isinstance(x, (str, os.PathLike)):
-                out.extend(self.predict_file(x))
-            else:
-                out.append(self.predict(x, is_image=is_image))
-        return out
+        from any2img.predict import predict_each
 
+        return predict_each(inputs, partial(self.predict, is_image=is_image), self.predict_file)
 
 def member_folders(path: str | os.PathLike[str]) -> list[tuple[Path, str, float]]:
     """``(folder, converter name, weight)`` of each member of a checked ensemble folder."""

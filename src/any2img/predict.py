@@ -15,10 +15,11 @@ meet.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import torch
@@ -275,46 +276,24 @@ class Predictor:
             return found[0]
         return explain(self, x, method=method, target=target, max_windows=max_windows, layer=layer)
 
-    def explain(self, x: Any, *, method: str = "gradcam", target: str | None = None, max_windows: int = 3) -> Any:
-        """Explain the answer for one input in the signal's own terms.
-
-        Grad-CAM (``method="occlusion"``: occlusion; ``"both"``: both) on the
-        picture the model saw, mapped back through the converter onto the
-        recording's seconds and frequencies, the series' time steps or the
-        mouse path's events. See :func:`any2img.explain.explain`.
-
-        Parameters
-        ----------
-        x : path or signal
-            As :meth:`predict` takes (a file must hold one record; see
-            :func:`any2img.explain.explain_file` for tables).
-        method, target, max_windows
-            See :func:`any2img.explain.explain`.
-
-        Returns
-        -------
-        Explanation
-            ``explanation.save(folder)`` writes the figure, CSV and JSON.
-        """
-        from any2img.explain import explain, explain_file
-
-        if isinstance(x, (str, os.PathLike)):
-            found = explain_file(self, x, method=method, target=target, max_windows=max_windows)
-            if len(found) != 1:
-                raise InputError(f"the file holds {len(found)} records (a table?); use "
-                                 "any2img.explain.explain_file() for one explanation per record", path=x)
-            return found[0]
-        return explain(self, x, method=method, target=target, max_windows=max_windows)
-
     def predict_many(self, inputs: Iterable[Any], *, is_image: bool = False) -> list[Prediction]:
         """Predict many inputs; files with several records give several answers."""
-        out: list[Prediction] = []
-        for x in inputs:
-            if isinstance(x, (str, os.PathLike)):
-                out.extend(self.predict_file(x))
-            else:
-                out.append(self.predict(x, is_image=is_image))
-        return out
+        return predict_each(inputs, partial(self.predict, is_image=is_image), self.predict_file)
+
+
+P = TypeVar("P")
+
+
+def predict_each(inputs: Iterable[Any], predict: Callable[[Any], P],
+                 predict_file: Callable[[str | os.PathLike[str]], list[P]]) -> list[P]:
+    """Answers for many inputs: ``predict_file`` for each path (one answer per record), ``predict`` for the rest."""
+    out: list[P] = []
+    for x in inputs:
+        if isinstance(x, (str, os.PathLike)):
+            out.extend(predict_file(x))
+        else:
+            out.append(predict(x))
+    return out
 
 
 def load(path: str | os.PathLike[str], *, device: str = "auto",
