@@ -94,6 +94,8 @@ def test_registry_takes_the_numpy_parameters_and_refuses_what_it_lacks():
     with pytest.raises(ParameterError, match="no device .torch. implementation; those that have one: gadf"):
         device_converter("cqt")
     assert sorted(DEVICE_CONVERTERS) == ["gadf", "gasf", "lineplot", "mel", "mfcc", "mtf", "recurrence", "stft"]
+    for name in DEVICE_CONVERTERS:
+        assert name in type(device_converter(name)).names
 
 
 def test_bad_series_raise_the_numpy_converters_errors():

@@ -37,11 +37,8 @@ class DeviceConverter:
         The checked parameters (``converter._check_params()``).
     """
 
-    #: Converter names this class implements.
+    #: Converter names this class implements (the registry's entries point here).
     names: ClassVar[tuple[str, ...]] = ()
-    #: The largest difference from the numpy converter the tests allow, in grey levels, and on what share of
-    #: the pixels the picture must be exactly equal (see each module's docstring).
-    tolerance: ClassVar[dict[str, float]] = {"max_levels": 1, "exact_share": 0.99}
 
     def __init__(self, converter: Converter) -> None:
         self.converter = converter

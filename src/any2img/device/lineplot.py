@@ -108,7 +108,6 @@ class DeviceLinePlot(DeviceSeriesConverter):
     """Line plots with torch (see the module docstring)."""
 
     names: ClassVar[tuple[str, ...]] = ("lineplot",)
-    tolerance: ClassVar[dict[str, float]] = {"mean_levels": 3, "within_8_share": 0.93}
     background: ClassVar[int] = 255
 
     def _draw(self, x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
