@@ -165,3 +165,13 @@ def test_spectrograms_quiet_clips_and_fixed_reference(fsdd_clips):
         diff = _diff("mel", quiet, sample_rate=8000, image_size=(64, 96), ref=ref, n_mels=64, fmin=50, fmax=3500,
                      cmap="magma")
         assert diff.max() <= 3 and (diff == 0).mean() >= 0.99
+
+
+def test_quantiles_of_many_rows_are_taken_in_slices(monkeypatch):
+    import any2img.device.common as common
+
+    x = torch.rand(10, 7, dtype=torch.float64)
+    whole = torch.quantile(x, torch.tensor([0.25, 0.5], dtype=torch.float64), dim=1)
+    monkeypatch.setattr(common, "_QUANTILE_LIMIT", 20)  # 2 rows per slice
+    assert torch.equal(common.quantile_rows(x, torch.tensor([0.25, 0.5], dtype=torch.float64)), whole)
+    assert torch.equal(common.quantile_rows(x, 0.3), torch.quantile(x, 0.3, dim=1))

@@ -18,7 +18,10 @@ import torch
 
 from any2img.converter import Converter
 
-__all__ = ["DeviceConverter"]
+__all__ = ["CHUNK", "DeviceConverter"]
+
+#: Windows of one shape computed together by :meth:`DeviceConverter.convert_batch`.
+CHUNK = 256
 
 
 class DeviceConverter:
@@ -67,9 +70,11 @@ class DeviceConverter:
         arrays = [self.raw(w) for w in windows]
         out: list[torch.Tensor] = [torch.empty(0, dtype=torch.uint8)] * len(arrays)
         for members in _by_shape(arrays).values():
-            batch = torch.from_numpy(np.stack([arrays[i] for i in members])).to(device)
-            for i, picture in zip(members, self.convert_tensor(batch)):
-                out[i] = picture
+            for start in range(0, len(members), CHUNK):  # bounded memory for the float fields
+                chunk = members[start : start + CHUNK]
+                batch = torch.from_numpy(np.stack([arrays[i] for i in chunk])).to(device)
+                for i, picture in zip(chunk, self.convert_tensor(batch)):
+                    out[i] = picture
         return out
 
     def convert(self, window: Any, device: str | torch.device = "cpu") -> np.ndarray:

@@ -22,7 +22,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["colour", "resample", "resize_fields", "rgb", "to_unit_levels"]
+__all__ = ["colour", "quantile_rows", "resample", "resize_fields", "rgb", "to_unit_levels"]
+
+#: ``torch.quantile`` refuses inputs of more elements than this.
+_QUANTILE_LIMIT = 2**24
 
 
 def resample(x: torch.Tensor, m: int) -> torch.Tensor:
@@ -106,3 +109,17 @@ def resize_fields(fields: torch.Tensor, size: tuple[int, int] | None) -> torch.T
     out = F.interpolate(fields.unsqueeze(1).float(), size=tuple(size), mode="bilinear", align_corners=False,
                         antialias=True)
     return out[:, 0]
+
+
+def quantile_rows(x: torch.Tensor, q: torch.Tensor | float) -> torch.Tensor:
+    """``torch.quantile(x, q, dim=1)`` for ``x (M, K)``, in slices of rows small enough for torch.
+
+    Examples
+    --------
+    >>> quantile_rows(torch.tensor([[0.0, 1.0, 2.0, 3.0]]), 0.5)
+    tensor([1.5000])
+    """
+    rows = max(1, _QUANTILE_LIMIT // max(x.shape[1], 1))
+    if x.shape[0] <= rows:
+        return torch.quantile(x, q, dim=1)
+    return torch.cat([torch.quantile(part, q, dim=1) for part in x.split(rows)], dim=-1)

@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import torch
 
-from any2img.device.common import resample
+from any2img.device.common import quantile_rows, resample
 from any2img.device.series import DeviceFieldConverter
 
 __all__ = ["DeviceMTF", "bin_series", "markov_transition_fields"]
@@ -40,7 +40,7 @@ def bin_series(x: torch.Tensor, n_bins: int, strategy: str) -> torch.Tensor:
         low, high = x.amin(dim=1, keepdim=True), x.amax(dim=1, keepdim=True)
         edges = low + (high - low) * inner[None, :]
     else:
-        edges = torch.quantile(x, inner, dim=1).T
+        edges = quantile_rows(x, inner).T
         if n_bins > 2:  # merge equal quantiles, keeping the last of each run (as pyts)
             ones = torch.ones((n, 1), dtype=torch.bool, device=x.device)
             keep = torch.cat([torch.diff(edges, dim=1).abs() > 1e-8, ones], dim=1)

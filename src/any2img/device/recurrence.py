@@ -20,7 +20,7 @@ from typing import ClassVar
 
 import torch
 
-from any2img.device.common import resample
+from any2img.device.common import quantile_rows, resample
 from any2img.device.series import DeviceFieldConverter
 
 __all__ = ["DeviceRecurrence", "recurrence_fields"]
@@ -56,7 +56,7 @@ def recurrence_fields(x: torch.Tensor, size: tuple[int, int], dimension: int = 1
     if threshold is None:
         return dist
     if threshold == "point":
-        cut = torch.quantile(dist.reshape(len(dist), -1), percentage / 100.0, dim=1)
+        cut = quantile_rows(dist.reshape(len(dist), -1), percentage / 100.0)
     elif threshold == "distance":
         cut = percentage / 100.0 * dist.amax(dim=(1, 2))
     else:
