@@ -119,7 +119,8 @@ def _numeric(data: Any) -> np.ndarray:
                 "m": "time deltas, not samples", "M": "dates, not samples"}.get(arr.dtype.kind, "not numbers")
         raise InputError(f"audio samples must be a real numeric array (got dtype {arr.dtype}: {what})")
     try:
-        return arr.astype(np.float32, copy=False)
+        with np.errstate(over="ignore"):  # beyond float32 becomes inf, which check_finite then refuses
+            return arr.astype(np.float32, copy=False)
     except (TypeError, ValueError, OverflowError) as exc:
         raise InputError(f"audio samples must be numbers ({exc})") from exc
 
