@@ -31,6 +31,7 @@ never touches ``torch.distributed``.
 from __future__ import annotations
 
 import os
+import sys
 import weakref
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -109,12 +110,32 @@ def init_from_env(device: str = "auto", *, timeout_s: float = 1800.0) -> bool:
         return True
     if not dist.is_available():  # pragma: no cover - builds of torch without distributed support
         raise ParameterError("this build of torch has no torch.distributed; run without torchrun.")
+    _die_with_launcher()
     chosen = local_device(device)
     cuda = chosen.startswith("cuda")
     if cuda:
         torch.cuda.set_device(torch.device(chosen))
     dist.init_process_group(backend="nccl" if cuda else "gloo", timeout=timedelta(seconds=timeout_s))
     return True
+
+
+def _die_with_launcher() -> None:
+    """Linux: this rank gets SIGKILL when its torchrun agent dies, so no orphan rank waits on a dead store forever.
+
+    ``prctl(PR_SET_PDEATHSIG, SIGKILL)``, as conversion workers do; torchrun
+    starts its workers from its main thread, which lives as long as the agent.
+    (No check of the parent's pid afterwards: in a container torchrun may
+    itself be pid 1.)
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # 1 = PR_SET_PDEATHSIG
+    except OSError:
+        pass
 
 
 def barrier() -> None:
