@@ -15,8 +15,9 @@ averaged). A faithful explanation hurts more than chance.
 Sanity shares, from the same relevance:
 
 * FSDD: the share of relevance inside the word's energy envelope (frames
-  within ``ENVELOPE_DB`` dB of the clip's loudest frame), beside the share of
-  frames inside it (what a uniform relevance would give);
+  within ``ENVELOPE_DB`` = 30 dB, and within 20 dB, of the clip's loudest
+  frame), beside the share of frames inside it (what a uniform relevance
+  would give);
 * GunPoint: the share on the draw / return motion (steps where the smoothed
   series moves faster than ``MOTION_SHARE`` of its fastest), beside the share
   of such steps;
@@ -148,10 +149,12 @@ def _audio_parts(window: Any, rel: Any, conv: Any) -> tuple[np.ndarray, Callable
     energy = np.array([float(np.mean(samples[max(0, k * hop - hop // 2) : k * hop + hop - hop // 2] ** 2) + 1e-12)
                        for k in range(n)])
     db = 10 * np.log10(energy)
-    inside = db >= db.max() - ENVELOPE_DB
     total = max(float(np.clip(values, 0, None).sum()), 1e-12)
-    sanity = {"envelope_share": float(np.clip(values, 0, None)[inside].sum() / total),
-              "envelope_frames": float(inside.mean())}
+    sanity: dict[str, float] = {}
+    for name, level in (("envelope", ENVELOPE_DB), ("envelope20", 20.0)):
+        inside = db >= db.max() - level
+        sanity[f"{name}_share"] = float(np.clip(values, 0, None)[inside].sum() / total)
+        sanity[f"{name}_frames"] = float(inside.mean())
 
     def remove(mask: np.ndarray) -> Any:
         return replace(window, data=AudioSignal(delete_frames(samples, mask, hop)[None], signal.sample_rate))
@@ -270,7 +273,8 @@ def plot_curves(curves: list[dict[str, Any]], path: Path) -> None:
 
 def _sanity(per_unit: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    keys = ("motion_share", "motion_steps", "envelope_share", "envelope_frames", "on_path", "drawn_pixels")
+    keys = ("motion_share", "motion_steps", "envelope_share", "envelope_frames", "envelope20_share",
+            "envelope20_frames", "on_path", "drawn_pixels")
     for name in dict.fromkeys(r["dataset"] for r in per_unit):
         for method in dict.fromkeys(r["method"] for r in per_unit if r["dataset"] == name):
             rows = [r for r in per_unit if r["dataset"] == name and r["method"] == method and r["k"] == KS[0]]
