@@ -261,6 +261,13 @@ def explain(
     Returns
     -------
     Explanation
+
+    Notes
+    -----
+    The pictures explained are the converter's (numpy) pictures, on which
+    ``Converter.relevance`` is defined; a model trained with
+    ``convert_on="device"`` saw the torch implementation's, equal within its
+    stated tolerance.
     """
     if max_windows < 1:
         raise ParameterError(f"'max_windows' must be an int >= 1 (got {max_windows!r}).")
@@ -272,8 +279,13 @@ def explain(
         windows = conv.segment(signal)
         if not windows:
             raise InputError("the input yields no window with the model's segmentation parameters")
-        images = conv.convert_batch(windows)
-    probs = predictor.predict_images(images)
+        images = []
+    if conv is None:
+        probs = predictor.predict_images(images)
+    else:  # a batch of pictures at a time, so a long recording's pictures never all sit in memory
+        step = max(1, predictor.batch_size)
+        probs = np.concatenate([predictor.predict_images(conv.convert_batch(windows[lo : lo + step]))
+                                for lo in range(0, len(windows), step)])
     mean = probs.mean(axis=0)
     predicted = predictor.classes[int(np.argmax(mean))]
     label = predicted if target is None else str(target)
@@ -281,14 +293,15 @@ def explain(
         raise ParameterError(f"'target' must be one of the model's classes {predictor.classes} (got {target!r}).")
     c = predictor.classes.index(label)
     chosen = sorted(np.argsort(-probs[:, c], kind="stable")[:max_windows].tolist())
-    maps, occs = attribute(predictor, [images[i] for i in chosen], c, method, layer)
+    pictures = [images[i] for i in chosen] if conv is None else conv.convert_batch([windows[i] for i in chosen])
+    maps, occs = attribute(predictor, pictures, c, method, layer)
     explained = []
-    for i, a, o in zip(chosen, maps, occs):
+    for i, picture, a, o in zip(chosen, pictures, maps, occs):
         rel = conv.relevance(a, windows[i]) if conv is not None else PixelRelevance(a.astype(np.float64))
         orel = None
         if o is not None:
             orel = conv.relevance(o, windows[i]) if conv is not None else PixelRelevance(o.astype(np.float64))
-        explained.append(WindowExplanation(windows[i], images[i], a, rel, probs[i], o, orel))
+        explained.append(WindowExplanation(windows[i], picture, a, rel, probs[i], o, orel))
     return Explanation(source=source, label=label, predicted=predicted, probability=float(mean[c]),
                        classes=list(predictor.classes), method=method, windows=explained,
                        signal=signal if conv is not None else None, converter=conv, n_windows=len(windows),
