@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from any2img.data import items_from_manifest, split_items
 from any2img.explain import half_mass
 from any2img.learn import Learner
 from any2img.learn.attribution import grad_cam, occlusion, resolve_layer, upsample
+from any2img.learn.callbacks import OverfittingWarning
 from any2img.relevance import SeriesRelevance, SpectrogramRelevance
 
 
@@ -136,7 +138,9 @@ def series_model(tmp_path_factory):
     split = split_items(items_from_manifest(root / "img"), valid_pct=0.2, seed=0, test="predefined")
     learn = Learner(split, backbone="resnet10t", pretrained=False, image_size=32, batch_size=8, seed=0,
                     verbose=False)
-    learn.fit_one_cycle(6, 1e-2)
+    with warnings.catch_warnings():  # four validation series: their loss wanders, and the warning says so
+        warnings.simplefilter("ignore", OverfittingWarning)
+        learn.fit_one_cycle(6, 1e-2)
     learn.export(root / "model")
     yield root
     torch.set_num_threads(before)
