@@ -1,0 +1,243 @@
+"""CPU fast paths of issue 12, as ratios measured within one run.
+
+Usage (from the repository root)::
+
+    python -m benchmarks.fastpaths                # GunPoint fields at 64 and 128 px, colouring, trajectory
+    python -m benchmarks.fastpaths --repeat 7 --n 200
+
+Every ratio compares two ways to the *same* output, timed in this one
+process, alternately, best of ``--repeat`` runs. Times are this process's
+CPU time (``time.process_time``), not wall time: every side runs on one
+thread (pinned below), and on cores shared with other jobs the CPU time
+leaves out the waits for a core that swing wall-clock ratios by 2x from run
+to run.
+
+* any2img's ``convert_batch`` of the field converters against pyts's batch
+  transform followed by the same RGB uint8 step (``round(clip(u) * 255)``
+  on three channels), in steady state: pyts's import, which compiles its
+  numba kernels, is timed apart and printed;
+* the colouring step alone, before (a fancy-indexed 256-entry table gather,
+  as ``field_to_rgb`` did) and after (levels written channel by channel);
+* the trajectory converter against one matplotlib figure per window, and a
+  plain supersampled Pillow polyline of the same path (black, one width) for
+  scale;
+* the torch implementations (``any2img.device``) against the numpy
+  converters on this CPU.
+
+BLAS, OpenMP and torch threads are pinned to ``--threads`` (default 1)
+before numpy is imported, and printed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+if __name__ == "__main__":  # pin threads before numpy loads its BLAS
+    _threads = sys.argv[sys.argv.index("--threads") + 1] if "--threads" in sys.argv else "1"
+    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
+                 "NUMBA_NUM_THREADS"):
+        os.environ[_var] = _threads
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
+from functools import partial  # noqa: E402
+from typing import Any, cast  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+__all__ = ["main", "ratio"]
+
+
+def _best(fn: Callable[[], Any], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.process_time()
+        fn()
+        best = min(best, time.process_time() - start)
+    return best
+
+
+def ratio(ours: Callable[[], Any], theirs: Callable[[], Any], repeat: int) -> tuple[float, float]:
+    """Best times of ``ours`` and ``theirs``, run alternately ``repeat`` times each."""
+    ours(), theirs()  # warm: imports, caches, compilation
+    t_ours = t_theirs = float("inf")
+    for _ in range(repeat):
+        t_ours = min(t_ours, _best(ours, 1))
+        t_theirs = min(t_theirs, _best(theirs, 1))
+    return t_ours, t_theirs
+
+
+def _rgb(unit: np.ndarray) -> np.ndarray:
+    levels = np.clip(unit, 0.0, 1.0)
+    levels *= 255
+    np.rint(levels, out=levels)
+    grey = levels.astype(np.uint8)
+    out = np.empty(grey.shape + (3,), np.uint8)
+    for c in range(3):
+        out[..., c] = grey
+    return out
+
+
+def _pyts(kind: str, size: int) -> Callable[[np.ndarray], np.ndarray]:
+    from pyts.image import GramianAngularField, MarkovTransitionField, RecurrencePlot
+
+    if kind in ("gasf", "gadf"):
+        gaf = GramianAngularField(image_size=size, method="summation" if kind == "gasf" else "difference")
+        return lambda X: _rgb((gaf.fit_transform(X) + 1.0) / 2.0)
+    if kind == "mtf":
+        mtf = MarkovTransitionField(image_size=size, n_bins=8)
+        return lambda X: _rgb(mtf.fit_transform(X))
+    from pyts.approximation import PiecewiseAggregateApproximation
+
+    paa = PiecewiseAggregateApproximation(window_size=None, output_size=size)
+
+    def recurrence(X: np.ndarray) -> np.ndarray:
+        fields = RecurrencePlot().fit_transform(paa.fit_transform(X))
+        return _rgb(fields / fields.max(axis=(1, 2), keepdims=True))
+
+    return recurrence
+
+
+def _fields(n: int, repeat: int) -> list[dict[str, Any]]:
+    start = time.perf_counter()
+    import pyts.image  # noqa: F401  (compiles the numba kernels)
+    from pyts.datasets import load_gunpoint
+
+    compile_s = time.perf_counter() - start
+    print(json.dumps({"pyts_import_and_compile_s": round(compile_s, 1)}), flush=True)
+    import any2img
+
+    X = np.concatenate(cast(Any, load_gunpoint(return_X_y=True))[:2])
+    X = np.tile(X, (int(np.ceil(n / len(X))), 1))[:n]
+    rows = []
+    for size in (64, 128):
+        for name in ("gasf", "gadf", "mtf", "recurrence"):
+            conv = any2img.get_converter(name, image_size=size)
+            theirs = _pyts(name, size)
+            series = list(X)
+            ours_t, theirs_t = ratio(partial(conv.convert_batch, series), partial(theirs, X), repeat)
+            rows.append({"case": f"{name} {size} px", "ours": "any2img convert_batch",
+                         "reference": "pyts batch + RGB uint8", "n": n, "ours_ms_per_image": 1e3 * ours_t / n,
+                         "reference_ms_per_image": 1e3 * theirs_t / n, "speedup": theirs_t / ours_t,
+                         "pyts_compile_s": compile_s})
+    return rows
+
+
+def _colouring(repeat: int) -> list[dict[str, Any]]:
+    from any2img.imaging import _lut, field_to_rgb
+
+    rows = []
+    for size in (64, 128):
+        unit = np.random.default_rng(0).random((64, size, size)).astype(np.float32)
+        for cmap in ("grey", "viridis"):
+            table = _lut(cmap)
+
+            def before(u: np.ndarray = unit, t: np.ndarray = table) -> np.ndarray:
+                return t[np.round(np.clip(u, 0.0, 1.0) * 255).astype(np.uint8)]
+
+            ours_t, theirs_t = ratio(partial(field_to_rgb, unit, cmap), before, repeat)
+            rows.append({"case": f"colouring 64 fields {size} px {cmap}", "ours": "field_to_rgb now",
+                         "reference": "table[levels] gather (before)", "n": 64,
+                         "ours_ms_per_image": 1e3 * ours_t / 64, "reference_ms_per_image": 1e3 * theirs_t / 64,
+                         "speedup": theirs_t / ours_t})
+    return rows
+
+
+def _trajectory(n: int, repeat: int) -> list[dict[str, Any]]:
+    from PIL import Image, ImageDraw
+
+    import any2img
+    from benchmarks.speed import _balabit, _matplotlib_paths
+
+    logs, where = _balabit(n)
+    rows = []
+    windows = [getattr(w, "data", w) for w in logs]
+    for size in (64, 128):
+        conv = any2img.get_converter("trajectory", image_size=size)
+
+        def polyline(size: int = size) -> None:
+            s = 3
+            for log in windows:
+                canvas = Image.new("RGB", (size * s, size * s), (255, 255, 255))
+                x, y = np.asarray(log.x, float), np.asarray(log.y, float)
+                span = max(float(np.ptp(x)), float(np.ptp(y)), 1.0)
+                pts = np.column_stack([(x - x.min()) / span, (y - y.min()) / span]) * (size * s - 1)
+                ImageDraw.Draw(canvas).line(pts.ravel().tolist(), fill=(0, 0, 0), width=s, joint="curve")
+                np.asarray(canvas.reduce(s))
+
+        def matplotlib(size: int = size) -> None:
+            _matplotlib_paths(windows, size)
+
+        ours_t, mpl_t = ratio(partial(conv.convert_batch, logs), matplotlib, repeat)
+        poly_t, mpl2_t = ratio(polyline, matplotlib, repeat)
+        k = len(logs)
+        rows.append({"case": f"trajectory {size} px", "ours": "any2img trajectory", "inputs": where,
+                     "reference": "matplotlib figure per image", "n": k, "ours_ms_per_image": 1e3 * ours_t / k,
+                     "reference_ms_per_image": 1e3 * mpl_t / k, "speedup": mpl_t / ours_t})
+        rows.append({"case": f"black polyline {size} px", "ours": "Pillow polyline, 3x, reduce", "inputs": where,
+                     "reference": "matplotlib figure per image", "n": k, "ours_ms_per_image": 1e3 * poly_t / k,
+                     "reference_ms_per_image": 1e3 * mpl2_t / k, "speedup": mpl2_t / poly_t})
+    return rows
+
+
+def _device(n: int, repeat: int) -> list[dict[str, Any]]:
+    import torch
+
+    import any2img
+    from any2img.device import device_converter
+    from benchmarks.speed import _fsdd, _gunpoint
+
+    series, _ = _gunpoint(n)
+    clips, where = _fsdd(min(n, 100))
+    rows = []
+    for name, size, inputs, params in (("gasf", 128, series, {}), ("mtf", 64, series, {}),
+                                       ("mel", 64, clips, {"sample_rate": 8000})):
+        conv = any2img.get_converter(name, image_size=size, **params)
+        dev = device_converter(name, image_size=size, **params)
+        ours_t, theirs_t = ratio(partial(dev.convert_batch, inputs, "cpu"), partial(conv.convert_batch, inputs),
+                                 repeat)
+        k = len(inputs)
+        rows.append({"case": f"{name} {size} px torch on CPU", "ours": f"any2img.device ({torch.get_num_threads()} "
+                     "torch threads)", "reference": "numpy convert_batch", "n": k,
+                     "ours_ms_per_image": 1e3 * ours_t / k, "reference_ms_per_image": 1e3 * theirs_t / k,
+                     "speedup": theirs_t / ours_t})
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.fastpaths", description=__doc__.split("\n\n")[0])
+    p.add_argument("--n", type=int, default=200, help="series per field case (default 200)")
+    p.add_argument("--repeat", type=int, default=5, help="alternate timed runs per side; the best counts")
+    p.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP/torch threads (default 1)")
+    p.add_argument("--only", nargs="+", choices=("fields", "colouring", "trajectory", "device"))
+    args = p.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from benchmarks.machine import machine_info, machine_label
+
+    print(json.dumps({"machine": machine_label(machine_info(with_torch=False)), "torch_threads":
+                      torch.get_num_threads(), **{v: os.environ.get(v) for v in ("OMP_NUM_THREADS",
+                                                                                   "OPENBLAS_NUM_THREADS")}}))
+    parts = {"fields": lambda: _fields(args.n, args.repeat), "colouring": lambda: _colouring(args.repeat),
+             "trajectory": lambda: _trajectory(min(args.n, 60), args.repeat),
+             "device": lambda: _device(args.n, args.repeat)}
+    rows: list[dict[str, Any]] = []
+    for name, run in parts.items():
+        if args.only and name not in args.only:
+            continue
+        for row in run():
+            rows.append(row)
+            print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
+    print("| case | ours | reference | ours ms/img | reference ms/img | speed-up |\n|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['case']} | {r['ours']} | {r['reference']} | {r['ours_ms_per_image']:.3f} | "
+              f"{r['reference_ms_per_image']:.3f} | {r['speedup']:.2f}× |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
