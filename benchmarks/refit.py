@@ -9,11 +9,13 @@ which plays the test set's role here. Then
 * ``select``: the default recipe on the fitting part, with its own inner
   validation side carved from it (split seed ``200 + seed``) and the epoch with the lowest
   inner validation loss exported -- what ``any2img train`` does;
-* ``select+tta``, ``select-late`` and ``last``, from the same run: the
+* ``select+tta``, ``select-late``, ``select-paired`` and ``last``, from the same run: the
   selected weights with signal-domain test-time augmentation (``TTA``
   perturbed pictures averaged with the plain one); the latest epoch whose
   inner validation loss is within ``TOLERANCE`` of the lowest (ties within
-  noise go to the annealed end of the one-cycle schedule), and the last epoch;
+  noise go to the annealed end of the one-cycle schedule), the latest epoch
+  whose per-item inner validation losses are within two standard errors of
+  the lowest epoch's (a paired test), and the last epoch;
 * ``refit``: the same recipe's budget on the whole fitting part (inner
   validation included), no selection, the last epoch exported;
 * ``signal``: as ``select``, with ``augment="signal"`` (training pictures
@@ -101,6 +103,29 @@ def _save_probs(folder: Path | None, name: str, split: Any, probs: np.ndarray, c
              units=np.array([_unit_id(i) for i in split.test]), labels=np.array([i.label for i in split.test]))
 
 
+def _paired_late_epoch(learn: Any, states: dict[int, dict[str, Any]]) -> int:
+    """The latest epoch whose inner validation losses are not significantly above the lowest epoch's.
+
+    Per item, the loss difference to the epoch with the lowest mean loss; an
+    epoch ties when the mean difference is within two standard errors of
+    zero (a paired test on the inner validation items): differences that the
+    validation side cannot resolve go to the annealed end of the schedule.
+    """
+    per_item = {}
+    for epoch, state in states.items():
+        learn.model.load_state_dict(state)
+        probs, targets = learn.get_preds("valid")
+        per_item[epoch] = -np.log(np.clip(probs[np.arange(len(targets)), targets], 1e-12, None))
+    best = min(per_item, key=lambda e: float(per_item[e].mean()))
+    tied = [best]
+    for epoch, values in per_item.items():
+        diff = values - per_item[best]
+        se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
+        if epoch > best and float(diff.mean()) <= 2 * se:
+            tied.append(epoch)
+    return max(tied)
+
+
 def _arm_rows(arm: str, split: Any, dataset: str, converter: str, seed: int,
               probs_dir: Path | None = None) -> list[dict[str, Any]]:
     """Train one arm; score it (and, for ``select``, the other epochs of the same run) on the judging side."""
@@ -128,7 +153,8 @@ def _arm_rows(arm: str, split: Any, dataset: str, converter: str, seed: int,
                      "outer_valid_acc": float(np.mean(probs.argmax(axis=1) == targets))})
         losses = [r["valid_loss"] for r in learn.history]
         late = max(i for i, v in enumerate(losses, start=1) if v <= min(losses) + TOLERANCE)
-        for name, epoch in (("select-late", late), ("last", len(losses))):
+        paired = _paired_late_epoch(learn, states)
+        for name, epoch in (("select-late", late), ("select-paired", paired), ("last", len(losses))):
             learn.model.load_state_dict(states[epoch])
             rows.append({**base, "arm": name, "selected_epoch": epoch,
                          "outer_valid_acc": learn.evaluate("test")["accuracy"]})

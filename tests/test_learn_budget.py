@@ -69,7 +69,7 @@ def test_exported_weights_are_the_selected_epochs(tmp_path, monkeypatch):
     split = _patterns(30)
     losses = iter([1.0, 0.4, 0.6, 0.7])  # epoch 2 is best; no early stopping: all four epochs run
     monkeypatch.setattr(Learner, "_validate", lambda self: (next(losses), {"accuracy": 0.5, "error_rate": 0.5,
-                                                                             "macro_f1": 0.5}))
+                                                                             "macro_f1": 0.5}, None))
     learn = Learner(split, backbone="resnet10t", pretrained=False, image_size=32, batch_size=8, verbose=False,
                     device="cpu")
     kept = {}
@@ -97,7 +97,7 @@ def test_early_stopping_fires_after_patience_epochs_without_improvement(monkeypa
     split = _patterns(30)
     losses = iter([1.0, 0.5, 0.49, 0.52, 0.51, 0.9, 0.9])  # best at epoch 3; epochs 4 and 5 bring nothing lower
     monkeypatch.setattr(Learner, "_validate", lambda self: (next(losses), {"accuracy": 0.5, "error_rate": 0.5,
-                                                                             "macro_f1": 0.5}))
+                                                                             "macro_f1": 0.5}, None))
     learn = Learner(split, backbone="resnet10t", pretrained=False, image_size=32, batch_size=8, verbose=False,
                     device="cpu", early_stopping=True, patience=2)
     with pytest.warns(UserWarning, match="no lower validation loss for 2 epochs"):

@@ -217,7 +217,7 @@ def test_overfit_monitor_warns_and_early_stopping_restores_best(split, monkeypat
 
     losses = iter([1.0, 0.5, 0.6, 0.7, 0.8, 0.9])
     monkeypatch.setattr(Learner, "_validate", lambda self: (next(losses), {"accuracy": 0.5, "error_rate": 0.5,
-                                                                             "macro_f1": 0.5}))
+                                                                             "macro_f1": 0.5}, None))
     learn = _learner(split, early_stopping=True, patience=2)
     kept = {}
 
@@ -293,3 +293,34 @@ def test_mixup_mixes_pairs_of_the_batch_with_one_weight_and_is_repeatable(split,
     b = _learner(split, mixup=0.4, num_threads=1).fit_one_cycle(1, 5e-3)
     c = _learner(split, num_threads=1).fit_one_cycle(1, 5e-3)
     assert _records(a) == _records(b) and _records(a) != _records(c)
+
+
+def test_paired_selection_keeps_the_latest_epoch_within_noise_of_the_lowest():
+    from any2img.learn.callbacks import OverfitMonitor
+
+    model = torch.nn.Linear(1, 1)
+    epochs = [[0.5, 0.5, 0.5, 0.5],       # 1
+              [0.1, 0.1, 0.1, 0.1],       # 2: the lowest
+              [0.12, 0.08, 0.15, 0.09],   # 3: mean +0.01, 2 standard errors = 0.0316: a tie
+              [0.5, 0.6, 0.4, 0.5]]       # 4: mean +0.4, clearly worse
+    for selection, kept in (("lowest", 2), ("paired", 3)):
+        monitor = OverfitMonitor(patience=5, selection=selection)
+        for epoch, items in enumerate(epochs, start=1):
+            with torch.no_grad():
+                model.weight.fill_(epoch)
+            monitor.update({"epoch": epoch, "valid_loss": float(np.mean(items)), "train_loss": 1.0 / epoch},
+                           model, items)
+        assert (monitor.best_epoch, monitor.selected_epoch) == (2, kept)
+        assert float(monitor.best_state["weight"]) == kept
+        again = OverfitMonitor(patience=5, selection=selection)
+        again.load_state(monitor.state(), monitor.best_state)
+        assert (again.best_epoch, again.selected_epoch, again.best_items) == (2, kept, epochs[1])
+
+
+def test_paired_selection_in_a_run_is_recorded(split):
+    learn = _learner(split, selection="paired")
+    learn.fit_one_cycle(3, 5e-3)
+    assert learn.fits[-1]["selection"].startswith("latest epoch within 2 standard errors")
+    assert learn.selected_epoch == learn.fits[-1]["selected_epoch"] and 1 <= learn.selected_epoch <= 3
+    lowest = min(learn.history, key=lambda r: r["valid_loss"])["epoch"]
+    assert learn.selected_epoch >= lowest

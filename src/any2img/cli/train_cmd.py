@@ -67,6 +67,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--label-smoothing", type=float, default=0.0)
     p.add_argument("--mixup", type=float, default=0.0, metavar="ALPHA",
                    help="mixup with Beta(ALPHA, ALPHA) weights (default 0: off)")
+    p.add_argument("--selection", default="lowest", choices=("lowest", "paired"),
+                   help="the exported epoch: the lowest validation loss, or the latest within two standard errors "
+                        "of it (paired over validation items)")
     p.add_argument("--refit", action="store_true",
                    help="after the run, train a fresh model on train + valid with the same settings and export "
                         "it (its last epoch; the first run's validation metrics are recorded as the estimate)")

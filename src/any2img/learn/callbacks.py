@@ -96,14 +96,37 @@ class OverfitMonitor:
         A smaller total rise is noise for the overfitting warning (e.g.
         0.008 -> 0.012 on a model that already classifies every validation
         item right).
+    selection : {"lowest", "paired"}, default="lowest"
+        Which epoch's weights are kept. ``"lowest"``: the lowest validation
+        loss. ``"paired"``: the latest epoch whose per-item validation losses
+        are not significantly above those of the lowest epoch (their mean
+        difference within two standard errors: a paired test over the
+        validation items), so that differences the validation side cannot
+        resolve go to the end of the schedule; needs the per-item losses in
+        :meth:`update`.
+
+    Attributes
+    ----------
+    best_epoch, best_loss
+        The epoch with the lowest validation loss (early stopping counts from it).
+    selected_epoch, best_state
+        The epoch whose weights are kept, and those weights.
     """
 
-    def __init__(self, patience: int = 3, early_stopping: bool = False, min_delta: float = 0.01) -> None:
+    SELECTION = {"lowest": "lowest valid_loss",
+                 "paired": "latest epoch within 2 standard errors (paired over validation items) of the lowest "
+                           "valid_loss"}
+
+    def __init__(self, patience: int = 3, early_stopping: bool = False, min_delta: float = 0.01,
+                 selection: str = "lowest") -> None:
         self.patience = patience
         self.early_stopping = early_stopping
         self.min_delta = min_delta
+        self.selection = selection
         self.best_loss = math.inf
         self.best_epoch = 0
+        self.selected_epoch = 0
+        self.best_items: list[float] | None = None
         self.best_state: dict[str, torch.Tensor] | None = None
         self.valid_losses: list[float] = []
         self.train_losses: list[float] = []
@@ -118,16 +141,22 @@ class OverfitMonitor:
         rising = all(v[-i] > v[-i - 1] for i in range(1, n + 1)) and v[-1] - v[-n - 1] > self.min_delta
         return rising and t[-1] < t[-n - 1]
 
-    def update(self, record: dict[str, Any], model: nn.Module) -> bool:
-        """Take an epoch's record; return True when the run should stop."""
+    def update(self, record: dict[str, Any], model: nn.Module, item_losses: Sequence[float] | None = None) -> bool:
+        """Take an epoch's record (and its per-item validation losses); return True when the run should stop."""
         valid, train = record.get("valid_loss", math.nan), record.get("train_loss", math.nan)
         if not math.isfinite(valid):
             return False
         self.valid_losses.append(float(valid))
         self.train_losses.append(float(train))
         epoch = int(record["epoch"])
-        if valid < self.best_loss:
-            self.best_loss, self.best_epoch = float(valid), epoch
+        items = None if item_losses is None else [float(v) for v in item_losses]
+        keep = valid < self.best_loss
+        if keep:
+            self.best_loss, self.best_epoch, self.best_items = float(valid), epoch, items
+        elif self.selection == "paired" and items is not None and self.best_items is not None:
+            keep = _within_noise(items, self.best_items)
+        if keep:
+            self.selected_epoch = epoch
             self.best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
         if self.overfitting() and not self.warned:
             message = (
@@ -159,6 +188,8 @@ class OverfitMonitor:
         return {
             "best_loss": self.best_loss if math.isfinite(self.best_loss) else None,
             "best_epoch": self.best_epoch,
+            "selected_epoch": self.selected_epoch,
+            "best_items": self.best_items,
             "valid_losses": self.valid_losses,
             "train_losses": self.train_losses,
             "warned": self.warned,
@@ -169,8 +200,23 @@ class OverfitMonitor:
         """Restore from :meth:`state` and the best weights."""
         self.best_loss = math.inf if state.get("best_loss") is None else float(state["best_loss"])
         self.best_epoch = int(state.get("best_epoch", 0))
+        self.selected_epoch = int(state.get("selected_epoch", self.best_epoch))
+        items = state.get("best_items")
+        self.best_items = None if items is None else [float(v) for v in items]
         self.valid_losses = [float(v) for v in state.get("valid_losses", [])]
         self.train_losses = [float(v) for v in state.get("train_losses", [])]
         self.warned = bool(state.get("warned", False))
         self.stopped_early = bool(state.get("stopped_early", False))
         self.best_state = copy.copy(best) if best else None
+
+
+def _within_noise(items: Sequence[float], best: Sequence[float]) -> bool:
+    """Whether per-item losses ``items`` exceed ``best`` by no more than two standard errors of the mean difference."""
+    if len(items) != len(best) or not items:
+        return False
+    diff = [a - b for a, b in zip(items, best)]
+    mean = sum(diff) / len(diff)
+    if len(diff) < 2:
+        return mean <= 0
+    se = math.sqrt(sum((d - mean) ** 2 for d in diff) / (len(diff) - 1) / len(diff))
+    return mean <= 2 * se

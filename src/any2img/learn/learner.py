@@ -139,6 +139,12 @@ class Learner:
         default: not measured to win; see ``benchmarks/DEFAULTS.md``).
     weight_decay : float, default=0.01
         AdamW's decoupled weight decay.
+    selection : {"lowest", "paired"}, default="lowest"
+        Which epoch's weights the run ends on: the lowest validation loss,
+        or (``"paired"``) the latest epoch whose per-item validation losses
+        are within two standard errors of the lowest epoch's (a paired
+        test: differences the validation side cannot resolve go to the end
+        of the schedule). See :class:`~any2img.learn.callbacks.OverfitMonitor`.
     early_stopping : bool, default=False
         Stop once ``patience`` epochs in a row brought no lower validation
         loss. Whether or not it fires, a run with a validation side ends on
@@ -198,6 +204,7 @@ class Learner:
         label_smoothing: float = 0.0,
         mixup: float = 0.0,
         weight_decay: float = 0.01,
+        selection: str = "lowest",
         early_stopping: bool = False,
         patience: int = 3,
         mixed_precision: bool = True,
@@ -225,6 +232,7 @@ class Learner:
         self.label_smoothing = check_float("label_smoothing", label_smoothing, low=0.0, high=1.0, high_open=True)
         self.mixup = check_float("mixup", mixup, low=0.0, high=10.0)
         self.weight_decay = check_float("weight_decay", weight_decay, low=0.0)
+        self.selection = check_choice("selection", selection, ("lowest", "paired"))
         self.early_stopping = check_bool("early_stopping", early_stopping)
         self.patience = check_int("patience", patience, low=1)
         self.mixed_precision = check_bool("mixed_precision", mixed_precision)
@@ -612,11 +620,16 @@ class Learner:
         lam = float(np.random.default_rng(draw).beta(self.mixup, self.mixup))
         return lam, torch.randperm(n, generator=self._generator).to(self.device)
 
-    def _validate(self) -> tuple[float, dict[str, float]]:
+    def _validate(self) -> tuple[float, dict[str, float], np.ndarray | None]:
+        """The validation loss, metrics and per-item losses (for model selection)."""
         if len(self.split.valid) == 0:
-            return float("nan"), {m: float("nan") for m in self.metrics}
+            return float("nan"), {m: float("nan") for m in self.metrics}, None
         logits, targets = self._logits("valid")
-        return self._loss_value(logits, targets), compute_metrics(self.metrics, softmax_np(logits), targets.numpy())
+        known = targets >= 0
+        items = nn.functional.cross_entropy(logits[known].float(), targets[known], reduction="none",
+                                            label_smoothing=self.label_smoothing).numpy()
+        metrics = compute_metrics(self.metrics, softmax_np(logits), targets.numpy())
+        return self._loss_value(logits, targets), metrics, items
 
     def _fit(
         self,
@@ -734,6 +747,7 @@ class Learner:
             "label_smoothing": self.label_smoothing,
             "mixup": self.mixup,
             "weight_decay": self.weight_decay,
+            "selection": self.selection,
             "early_stopping": self.early_stopping,
             "patience": self.patience,
             "device": str(self.device),

@@ -130,9 +130,9 @@ class TrainingLoop:
             raise ParameterError("'resume' needs 'checkpoint_dir' (the folder the interrupted run wrote to).")
         self.plan = {"kind": kind, "phases": [asdict(p) for p in self.phases], "batch_size": learner.batch_size,
                      "seed": learner.seed, "backbone": learner.backbone, "classes": learner.classes,
-                     "selection": "lowest valid_loss"}
+                     "selection": OverfitMonitor.SELECTION[learner.selection]}
         self.start = len(learner.history)
-        self.monitor = OverfitMonitor(learner.patience, learner.early_stopping)
+        self.monitor = OverfitMonitor(learner.patience, learner.early_stopping, selection=learner.selection)
         self.table = EpochTable(["epoch", "phase", "train_loss", "valid_loss", *learner.metrics, "time"],
                                 enabled=learner.verbose)
         self.resumed = RunState.read(self.folder, self.plan) if resume and self.folder is not None else None
@@ -179,12 +179,16 @@ class TrainingLoop:
             if stop:
                 break
         learn.selected_epoch = None
-        if self.monitor.best_state is not None:  # model selection: the epoch with the lowest validation loss
-            learn.model.load_state_dict(self.monitor.best_state)
-            learn.selected_epoch = self.monitor.best_epoch
-            if self.monitor.best_epoch != len(learn.history):
-                self.table.note(f"selected epoch {self.monitor.best_epoch} (lowest valid_loss "
-                                f"{self.monitor.best_loss:.4f}); its weights are restored")
+        monitor = self.monitor
+        if monitor.best_state is not None:  # model selection on the validation side
+            learn.model.load_state_dict(monitor.best_state)
+            learn.selected_epoch = monitor.selected_epoch
+            if monitor.selected_epoch != len(learn.history):
+                tie = "" if monitor.selected_epoch == monitor.best_epoch else (
+                    f", the latest within noise of the lowest, {monitor.best_loss:.4f} at epoch {monitor.best_epoch}")
+                loss = next(r["valid_loss"] for r in learn.history if r["epoch"] == monitor.selected_epoch)
+                self.table.note(f"selected epoch {monitor.selected_epoch} (valid_loss {loss:.4f}{tie}); "
+                                f"its weights are restored")
         self.plan["selected_epoch"] = learn.selected_epoch
         learn._datasets.pop("train_aug", None)
         return learn.history[self.start:]
@@ -206,14 +210,14 @@ class TrainingLoop:
             t0 = time.perf_counter()
             epoch = len(learn.history) + 1
             train_loss = self._train_epoch(loader, f"epoch {epoch} ({phase.name})")
-            valid_loss, values = learn._validate()
+            valid_loss, values, item_losses = learn._validate()
             record = {"epoch": epoch, "phase": phase.name, "train_loss": train_loss, "valid_loss": valid_loss,
                       **values, "lr": max(g["lr"] for g in optimizer.param_groups),
                       "time": time.perf_counter() - t0}
             learn.history.append(record)
             self.table.row(record)
             self.phase_index, self.phase_epoch = pi, e + 1
-            stop = self.monitor.update(record, learn.model)
+            stop = self.monitor.update(record, learn.model, None if item_losses is None else item_losses.tolist())
             for callback in self.callbacks:
                 stop = callback.on_epoch_end(self, record, stop) or stop
             if stop:

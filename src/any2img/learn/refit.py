@@ -71,7 +71,7 @@ def refit(learn: Learner, *, verbose: bool | None = None) -> Learner:
         image_size=learn.data_config.size, batch_size=learn.requested_batch_size,
         metrics=learn.metrics, seed=learn.seed, augment=learn.augment, num_workers=learn.num_workers,
         device=learn.device, weights=learn.weights, label_smoothing=learn.label_smoothing, mixup=learn.mixup,
-        weight_decay=learn.weight_decay, early_stopping=False, patience=learn.patience,
+        weight_decay=learn.weight_decay, selection=learn.selection, early_stopping=False, patience=learn.patience,
         mixed_precision=learn.mixed_precision, verbose=learn.verbose if verbose is None else verbose,
         num_threads=learn.num_threads, convert_on=learn.convert_on,
     )
