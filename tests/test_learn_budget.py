@@ -71,7 +71,7 @@ def test_exported_weights_are_the_selected_epochs(tmp_path, monkeypatch):
     monkeypatch.setattr(Learner, "_validate", lambda self: (next(losses), {"accuracy": 0.5, "error_rate": 0.5,
                                                                              "macro_f1": 0.5}, None))
     learn = Learner(split, backbone="resnet10t", pretrained=False, image_size=32, batch_size=8, verbose=False,
-                    device="cpu")
+                    device="cpu", selection="lowest")
     kept = {}
 
     def keep(learner, record):
@@ -91,6 +91,29 @@ def test_exported_weights_are_the_selected_epochs(tmp_path, monkeypatch):
     meta = json.loads((folder / "model.json").read_text())
     assert meta["training"]["fits"][-1]["selected_epoch"] == 2
     assert meta["training"]["fits"][-1]["selection"] == "lowest valid_loss"
+
+
+def test_by_default_the_latest_epoch_within_noise_of_the_lowest_is_exported(tmp_path, monkeypatch):
+    split = _patterns(30)
+    items = iter([[1.0] * 4, [0.4] * 4, [0.45, 0.35, 0.5, 0.3], [0.9] * 4])  # 3 ties with 2 (mean diff 0)
+    monkeypatch.setattr(Learner, "_validate", lambda self: (float(np.mean(v := next(items))), {
+        "accuracy": 0.5, "error_rate": 0.5, "macro_f1": 0.5}, np.array(v)))
+    learn = Learner(split, backbone="resnet10t", pretrained=False, image_size=32, batch_size=8, verbose=False,
+                    device="cpu")
+    kept = {}
+
+    def keep(learner, record):
+        kept[record["epoch"]] = {k: v.clone() for k, v in learner.model.state_dict().items()}
+
+    learn.fine_tune(4, 5e-3, on_epoch_end=keep)
+    assert learn.selection == "paired" and learn.selected_epoch == 3
+    assert all(torch.equal(v, kept[3][k]) for k, v in learn.model.state_dict().items())
+    monkeypatch.undo()
+    import json
+
+    meta = json.loads((learn.export(tmp_path / "m") / "model.json").read_text())
+    assert meta["training"]["fits"][-1]["selected_epoch"] == 3
+    assert meta["training"]["fits"][-1]["selection"].startswith("latest epoch within 2 standard errors")
 
 
 def test_early_stopping_fires_after_patience_epochs_without_improvement(monkeypatch):

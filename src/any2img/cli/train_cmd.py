@@ -67,9 +67,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--label-smoothing", type=float, default=0.0)
     p.add_argument("--mixup", type=float, default=0.0, metavar="ALPHA",
                    help="mixup with Beta(ALPHA, ALPHA) weights (default 0: off)")
-    p.add_argument("--selection", default="lowest", choices=("lowest", "paired"),
-                   help="the exported epoch: the lowest validation loss, or the latest within two standard errors "
-                        "of it (paired over validation items)")
+    p.add_argument("--selection", default="paired", choices=("paired", "lowest"),
+                   help="the exported epoch: the latest whose validation losses are within two standard errors of "
+                        "the lowest epoch's (paired over the items; default), or the lowest validation loss")
     p.add_argument("--refit", action="store_true",
                    help="after the run, train a fresh model on train + valid with the same settings and export "
                         "it (its last epoch; the first run's validation metrics are recorded as the estimate)")
@@ -169,7 +169,7 @@ def _train(args: argparse.Namespace, out_dir: Path, images: Path, device: str) -
     for side, values in results.items():
         shown = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in values.items()}
         print(f"{side}: {json.dumps(shown)}")
-    chosen = f" (exported: epoch {learn.selected_epoch}, lowest valid_loss)" if learn.selected_epoch else ""
+    chosen = f" (exported: epoch {learn.selected_epoch}, {args.selection} selection)" if learn.selected_epoch else ""
     if learn.refit_of is not None:
         chosen = " (exported: the refit on train + valid, its last epoch)"
     print(f"trained {len(learn.history)} epochs in {seconds:.1f}s{chosen}; model written to {shown_out}")
