@@ -27,7 +27,6 @@ from any2img.errors import ParameterError
 from any2img.validation import check_int
 
 from .base import AudioConverter
-from .relevance import cqt_frequencies, mel_frequencies
 from .features import (
     chroma_basis,
     cqt_amplitude,
@@ -39,6 +38,7 @@ from .features import (
     power_to_db,
     stft_power,
 )
+from .relevance import cqt_frequencies, mel_frequencies
 
 __all__ = ["CQT", "MFCC", "STFT", "Chroma", "Mel", "MelDeltas"]
 

@@ -335,6 +335,7 @@ class TimeSeriesConverter(Converter):
         """Relevance per original step of one channel's picture ``(h, w)``."""
         raise NotImplementedError
 
+
 class FieldConverter(TimeSeriesConverter):
     """A converter whose picture is a 2-D field computed from the series.
 
