@@ -631,9 +631,9 @@ class Learner:
         logits, targets = self._logits("valid")
         known = targets >= 0
         items = nn.functional.cross_entropy(logits[known].float(), targets[known], reduction="none",
-                                            label_smoothing=self.label_smoothing).numpy()
-        metrics = compute_metrics(self.metrics, softmax_np(logits), targets.numpy())
-        return self._loss_value(logits, targets), metrics, items
+                                            label_smoothing=self.label_smoothing)
+        loss = float(items.mean()) if len(items) else float("nan")  # the mean of the items is the loss
+        return loss, compute_metrics(self.metrics, softmax_np(logits), targets.numpy()), items.numpy()
 
     def _fit(
         self,
