@@ -52,6 +52,7 @@ from typing import Any
 
 import numpy as np
 
+from any2img.learn.callbacks import within_noise
 from benchmarks.datasets import get_dataset
 from benchmarks.runner import CACHE_DIR, RESULTS_DIR, _unit, convert_cached
 from benchmarks.suites import Config
@@ -117,13 +118,8 @@ def _paired_late_epoch(learn: Any, states: dict[int, dict[str, Any]]) -> int:
         probs, targets = learn.get_preds("valid")
         per_item[epoch] = -np.log(np.clip(probs[np.arange(len(targets)), targets], 1e-12, None))
     best = min(per_item, key=lambda e: float(per_item[e].mean()))
-    tied = [best]
-    for epoch, values in per_item.items():
-        diff = values - per_item[best]
-        se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
-        if epoch > best and float(diff.mean()) <= 2 * se:
-            tied.append(epoch)
-    return max(tied)
+    return max([best] + [e for e, values in per_item.items()
+                         if e > best and within_noise(values.tolist(), per_item[best].tolist())])
 
 
 def _arm_rows(arm: str, split: Any, dataset: str, converter: str, seed: int,

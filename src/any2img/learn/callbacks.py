@@ -12,7 +12,7 @@ from typing import Any, TextIO
 import torch
 from torch import nn
 
-__all__ = ["EpochTable", "OverfitMonitor", "OverfittingWarning"]
+__all__ = ["EpochTable", "OverfitMonitor", "OverfittingWarning", "within_noise"]
 
 #: Warnings point at the user's ``fine_tune``/``fit`` call: update <- TrainingLoop._phase <- run <- _fit <- fine_tune.
 _USER = 6
@@ -154,7 +154,7 @@ class OverfitMonitor:
         if keep:
             self.best_loss, self.best_epoch, self.best_items = float(valid), epoch, items
         elif self.selection == "paired" and items is not None and self.best_items is not None:
-            keep = _within_noise(items, self.best_items)
+            keep = within_noise(items, self.best_items)
         if keep:
             self.selected_epoch = epoch
             self.best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
@@ -210,7 +210,7 @@ class OverfitMonitor:
         self.best_state = copy.copy(best) if best else None
 
 
-def _within_noise(items: Sequence[float], best: Sequence[float]) -> bool:
+def within_noise(items: Sequence[float], best: Sequence[float]) -> bool:
     """Whether per-item losses ``items`` exceed ``best`` by no more than two standard errors of the mean difference."""
     if len(items) != len(best) or not items:
         return False

@@ -44,6 +44,7 @@ from any2img.errors import InputError, ParameterError
 from any2img.learn import distributed
 from any2img.learn.backbones import DEFAULT_BACKBONE, create_backbone
 from any2img.learn.budget import native_size, parse_duration, plan_budget
+from any2img.learn.callbacks import OverfitMonitor
 from any2img.learn.checkpoint import (
     CHECKPOINT_JSON,
     capture_rng,
@@ -236,7 +237,7 @@ class Learner:
         self.label_smoothing = check_float("label_smoothing", label_smoothing, low=0.0, high=1.0, high_open=True)
         self.mixup = check_float("mixup", mixup, low=0.0, high=10.0)
         self.weight_decay = check_float("weight_decay", weight_decay, low=0.0)
-        self.selection = check_choice("selection", selection, ("paired", "lowest"))
+        self.selection = check_choice("selection", selection, tuple(OverfitMonitor.SELECTION))
         self.early_stopping = check_bool("early_stopping", early_stopping)
         self.patience = check_int("patience", patience, low=1)
         self.mixed_precision = check_bool("mixed_precision", mixed_precision)

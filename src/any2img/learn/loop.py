@@ -8,7 +8,7 @@ each epoch the :class:`~any2img.learn.callbacks.OverfitMonitor` keeps the
 best weights (and may stop early), then the callbacks run in order:
 :class:`Checkpointer` (the resume state, rank 0 only), :class:`EpochHook`
 (the user's ``on_epoch_end``) and :class:`Deadline` (a time budget). At the
-end the epoch with the lowest validation loss is restored.
+end the weights of the epoch the monitor selected are restored.
 """
 
 from __future__ import annotations
