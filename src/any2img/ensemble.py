@@ -265,9 +265,9 @@ class EnsemblePredictor:
 
         return predict_each(inputs, partial(self.predict, is_image=is_image), self.predict_file)
 
-def member_folders(path: str | os.PathLike[str]) -> list[tuple[Path, str, float]]:
-    """``(folder, converter name, weight)`` of each member of a checked ensemble folder."""
-    spec = read_ensemble(path)
+def member_folders(path: str | os.PathLike[str], spec: dict[str, Any] | None = None) -> list[tuple[Path, str, float]]:
+    """``(folder, converter name, weight)`` of each member of an ensemble folder (``spec``: its read ensemble.json)."""
+    spec = read_ensemble(path) if spec is None else spec
     return [(Path(path) / m["path"], str(m.get("converter", "")), float(m.get("weight", 1.0)))
             for m in spec["members"]]
 
@@ -277,6 +277,6 @@ def load_ensemble(path: str | os.PathLike[str], *, device: str = "auto", batch_s
     from any2img.predict import load_model
 
     spec = read_ensemble(path)
-    found = member_folders(path)
+    found = member_folders(path, spec)
     members = [load_model(folder, device=device, batch_size=batch_size) for folder, _, _ in found]
     return EnsemblePredictor(members, spec["classes"], [w for _, _, w in found], [n for _, n, _ in found])

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from any2img.data.items import ImageItems, LabelFrom
-from any2img.errors import InputError
+from any2img.errors import ArtifactError, InputError
 
 __all__ = ["Evaluation", "evaluate"]
 
@@ -139,8 +139,8 @@ def evaluate(
     from any2img.sources import source_plotter_for
 
     if is_ensemble(model):
-        members = member_folders(model)
-        classes = list(read_ensemble(model)["classes"])
+        spec = read_ensemble(model)
+        members, classes = member_folders(model, spec), list(spec["classes"])
     else:
         members, classes = [(Path(model), "", 1.0)], []
     folder = Path(out) if out is not None else Path(model) / "evaluation"
@@ -150,7 +150,7 @@ def evaluate(
                          raw_only=len(members) > 1)
                   for i, (path, _, _) in enumerate(members)]
         if len(scored) == 1:
-            items, probs, classes, side, seen, names = scored[0]
+            items, probs, classes, side, seen, names, _ = scored[0]
         else:  # an ensemble: the units every member scored, each member's probabilities in one class order
             common = set.intersection(*({_unit_key(it) for it in s[0]} for s in scored))
             if not common:
@@ -161,14 +161,13 @@ def evaluate(
             order = [_unit_key(it) for it in items]
             weights = np.array([w for _, _, w in members]) / sum(w for _, _, w in members)
             probs = np.zeros((len(items), len(classes)), dtype=np.float64)
-            for (m_items, m_probs, m_classes, *_), w in zip(scored, weights):
+            for (m_items, m_probs, m_classes, *_), w, (path, _, _) in zip(scored, weights, members):
+                if sorted(m_classes) != sorted(classes):
+                    raise ArtifactError(f"{path}: its classes {m_classes} differ from the ensemble's {classes}.")
                 at = {_unit_key(it): i for i, it in enumerate(m_items)}
                 cols = [m_classes.index(c) for c in classes]
                 probs += w * m_probs[[at[k] for k in order]][:, cols]
             side, seen, names = scored[0][3], max(s[4] for s in scored), scored[0][5]
-        unknown = sorted({str(it.label) for it in items} - set(classes))
-        if unknown:
-            raise InputError(f"labels {unknown} are not among the model's classes {classes}", path=data)
         targets = np.array([classes.index(str(it.label)) for it in items])
         log_probs = torch.log(torch.as_tensor(probs, dtype=torch.float64).clamp_min(1e-12))
         metrics: dict[str, Any] = {
@@ -187,10 +186,9 @@ def evaluate(
         explained: dict[str, Path] = {}
         if explain_top > 0 and len(members) == 1:  # an ensemble has no one picture to explain
             from any2img.explain import explaining_plotter
-            from any2img.predict import Predictor, load
+            from any2img.predict import predictor_from_artifact
 
-            predictor = load(members[0][0], device=device, batch_size=batch_size)
-            assert isinstance(predictor, Predictor)
+            predictor = predictor_from_artifact(scored[0][6], members[0][0], device=device, batch_size=batch_size)
             plotter, explained = explaining_plotter(predictor, items.root, explain_top, folder / "explanations",
                                                     plotter)
         files = dict(interp.save(folder, k=top_k, source_plotter=plotter))
@@ -207,10 +205,10 @@ def _unit_key(item: Any) -> tuple[str, str, int]:
 
 def _score(model: Path, data: str | os.PathLike[str], workdir: Path, *, label_from: LabelFrom, progress: bool,
            all_items: bool, include_seen: bool, batch_size: int, device: str,
-           raw_only: bool) -> tuple[ImageItems, Any, list[str], str, int, list[str]]:
+           raw_only: bool) -> tuple[ImageItems, Any, list[str], str, int, list[str], Any]:
     """One model's probabilities on the held-out labelled items of ``data``.
 
-    Returns (items, probabilities, classes, side, seen items, metric names).
+    Returns (items, probabilities, classes, side, seen items, metric names, the loaded artifact).
     ``raw_only``: convert ``data`` with the model's converter even when it
     holds pictures (an ensemble's members each draw their own).
     """
@@ -235,4 +233,4 @@ def _score(model: Path, data: str | os.PathLike[str], workdir: Path, *, label_fr
     dataset = ImageDataset(items, art.classes, art.data_config)
     logits, _ = predict_logits(art.model.to(dev), dataset, batch_size=batch_size, device=dev)
     names = art.meta.get("training", {}).get("metrics") or ["accuracy", "error_rate", "macro_f1"]
-    return items, softmax_np(logits), art.classes, side, seen, names
+    return items, softmax_np(logits), art.classes, side, seen, names, art

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 import torch
 
-from any2img.artifact import build_model_from_artifact
+from any2img.artifact import Artifact, load_artifact
 from any2img.converter import Converter, Record
 from any2img.data.items import IMAGE_EXTENSIONS, load_image
 from any2img.data.transforms import DataConfig, preprocess_batch
@@ -34,7 +34,7 @@ from any2img.registry import get_converter
 if TYPE_CHECKING:
     from any2img.ensemble import EnsemblePredictor
 
-__all__ = ["Prediction", "Predictor", "load", "load_model"]
+__all__ = ["Prediction", "Predictor", "load", "load_model", "predictor_from_artifact"]
 
 
 @dataclass
@@ -322,7 +322,13 @@ def load_model(path: str | os.PathLike[str], *, device: str = "auto", batch_size
     """Load one exported model directory (not an ensemble) as a :class:`Predictor`; see :func:`load`."""
     if batch_size < 1:
         raise ParameterError(f"'batch_size' must be an int >= 1 (got {batch_size!r}).")
-    model, data_config, meta = build_model_from_artifact(path)
+    return predictor_from_artifact(load_artifact(path), path, device=device, batch_size=batch_size)
+
+
+def predictor_from_artifact(art: Artifact, path: str | os.PathLike[str], *, device: str = "auto",
+                            batch_size: int = 64) -> Predictor:
+    """The :class:`Predictor` of an already loaded model folder ``path`` (its recorded converter checked)."""
+    model, data_config, meta = art.model, art.data_config, art.meta
     spec = meta.get("converter")
     converter = get_converter(spec["name"], **spec.get("params", {})) if spec else None
     if converter is not None:

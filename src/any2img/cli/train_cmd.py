@@ -180,10 +180,7 @@ def _refit(learn: Any, args: argparse.Namespace, verbose: bool) -> Any:
     """The refit learner, trained: the same settings on train + valid (see :mod:`any2img.learn.refit`)."""
     from any2img.learn.refit import refit
 
-    if not len(learn.split.valid):
-        raise ParameterError("'--refit' moves the validation side into training, but the split has none "
-                             "(--valid-pct 0?).")
-    final = refit(learn, verbose=verbose)
+    final = refit(learn, verbose=verbose)  # refuses a split without a validation side
     if verbose:
         print(f"refit on train + valid ({len(final.split.train)} images):")
     with warnings.catch_warnings():  # no validation side is the point of a refit, not news
