@@ -383,14 +383,7 @@ def _convert_locked(converter: Converter, src_path: Path, dst_path: Path, source
             continue
         done = old_state.get(rel.as_posix())
         previous = rows_by_source.get(rel.as_posix(), [])
-        if (
-            done is not None
-            and done.get("source_hash") == digest
-            and done.get("settings") == settings_key
-            and done.get("complete")
-            and len(previous) == done.get("images")
-            and all(isinstance(r.get("image"), str) and (dst_path / r["image"]).exists() for r in previous)
-        ):
+        if done is not None and still_valid(done, previous, digest, settings_key, dst_path):
             keep_rows.extend(previous)
             keep_state.append(done)
             report.skipped_sources += 1
@@ -483,6 +476,18 @@ def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in the wor
     if os.getppid() != parent:  # the parent died before the line above took effect
         os._exit(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+
+def still_valid(state: dict[str, Any], rows: list[dict[str, Any]], source_hash: str, settings_key: Any,
+                dst: Any) -> bool:
+    """Whether a source's recorded conversion stands: same content and settings, complete, its images there."""
+    return bool(
+        state.get("source_hash") == source_hash
+        and state.get("settings") == settings_key
+        and state.get("complete")
+        and len(rows) == state.get("images")
+        and all(isinstance(r.get("image"), str) and (dst / r["image"]).exists() for r in rows)
+    )
 
 
 def _describe(rule: LabelRule) -> Any:

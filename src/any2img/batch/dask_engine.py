@@ -91,19 +91,15 @@ def convert_chunk(converter: Any, tasks: Sequence[Any], dst: Any, settings_key: 
     runs a second time because its worker died, only the sources that were in
     flight are redone.
     """
-    from any2img.batch.convert_dir import _convert_source
+    from any2img.batch.convert_dir import _convert_source, still_valid
     from any2img.batch.manifest import read_done_entry
 
     out: list[tuple[Any, Any]] = []
     for task in tasks:
         entry = read_done_entry(dst, task.relative.as_posix())
-        if entry is not None:
-            state, rows = entry
-            if (state.get("source_hash") == task.source_hash and state.get("settings") == settings_key
-                    and state.get("complete") and state.get("images") == len(rows)
-                    and all((dst / r["image"]).exists() for r in rows)):
-                out.append((rows, []))
-                continue
+        if entry is not None and still_valid(entry[0], entry[1], task.source_hash, settings_key, dst):
+            out.append((entry[1], []))
+            continue
         out.append(_convert_source(converter, task, dst, settings_key))
     return out
 
