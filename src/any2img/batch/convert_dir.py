@@ -466,13 +466,9 @@ def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in the wor
     """
     import signal
 
-    if sys.platform.startswith("linux"):
-        import ctypes
+    from any2img.processes import die_with_parent
 
-        try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # 1 = PR_SET_PDEATHSIG
-        except OSError:
-            pass
+    die_with_parent()
     if os.getppid() != parent:  # the parent died before the line above took effect
         os._exit(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle

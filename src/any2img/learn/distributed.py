@@ -31,7 +31,6 @@ never touches ``torch.distributed``.
 from __future__ import annotations
 
 import os
-import sys
 import weakref
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -127,15 +126,9 @@ def _die_with_launcher() -> None:
     (No check of the parent's pid afterwards: in a container torchrun may
     itself be pid 1.)
     """
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-    import signal
+    from any2img.processes import die_with_parent
 
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # 1 = PR_SET_PDEATHSIG
-    except OSError:
-        pass
+    die_with_parent()
 
 
 def barrier() -> None:
