@@ -23,8 +23,7 @@ attribution's sum over the pixels it could place (a mapping splits a pixel's
 score between the signal points it was drawn from, it does not invent or drop
 any, except what falls on empty canvas for a mouse path, counted apart).
 
-The helpers :func:`resize_matrix` and :func:`to_unit` are shared by the
-families' mappings.
+The helper :func:`resize_matrix` is shared by the families' mappings.
 """
 
 from __future__ import annotations
@@ -44,7 +43,6 @@ __all__ = [
     "SpectrogramRelevance",
     "check_attribution",
     "resize_matrix",
-    "to_unit",
 ]
 
 
@@ -65,13 +63,6 @@ def check_attribution(attribution: Any, size: tuple[int, int] | None = None) -> 
         raise InputError(f"the attribution is {a.shape[0]}x{a.shape[1]} but the converter's image is "
                          f"{size[0]}x{size[1]}; upsample it to the image first.")
     return a
-
-
-def to_unit(values: np.ndarray) -> np.ndarray:
-    """Scale non-negative relevance to [0, 1] by its maximum (all zeros stay zeros)."""
-    v = np.clip(np.asarray(values, dtype=np.float64), 0.0, None)
-    top = float(v.max()) if v.size else 0.0
-    return v / top if top > 0 else v
 
 
 def resize_matrix(n_in: int, n_out: int) -> np.ndarray:
