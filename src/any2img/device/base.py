@@ -67,7 +67,10 @@ class DeviceConverter:
 
     def convert_batch(self, windows: Sequence[Any], device: str | torch.device = "cpu") -> list[torch.Tensor]:
         """Pictures ``(3, H, W)`` uint8 of many windows; those of equal shape are computed together."""
-        arrays = [self.raw(w) for w in windows]
+        return self.convert_raw([self.raw(w) for w in windows], device)
+
+    def convert_raw(self, arrays: Sequence[np.ndarray], device: str | torch.device = "cpu") -> list[torch.Tensor]:
+        """As :meth:`convert_batch`, for windows already prepared by :meth:`raw` (as the training loaders hold)."""
         out: list[torch.Tensor] = [torch.empty(0, dtype=torch.uint8)] * len(arrays)
         for members in _by_shape(arrays).values():
             for start in range(0, len(members), CHUNK):  # bounded memory for the float fields

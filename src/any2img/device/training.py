@@ -158,7 +158,7 @@ class DeviceLoader(DataLoader):  # type: ignore[type-arg]
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:  # type: ignore[override]
         for raws, targets in super().__iter__():
-            pictures = self.device_converter.convert_batch(raws, self.device)
+            pictures = self.device_converter.convert_raw(raws, self.device)  # prepared by raw() already
             yield normalise(model_pictures(pictures, self.config), self.config), targets.to(self.device)
 
 
@@ -189,7 +189,7 @@ class DeviceImageDataset(ImageDataset):
         chunks = []
         for start in range(0, len(raw), self.batch_size):
             windows = [raw.raw(i) for i in range(start, min(start + self.batch_size, len(raw)))]
-            pictures = raw.device_converter.convert_batch(windows, self.device)
+            pictures = raw.device_converter.convert_raw(windows, self.device)  # prepared by raw() already
             chunks.append(model_pictures(pictures, self.config).permute(0, 2, 3, 1).cpu().numpy())
         h, w = self.config.size
         return np.concatenate(chunks) if chunks else np.zeros((0, h, w, 3), np.uint8)
