@@ -366,13 +366,17 @@ def item_windows(root: str | os.PathLike[str]) -> Any:
     return rebuild
 
 
-def explain_item(predictor: Predictor, item: Any, target: str, rebuild: Any = None, *,
+def explain_item(predictor: Predictor, item: Any, target: str | None, rebuild: Any = None, *,
                  method: str = "gradcam") -> Explanation:
-    """Explain class ``target`` for one converted item: on its own picture, mapped through its source's converter."""
+    """Explain class ``target`` (None: the predicted one) for one converted item.
+
+    On the item's own picture, mapped through its source's converter.
+    """
     image = item.load()
+    probs = predictor.predict_images([image])[0]
+    target = predictor.classes[int(np.argmax(probs))] if target is None else target
     c = predictor.classes.index(target)
     maps, occs = attribute(predictor, [image], c, method)
-    probs = predictor.predict_images([image])[0]
     conv, signal, window = (None, None, Window(image, 0, 0.0, 0.0, "pixels"))
     if rebuild is not None and item.source:
         conv, signal, window = rebuild(item)
@@ -410,9 +414,7 @@ def explaining_plotter(predictor: Predictor, root: str | os.PathLike[str] | None
             if base is not None:
                 base(ax, item)
             return
-        probs = predictor.predict_images([item.load()])[0]
-        target = predictor.classes[int(np.argmax(probs))]
-        ex = explain_item(predictor, item, target, rebuild)
+        ex = explain_item(predictor, item, None, rebuild)  # for the predicted class
         for name, path in ex.save(folder, f"top_loss_{calls['n']}").items():
             files[f"top_loss_{calls['n']}_{name}"] = path
         draw_relevance(ax, ex)
