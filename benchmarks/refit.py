@@ -57,9 +57,10 @@ from benchmarks.datasets import get_dataset
 from benchmarks.runner import CACHE_DIR, RESULTS_DIR, _unit, convert_cached
 from benchmarks.suites import Config
 
-ARMS = ("select", "refit", "signal", "mixup", "lpft", "lite1")  # select also yields select-late and last
+ARMS = ("select", "refit", "signal", "mixup", "lpft", "lite1", "side128")  # select also yields select-late and last
 #: What each arm other than ``refit`` changes in the default Learner and ``fine_tune``.
-ARM_LEARNER = {"signal": {"augment": "signal"}, "mixup": {"mixup": 0.4}, "lite1": {"backbone": "tf_efficientnet_lite1"}}
+ARM_LEARNER = {"signal": {"augment": "signal"}, "mixup": {"mixup": 0.4}, "lite1": {"backbone": "tf_efficientnet_lite1"},
+               "side128": {"image_size": 128}}  # side128: every input 128x128, upsampled where smaller
 #: ``lpft``: the head alone first (the body frozen, a linear probe) for a quarter of the budget's epochs, then all.
 ARM_FINE_TUNE = {"lpft": lambda epochs: {"freeze_epochs": max(1, epochs // 4)}}
 #: Validation-loss difference treated as a tie by the ``select-late`` arm (nats).
@@ -173,7 +174,7 @@ def run(dataset: str, converter: str, seed: int, cache: Path, arms: Sequence[str
         "select": selected,
         "refit": Split(train=fit, valid=ImageItems([], root=fit.root, converter=fit.converter), test=judge,
                        classes=outer.classes, info=outer.info),
-        **{arm: selected for arm in ("signal", "mixup", "lpft", "lite1")},
+        **{arm: selected for arm in ("signal", "mixup", "lpft", "lite1", "side128")},
     }
     for arm in arms:
         rows += _arm_rows(arm, splits[arm], dataset, converter, seed, probs_dir)
