@@ -21,13 +21,8 @@ Example
 
 from __future__ import annotations
 
-import math
 import os
-import random
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from functools import partial
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,50 +36,22 @@ from any2img.data.items import ImageItems
 from any2img.data.splits import Split
 from any2img.data.transforms import build_augment
 from any2img.errors import InputError, ParameterError
-from any2img.learn import distributed
+from any2img.learn import export as exporting
+from any2img.learn import plans, scoring, step, trial
 from any2img.learn.backbones import DEFAULT_BACKBONE, create_backbone
-from any2img.learn.budget import native_size, parse_duration, plan_budget
+from any2img.learn.budget import native_size, plan_budget
 from any2img.learn.callbacks import OverfitMonitor
-from any2img.learn.checkpoint import (
-    CHECKPOINT_JSON,
-    capture_rng,
-    read_checkpoint,
-    read_checkpoint_meta,
-    restore_rng,
-    write_checkpoint,
-)
-from any2img.learn.heldout import recording_accuracy
-from any2img.learn.inference import predict_logits, resolve_device, softmax_np
+from any2img.learn.checkpoint import capture_rng, read_checkpoint, restore_rng, write_checkpoint
+from any2img.learn.inference import resolve_device, softmax_np
+from any2img.learn.loaders import Loaders, seed_everything
 from any2img.learn.loop import Phase, TrainingLoop
-from any2img.learn.metrics import check_metrics, compute_metrics
-from any2img.learn.schedule import (
-    LRFindResult,
-    make_optimizer,
-    param_groups,
-    steep_lr,
-    valley_lr,
-)
+from any2img.learn.metrics import check_metrics
+from any2img.learn.schedule import DEFAULT_LR, LRFindResult
 from any2img.validation import check_bool, check_choice, check_float, check_int
 
 __all__ = ["DEFAULT_LR", "Learner", "seed_everything"]
 
-#: Default peak learning rate (all layers, one-cycle), measured on spectrograms and Gramian fields.
-DEFAULT_LR = 2e-3
-
 EpochHook = Callable[["Learner", dict[str, Any]], Any]
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python's ``random``, NumPy and torch (CPU and CUDA)."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)  # noqa: NPY002 - the global state user code relies on
-    torch.manual_seed(seed)
-
-
-def _seed_worker(worker_id: int) -> None:  # pragma: no cover - runs in DataLoader workers
-    seed = torch.initial_seed() % 2**32
-    np.random.seed(seed)  # noqa: NPY002
-    random.seed(seed)
 
 
 class Learner:
@@ -244,8 +211,7 @@ class Learner:
         self.verbose = check_bool("verbose", verbose)
         self.num_threads = None if num_threads is None else check_int("num_threads", num_threads, low=1)
         self.convert_on = check_choice("convert_on", convert_on, ("files", "device"))
-        self._signal_augment = augment == "signal"  # drawn afresh from perturbed raw signals
-        self._augment = None if self._signal_augment else build_augment(augment)
+        transform = None if augment == "signal" else build_augment(augment)  # "signal": drawn from the raw signals
         self.classes = list(split.classes)
         if len(self.classes) < 2:
             raise InputError(f"a classifier needs at least 2 classes (got {self.classes}).")
@@ -266,7 +232,11 @@ class Learner:
         self.fits: list[dict[str, Any]] = []
         self.selected_epoch: int | None = None
         self._generator = torch.Generator().manual_seed(self.seed)
-        self._datasets: dict[str, ImageDataset] = {}
+        self._loaders = Loaders(split, self.classes, self.data_config, augment=transform,
+                                signal_augment=augment == "signal", convert_on=self.convert_on,
+                                device=self.device, batch_size=self.batch_size, seed=self.seed,
+                                num_workers=self.num_workers, generator=self._generator,
+                                epoch=lambda: len(self.history))
         self._amp = self.mixed_precision and self.device.type == "cuda"
         self._scaler = torch.amp.GradScaler("cuda", enabled=self._amp)
         self._loss = nn.CrossEntropyLoss(label_smoothing=self.label_smoothing)
@@ -277,72 +247,33 @@ class Learner:
             f"input_size={self.data_config.input_size}, device={str(self.device)!r}, epochs={len(self.history)})"
         )
 
-    # -- data -----------------------------------------------------------------
     @property
     def converter(self) -> dict[str, Any] | None:
         """The converter that made the images (from a conversion manifest), if known."""
         return self.split.converter
 
+    # -- the parts: data, the one train step, validation (see loaders, step, scoring) ----------
     def _dataset(self, side: str | ImageItems) -> ImageDataset:
-        if isinstance(side, ImageItems):
-            return self._new_dataset(side)
-        check_choice("split", side, ("train", "valid", "test"))
-        if side not in self._datasets:
-            self._datasets[side] = self._new_dataset(self.split.side(side))
-        return self._datasets[side]
-
-    def _new_dataset(self, items: ImageItems) -> ImageDataset:
-        if self.convert_on == "device":  # pictures by the torch converter, from the raw sources
-            from any2img.device.training import DeviceImageDataset
-
-            return DeviceImageDataset(items, self.classes, self.data_config, device=self.device)
-        return ImageDataset(items, self.classes, self.data_config)
+        return self._loaders.dataset(side)
 
     def _train_loader(self) -> DataLoader[tuple[torch.Tensor, int]]:
-        base = self._dataset("train")
-        if "train_aug" not in self._datasets:
-            if self.convert_on == "device":  # raw windows, converted per batch by DeviceLoader
-                from any2img.device.training import RawWindowDataset
+        return self._loaders.train_loader()
 
-                self._datasets["train_aug"] = RawWindowDataset(self.split.train, self.classes, self.data_config,
-                                                               augment=self._signal_augment)
-            elif self._signal_augment:
-                from any2img.data.signals import SignalDataset
+    def _mix(self, n: int) -> tuple[float, torch.Tensor | None]:
+        return step.mixup_draw(self.mixup, n, self._generator, self.device)
 
-                self._datasets["train_aug"] = SignalDataset(self.split.train, self.classes, self.data_config)
-            else:
-                self._datasets["train_aug"] = base.with_augment(self._augment)
-        ds = self._datasets["train_aug"]
-        # under torchrun: a DistributedSampler, and this rank's share of the global batch
-        sampler, batch_size = distributed.train_sampling(ds, self.batch_size, self.seed, lambda: len(self.history))
-        n = len(sampler) if sampler is not None else len(ds)
-        loader_type: Any = DataLoader
-        if self.convert_on == "device":
-            from any2img.device.training import DeviceLoader
+    def _train_step(self, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, *,
+                    finite: bool = False) -> torch.Tensor:
+        return step.train_step(self.model, self._loss, optimizer, self._scaler, x, y, device=self.device,
+                               amp=self._amp, mix=self._mix, finite=finite)
 
-            loader_type = partial(DeviceLoader, device=self.device)
-        return loader_type(  # a DeviceLoader converts each batch on the device
-            ds,
-            batch_size=batch_size,
-            shuffle=sampler is None,
-            sampler=sampler,
-            generator=self._generator,
-            num_workers=self.num_workers,
-            worker_init_fn=_seed_worker if self.num_workers else None,
-            drop_last=n > batch_size and n % batch_size == 1,  # no batch of one for BatchNorm
-            pin_memory=self.device.type == "cuda",
-        )
+    def _validate(self) -> tuple[float, dict[str, float], np.ndarray | None]:
+        return scoring.validation(self)
+
+    def _seconds_per_step(self, steps: int = 3) -> float:
+        return trial.seconds_per_step(self, steps)
 
     # -- predictions -----------------------------------------------------------
-    def _logits(self, side: str | ImageItems) -> tuple[torch.Tensor, torch.Tensor]:
-        ds = self._dataset(side)
-        if len(ds) == 0:
-            name = side if isinstance(side, str) else "given"
-            raise InputError(f"the {name} side of the split holds no image.")
-        return distributed.sharded_logits(ds, lambda part: predict_logits(  # a shard per rank under torchrun
-            self.model, part, batch_size=2 * self.batch_size, device=self.device, num_workers=self.num_workers,
-            amp=self._amp))
-
     def get_preds(self, split: str | ImageItems = "valid", *, tta: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities and targets on a side of the split (or on given items).
 
@@ -361,26 +292,12 @@ class Learner:
         targets : ndarray of shape (N,), int64
             Class indices; ``-1`` for an item without a label.
         """
-        logits, targets = self._logits(split)
+        logits, targets = scoring.side_logits(self, split)
         probs = softmax_np(logits)
         tta = check_int("tta", tta, low=0)
         if tta:
-            from any2img.data.signals import SignalDataset
-
-            items = split if isinstance(split, ImageItems) else self.split.side(split)
-            perturbed = SignalDataset(items, self.classes, self.data_config)
-            for _ in range(tta):
-                more, _ = predict_logits(self.model, perturbed, batch_size=2 * self.batch_size, device=self.device,
-                                         num_workers=self.num_workers, amp=self._amp)
-                probs = probs + softmax_np(more)
-            probs = probs / (tta + 1)
+            probs = scoring.tta_probs(self, split, probs, tta)
         return probs, targets.numpy()
-
-    def _loss_value(self, logits: torch.Tensor, targets: torch.Tensor) -> float:
-        known = targets >= 0
-        if not bool(known.any()):
-            return float("nan")
-        return float(self._loss(logits[known].float(), targets[known]))
 
     def evaluate(self, split: str | ImageItems = "valid") -> dict[str, float]:
         """Loss and metrics on a side of the split.
@@ -397,15 +314,7 @@ class Learner:
             (sources) have several windows: the mean of a recording's window
             probabilities decides, as ``predict`` answers.
         """
-        logits, targets = self._logits(split)
-        known = targets >= 0
-        probs = softmax_np(logits[known])
-        result = {"loss": self._loss_value(logits, targets), **compute_metrics(self.metrics, probs,
-                                                                                  targets[known].numpy())}
-        result["n"] = int(known.sum())
-        items = split if isinstance(split, ImageItems) else self.split.side(split)
-        kept = [it for it, k in zip(items, known.tolist()) if k]
-        result.update(recording_accuracy(probs, targets[known].numpy(), kept) or {})
+        result = scoring.evaluation(self, split)
         if isinstance(split, str):
             self.evaluations[split] = result
             self._evaluated_at[split] = len(self.history)
@@ -455,8 +364,7 @@ class Learner:
         list of dict
             The records of the epochs of this run (also in :attr:`history`).
         """
-        phase = Phase("one_cycle", check_int("epochs", epochs, low=1), check_float("lr", lr, low=0.0, low_open=True),
-                       check_float("lr_mult", lr_mult, low=1.0))
+        phase = plans.one_phase("one_cycle", epochs, lr, lr_mult)
         return self._fit([phase], "fit_one_cycle", checkpoint_dir, resume, on_epoch_end)
 
     def fit(
@@ -475,8 +383,7 @@ class Learner:
         See :meth:`fit_one_cycle` for the other parameters.
         """
         schedule = check_choice("schedule", schedule, ("one_cycle", "constant"))
-        phase = Phase("fit", check_int("epochs", epochs, low=1), check_float("lr", lr, low=0.0, low_open=True),
-                       check_float("lr_mult", lr_mult, low=1.0), True, schedule)
+        phase = plans.one_phase("fit", epochs, lr, lr_mult, schedule)
         return self._fit([phase], "fit", checkpoint_dir, resume, on_epoch_end)
 
     def fine_tune(
@@ -528,123 +435,15 @@ class Learner:
         list of dict
             The records of the epochs of this run.
         """
-        seconds = None if time_budget is None else parse_duration(time_budget)
-        resumable = resume and checkpoint_dir is not None and (Path(checkpoint_dir) / CHECKPOINT_JSON).is_file()
-        if resumable and epochs is None:  # repeat the interrupted run's plan, not a new timing
-            plan = read_checkpoint_meta(Path(checkpoint_dir)).get("plan") or {}  # type: ignore[arg-type]
-            epochs = int((plan.get("phases") or [{}])[-1].get("epochs", 0)) or None
-        budget = self.budget if epochs is None else self.budget.with_epochs(epochs)
-        if seconds is not None and not resumable:
-            budget = budget.fit_time(self._seconds_per_step(), seconds)
-        self.budget = budget
-        epochs = budget.epochs
+        self.budget, seconds = plans.fine_tune_budget(self.budget, epochs, time_budget, checkpoint_dir, resume,
+                                                      self._seconds_per_step)
         if self.verbose:
-            print(budget.describe())
-        epochs = check_int("epochs", epochs, low=1)
-        base_lr = check_float("base_lr", base_lr, low=0.0, low_open=True)
-        freeze_epochs = check_int("freeze_epochs", freeze_epochs, low=0)
-        lr_mult = check_float("lr_mult", lr_mult, low=1.0)
-        phases = []
-        if freeze_epochs:
-            phases.append(Phase("frozen", freeze_epochs, base_lr, 1.0, False))
-        phases.append(Phase("all", epochs, base_lr, lr_mult, True))
+            print(self.budget.describe())
+        phases = plans.fine_tune_phases(self.budget.epochs, base_lr, freeze_epochs, lr_mult)
         return self._fit(phases, "fine_tune", checkpoint_dir, resume, on_epoch_end, deadline=seconds)
 
-    @contextmanager
-    def _trial(self, lr: float) -> Iterator[tuple[torch.optim.Optimizer, Iterator[tuple[torch.Tensor, torch.Tensor]]]]:
-        """Optimiser steps that leave no trace: an optimiser at ``lr`` and endless training batches.
-
-        The weights and every random state are restored afterwards (``lr_find`` and the time-budget probe).
-        """
-        saved = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-        rng_meta, rng_tensors = capture_rng(self._generator)
-        optimizer = make_optimizer(param_groups(self.model, lr), self.weight_decay)
-        self.model.train()
-
-        def batches() -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-            loader = self._train_loader()
-            while True:  # the training side is cycled if it has fewer batches
-                yield from loader
-
-        try:
-            yield optimizer, batches()
-        finally:
-            self.model.load_state_dict(saved)
-            restore_rng(rng_meta, rng_tensors, self._generator)
-            self._datasets.pop("train_aug", None)
-
-    def _seconds_per_step(self, steps: int = 3) -> float:
-        """Time a training step (after one warm-up step), leaving no trace; validation's share included."""
-        times = []
-        with self._trial(DEFAULT_LR) as (optimizer, batches):
-            for _ in range(steps + 1):
-                x, y = next(batches)
-                t0 = time.perf_counter()
-                self._train_step(optimizer, x, y)
-                times.append(time.perf_counter() - t0)
-        train = float(np.median(times[1:]))
-        # validation each epoch: forward passes only (about a third of a step) over batches twice as large
-        valid_batches = math.ceil(len(self.split.valid) / (2 * self.batch_size))
-        return distributed.agree_max(train * (1 + 0.7 * valid_batches / self.budget.steps_per_epoch))
-
-    def _train_step(self, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, *,
-                    finite: bool = False) -> torch.Tensor:
-        """One optimiser step (mixed precision on CUDA); returns the batch's loss.
-
-        ``finite``: a non-finite loss raises before the step touches the weights (training); ``lr_find``
-        passes False and stops on it itself.
-        """
-        x = x.to(self.device, non_blocking=True)
-        y = y.to(self.device, non_blocking=True)
-        lam, perm = self._mix(len(y))
-        if perm is not None:
-            x = lam * x + (1 - lam) * x[perm]
-        with torch.autocast(device_type=self.device.type, dtype=torch.float16, enabled=self._amp):
-            logits = distributed.wrap(self.model)(x)  # the DDP view under torchrun
-            loss = self._loss(logits, y) if perm is None else (
-                lam * self._loss(logits, y) + (1 - lam) * self._loss(logits, y[perm]))
-        if finite and not torch.isfinite(loss):
-            raise ParameterError(
-                f"the training loss became {float(loss)}; the learning rate is too high for this data "
-                f"(try lr_find() or a rate 10x lower)."
-            )
-        optimizer.zero_grad(set_to_none=True)
-        self._scaler.scale(loss).backward()
-        self._scaler.step(optimizer)
-        self._scaler.update()
-        return loss.detach()
-
-    def _mix(self, n: int) -> tuple[float, torch.Tensor | None]:
-        """mixup's weight and partner order for a batch of ``n`` (None: no mixing), from the loader's generator.
-
-        Drawn from the generator that shuffles the data, so a resumed run draws the same as an uninterrupted one.
-        """
-        if not self.mixup or n < 2:
-            return 1.0, None
-        draw = int(torch.randint(2**31 - 1, (1,), generator=self._generator))  # torch's Beta takes no generator
-        lam = float(np.random.default_rng(draw).beta(self.mixup, self.mixup))
-        return lam, torch.randperm(n, generator=self._generator).to(self.device)
-
-    def _validate(self) -> tuple[float, dict[str, float], np.ndarray | None]:
-        """The validation loss, metrics and per-item losses (for model selection)."""
-        if len(self.split.valid) == 0:
-            return float("nan"), {m: float("nan") for m in self.metrics}, None
-        logits, targets = self._logits("valid")
-        known = targets >= 0
-        items = nn.functional.cross_entropy(logits[known].float(), targets[known], reduction="none",
-                                            label_smoothing=self.label_smoothing)
-        loss = float(items.mean()) if len(items) else float("nan")  # the mean of the items is the loss
-        return loss, compute_metrics(self.metrics, softmax_np(logits), targets.numpy()), items.numpy()
-
-    def _fit(
-        self,
-        phases: list[Phase],
-        kind: str,
-        checkpoint_dir: str | os.PathLike[str] | None,
-        resume: bool,
-        on_epoch_end: EpochHook | None,
-        deadline: float | None = None,
-    ) -> list[dict[str, Any]]:
+    def _fit(self, phases: list[Phase], kind: str, checkpoint_dir: str | os.PathLike[str] | None, resume: bool,
+             on_epoch_end: EpochHook | None, deadline: float | None = None) -> list[dict[str, Any]]:
         loop = TrainingLoop(self, phases, kind, checkpoint_dir=checkpoint_dir, resume=check_bool("resume", resume),
                             on_epoch_end=on_epoch_end, deadline=deadline)
         return loop.run()
@@ -708,30 +507,7 @@ class Learner:
         LRFindResult
             ``suggestion`` (the "valley" rate) and ``steep``.
         """
-        start_lr = check_float("start_lr", start_lr, low=0.0, low_open=True)
-        end_lr = check_float("end_lr", end_lr, low=start_lr, low_open=True)
-        num_it = check_int("num_it", num_it, low=3)
-        lrs: list[float] = []
-        losses: list[float] = []
-        avg, best = 0.0, math.inf
-        with self._trial(start_lr) as (optimizer, batches):
-            for it in range(1, num_it + 1):
-                x, y = next(batches)
-                lr = start_lr * (end_lr / start_lr) ** ((it - 1) / (num_it - 1))
-                for g in optimizer.param_groups:
-                    g["lr"] = lr
-                avg = 0.98 * avg + 0.02 * float(self._train_step(optimizer, x, y))
-                smooth = avg / (1 - 0.98**it)
-                if not math.isfinite(smooth):
-                    break
-                lrs.append(lr)
-                losses.append(smooth)
-                best = min(best, smooth)
-                if smooth > 4 * best:
-                    break
-        cut = max(3, len(losses) - 3) if len(losses) > 6 else len(losses)
-        result = LRFindResult(lrs=lrs, losses=losses, suggestion=valley_lr(lrs[:cut], losses[:cut]),
-                              steep=steep_lr(lrs[:cut], losses[:cut]))
+        result = trial.lr_find(self, start_lr, end_lr, num_it)
         if plot is not None:
             result.plot(plot)
         return result
@@ -739,34 +515,7 @@ class Learner:
     # -- export ------------------------------------------------------------------------
     def config(self) -> dict[str, Any]:
         """The resolved settings of this learner (JSON-able), for records and artifacts."""
-        return {
-            "backbone": self.backbone,
-            "weights": self.weights_source,
-            "pretrained": self.pretrained,
-            "image_size": list(self.data_config.size),
-            "batch_size": self.batch_size,
-            "metrics": list(self.metrics),
-            "seed": self.seed,
-            "augment": self.augment if self.augment is None or isinstance(self.augment, (str, list)) else repr(
-                self.augment),
-            "label_smoothing": self.label_smoothing,
-            "mixup": self.mixup,
-            "weight_decay": self.weight_decay,
-            "selection": self.selection,
-            "early_stopping": self.early_stopping,
-            "patience": self.patience,
-            "device": str(self.device),
-            "mixed_precision": self._amp,
-            "convert_on": self.convert_on,
-            "fits": self.fits,
-            **({"refit_of": self.refit_of} if self.refit_of is not None else {}),
-        }
-
-    def _converter_record(self) -> dict[str, Any] | None:
-        """The converter for model.json; ``implementation: "torch"`` when its torch implementation drew the pictures."""
-        if self.converter is None or self.convert_on != "device":
-            return self.converter
-        return {**self.converter, "implementation": "torch"}
+        return exporting.training_config(self)
 
     def export(self, path: str | os.PathLike[str]) -> Path:
         """Write the model to the folder ``path``: ``weights.safetensors`` and ``model.json``.
@@ -778,23 +527,4 @@ class Learner:
         so ``any2img evaluate`` can leave them out. Load the folder with
         ``any2img.load(path)``; see :func:`any2img.artifact.write_artifact`.
         """
-        from any2img.artifact import write_artifact
-        from any2img.data.fingerprint import FINGERPRINT, fingerprints
-
-        epochs = len(self.history)
-        if len(self.split.valid) and self._evaluated_at.get("valid") != epochs:
-            self.evaluate("valid")
-        metrics = {side: dict(values) for side, values in self.evaluations.items()
-                   if self._evaluated_at.get(side) == epochs}
-        info = self.split.info
-        split: dict[str, Any] = {key: info.get(key) for key in
-                                 ("strategy", "seed", "valid_pct", "test", "counts", "groups") if key in info}
-        split["fingerprints"] = {"rule": FINGERPRINT, "train": fingerprints(self.split.train),
-                                 "valid": fingerprints(self.split.valid)}
-        if not distributed.is_rank0():  # under torchrun one artifact, written by rank 0
-            return Path(path)
-        return write_artifact(
-            path, model=self.model, backbone=self.backbone, classes=self.classes, data_config=self.data_config,
-            model_kwargs=self.model_kwargs, converter=self._converter_record(), segmenter=None, split=split,
-            metrics=metrics, history=self.history, training=self.config(),
-        )
+        return exporting.export(self, path)

@@ -190,7 +190,7 @@ class TrainingLoop:
                 self.table.note(f"selected epoch {monitor.selected_epoch} (valid_loss {loss:.4f}{tie}); "
                                 f"its weights are restored")
         self.plan["selected_epoch"] = learn.selected_epoch
-        learn._datasets.pop("train_aug", None)
+        learn._loaders.forget_train()
         return learn.history[self.start:]
 
     def _phase(self, pi: int, skip: int, resumed: RunState | None) -> bool:

@@ -14,7 +14,10 @@ from torch import nn
 
 from any2img.learn.backbones import head_parameters
 
-__all__ = ["LRFindResult", "make_one_cycle", "make_optimizer", "param_groups", "steep_lr", "valley_lr"]
+__all__ = ["DEFAULT_LR", "LRFindResult", "make_one_cycle", "make_optimizer", "param_groups", "steep_lr", "valley_lr"]
+
+#: Default peak learning rate (all layers, one-cycle), measured on spectrograms and Gramian fields.
+DEFAULT_LR = 2e-3
 
 #: One-cycle settings (fastai's): warm up for 25% of the steps from lr/25, anneal by cosine to lr/1e5,
 #: momentum (Adam's beta1) cycling 0.95 -> 0.85 -> 0.95.

@@ -1,0 +1,83 @@
+"""From a trained learner to plain data: its resolved settings, and the artifact's fields.
+
+:func:`export` gathers the weights, classes, input config, converter,
+split fingerprints, metrics and history, and hands them to
+:func:`any2img.artifact.write_artifact`, which knows nothing of the
+Learner.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from any2img.learn import distributed
+
+if TYPE_CHECKING:
+    from any2img.learn.learner import Learner
+
+__all__ = ["converter_record", "export", "training_config"]
+
+_SPLIT_KEYS = ("strategy", "seed", "valid_pct", "test", "counts", "groups")
+
+
+def training_config(learn: Learner) -> dict[str, Any]:
+    """The resolved settings of ``learn`` (JSON-able), for records and artifacts."""
+    augment = learn.augment
+    return {
+        "backbone": learn.backbone,
+        "weights": learn.weights_source,
+        "pretrained": learn.pretrained,
+        "image_size": list(learn.data_config.size),
+        "batch_size": learn.batch_size,
+        "metrics": list(learn.metrics),
+        "seed": learn.seed,
+        "augment": augment if augment is None or isinstance(augment, (str, list)) else repr(augment),
+        "label_smoothing": learn.label_smoothing,
+        "mixup": learn.mixup,
+        "weight_decay": learn.weight_decay,
+        "selection": learn.selection,
+        "early_stopping": learn.early_stopping,
+        "patience": learn.patience,
+        "device": str(learn.device),
+        "mixed_precision": learn._amp,
+        "convert_on": learn.convert_on,
+        "fits": learn.fits,
+        **({"refit_of": learn.refit_of} if learn.refit_of is not None else {}),
+    }
+
+
+def converter_record(learn: Learner) -> dict[str, Any] | None:
+    """The converter for model.json; ``implementation: "torch"`` when its torch implementation drew the pictures."""
+    if learn.converter is None or learn.convert_on != "device":
+        return learn.converter
+    return {**learn.converter, "implementation": "torch"}
+
+
+def export(learn: Learner, path: str | os.PathLike[str]) -> Path:
+    """Write ``learn``'s model to the folder ``path``; see :meth:`Learner.export`.
+
+    Validation metrics are computed now if the last ``evaluate("valid")``
+    predates the last epoch; other sides' metrics are kept only when they
+    were evaluated after the last epoch.
+    """
+    from any2img.artifact import write_artifact
+    from any2img.data.fingerprint import FINGERPRINT, fingerprints
+
+    epochs = len(learn.history)
+    if len(learn.split.valid) and learn._evaluated_at.get("valid") != epochs:
+        learn.evaluate("valid")
+    metrics = {side: dict(values) for side, values in learn.evaluations.items()
+               if learn._evaluated_at.get(side) == epochs}
+    info = learn.split.info
+    split: dict[str, Any] = {key: info.get(key) for key in _SPLIT_KEYS if key in info}
+    split["fingerprints"] = {"rule": FINGERPRINT, "train": fingerprints(learn.split.train),
+                             "valid": fingerprints(learn.split.valid)}
+    if not distributed.is_rank0():  # under torchrun one artifact, written by rank 0
+        return Path(path)
+    return write_artifact(
+        path, model=learn.model, backbone=learn.backbone, classes=learn.classes, data_config=learn.data_config,
+        model_kwargs=learn.model_kwargs, converter=converter_record(learn), segmenter=None, split=split,
+        metrics=metrics, history=learn.history, training=learn.config(),
+    )
