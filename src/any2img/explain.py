@@ -20,7 +20,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
@@ -226,6 +226,17 @@ def attribute(predictor: Predictor, images: list[np.ndarray], target: int, metho
     return maps, occs
 
 
+@overload
+def _relevance(conv: Converter | None, attribution: np.ndarray, window: Window) -> Relevance: ...
+@overload
+def _relevance(conv: Converter | None, attribution: None, window: Window) -> None: ...
+def _relevance(conv: Converter | None, attribution: np.ndarray | None, window: Window) -> Relevance | None:
+    """An attribution map in the signal's coordinates (the converter's mapping; pixels without one)."""
+    if attribution is None:
+        return None
+    return conv.relevance(attribution, window) if conv is not None else PixelRelevance(attribution.astype(np.float64))
+
+
 def explain(
     predictor: Predictor,
     signal: Any,
@@ -297,11 +308,8 @@ def explain(
     maps, occs = attribute(predictor, pictures, c, method, layer)
     explained = []
     for i, picture, a, o in zip(chosen, pictures, maps, occs):
-        rel = conv.relevance(a, windows[i]) if conv is not None else PixelRelevance(a.astype(np.float64))
-        orel = None
-        if o is not None:
-            orel = conv.relevance(o, windows[i]) if conv is not None else PixelRelevance(o.astype(np.float64))
-        explained.append(WindowExplanation(windows[i], picture, a, rel, probs[i], o, orel))
+        explained.append(WindowExplanation(windows[i], picture, a, _relevance(conv, a, windows[i]), probs[i], o,
+                                           _relevance(conv, o, windows[i])))
     return Explanation(source=source, label=label, predicted=predicted, probability=float(mean[c]),
                        classes=list(predictor.classes), method=method, windows=explained,
                        signal=signal if conv is not None else None, converter=conv, n_windows=len(windows),
@@ -334,34 +342,23 @@ def explain_file(predictor: Predictor, path: str | os.PathLike[str], **kwargs: A
 def item_windows(root: str | os.PathLike[str]) -> Any:
     """Return ``f(item) -> (converter, signal, Window)`` rebuilding a converted item's window, or None.
 
-    ``root`` is a converted folder (its ``conversion.json`` names the
-    converter and the source folder). The record is read again and segmented
-    with the recorded parameters; the item's window index picks the window.
+    ``root`` is a converted folder: :func:`any2img.sources.source_reader_for`
+    reads the item's record again; it is segmented with the recorded
+    parameters, and the item's window index picks the window.
     """
-    from any2img.batch.convert_dir import CONVERSION_NAME
-    from any2img.registry import get_converter
+    from any2img.sources import source_reader_for
 
-    folder = Path(root)
-    folder = folder if folder.is_dir() else folder.parent
-    info_path = folder / CONVERSION_NAME
-    if not info_path.exists():
+    read = source_reader_for(root)
+    if read is None:
         return None
-    info = json.loads(info_path.read_text(encoding="utf-8"))
-    conv = get_converter(info["converter"], **info.get("params", {}))
-    src = Path(info["src"])
-    src_root = src.parent if src.is_file() else src
 
     def rebuild(item: Any) -> tuple[Converter, Any, Window]:
-        path = src_root / str(item.source)
-        if not path.exists():
-            raise InputError("the source file is no longer there", path=path)
-        records = {r.key: r for r in conv.read_records(path)}
-        record = records.get(item.record or "", next(iter(records.values())))
-        windows = conv.segment(record.signal)
+        conv, signal = read(item)
+        windows = conv.segment(signal)
         index = int((item.window or {}).get("index", 0))
         if not 0 <= index < len(windows):
-            raise InputError(f"the source yields {len(windows)} windows, not window {index}", path=path)
-        return conv, record.signal, windows[index]
+            raise InputError(f"the source yields {len(windows)} windows, not window {index}", path=item.source)
+        return conv, signal, windows[index]
 
     return rebuild
 
@@ -382,10 +379,7 @@ def explain_item(predictor: Predictor, item: Any, target: str | None, rebuild: A
         conv, signal, window = rebuild(item)
     if conv is not None and conv.convert(window).shape[:2] != image.shape[:2]:
         conv = None  # the picture is not the converter's (resized since): stay with pixels
-    rel = conv.relevance(maps[0], window) if conv is not None else PixelRelevance(maps[0].astype(np.float64))
-    orel = None
-    if occs[0] is not None:
-        orel = conv.relevance(occs[0], window) if conv is not None else PixelRelevance(occs[0].astype(np.float64))
+    rel, orel = _relevance(conv, maps[0], window), _relevance(conv, occs[0], window)
     where = f"{item.source}[{item.record}]" if item.record else str(item.source or item.describe())
     return Explanation(source=where, label=target, predicted=predictor.classes[int(np.argmax(probs))],
                        probability=float(probs[c]), classes=list(predictor.classes), method=method,

@@ -19,10 +19,11 @@ from typing import Any
 import numpy as np
 
 from any2img.batch.convert_dir import CONVERSION_NAME
+from any2img.converter import Converter
 from any2img.errors import InputError
 from any2img.registry import get_converter
 
-__all__ = ["draw_signal", "source_plotter_for"]
+__all__ = ["draw_signal", "source_plotter_for", "source_reader_for"]
 
 
 def draw_signal(ax: Any, signal: Any, window: dict[str, Any] | None = None) -> None:
@@ -56,12 +57,13 @@ def draw_signal(ax: Any, signal: Any, window: dict[str, Any] | None = None) -> N
     ax.tick_params(labelsize=6)
 
 
-def source_plotter_for(manifest: str | os.PathLike[str]) -> Callable[[Any, Any], None] | None:
-    """Return ``f(ax, item)`` drawing an item's source, for a converted folder.
+def source_reader_for(manifest: str | os.PathLike[str]) -> Callable[[Any], tuple[Converter, Any]] | None:
+    """Return ``f(item) -> (converter, signal)`` re-reading a converted item's source record.
 
-    ``manifest`` is the folder's ``manifest.jsonl`` (or the folder); its
-    ``conversion.json`` names the converter and the source folder. Returns
-    ``None`` when the folder holds no conversion record.
+    ``manifest`` is a converted folder's ``manifest.jsonl`` (or the folder);
+    its ``conversion.json`` names the converter, its parameters and the
+    source folder; the converter is built with the recorded parameters.
+    Returns ``None`` when the folder holds no conversion record.
     """
     root = Path(manifest)
     root = root if root.is_dir() else root.parent
@@ -73,12 +75,25 @@ def source_plotter_for(manifest: str | os.PathLike[str]) -> Callable[[Any, Any],
     src = Path(info["src"])
     src_root = src.parent if src.is_file() else src
 
-    def plot(ax: Any, item: Any) -> None:
-        path = src_root / item.source
+    def read(item: Any) -> tuple[Converter, Any]:
+        path = src_root / str(item.source)
         if not path.exists():
             raise InputError("the source file is no longer there", path=path)
         records = {r.key: r for r in converter.read_records(path)}
         record = records.get(item.record or "", next(iter(records.values())))
-        draw_signal(ax, record.signal, item.window)
+        return converter, record.signal
+
+    return read
+
+
+def source_plotter_for(manifest: str | os.PathLike[str]) -> Callable[[Any, Any], None] | None:
+    """Return ``f(ax, item)`` drawing an item's source (see :func:`source_reader_for`), or None."""
+    read = source_reader_for(manifest)
+    if read is None:
+        return None
+
+    def plot(ax: Any, item: Any) -> None:
+        _, signal = read(item)
+        draw_signal(ax, signal, item.window)
 
     return plot
