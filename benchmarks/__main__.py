@@ -1,10 +1,10 @@
-"""``python -m benchmarks``: run a benchmark suite."""
+"""``python -m benchmarks``: ``any2img bench`` with this checkout's folders as defaults."""
 
 from __future__ import annotations
 
 import sys
 
-from benchmarks.runner import main
+from any2img.bench import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(prog="python -m benchmarks"))

@@ -51,10 +51,10 @@ from typing import Any
 
 import numpy as np
 
+from any2img.bench.machine import machine_info, machine_label
 from benchmarks import BENCH_ROOT
 from benchmarks.datasets import get_dataset
 from benchmarks.explain_models import MODELS, converted_folder, model_dir, train_model
-from benchmarks.machine import machine_info, machine_label
 from benchmarks.runner import image_split
 
 __all__ = ["KS", "delete_events", "delete_frames", "delete_steps", "main", "run_dataset"]

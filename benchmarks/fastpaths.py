@@ -217,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    from benchmarks.machine import machine_info, machine_label
+    from any2img.bench.machine import machine_info, machine_label
 
     print(json.dumps({"machine": machine_label(machine_info(with_torch=False)), "torch_threads":
                       torch.get_num_threads(), **{v: os.environ.get(v) for v in ("OMP_NUM_THREADS",

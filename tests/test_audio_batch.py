@@ -162,6 +162,9 @@ def test_fsdd_root_from_argument_env_and_missing(fake_fsdd, tmp_path, monkeypatc
     monkeypatch.setenv(fsdd.ENV_VAR, str(tmp_path / "gone"))
     with pytest.raises(InputError, match=r"\$ANY2IMG_FSDD.*free-spoken-digit-dataset"):
         fsdd.fsdd_root()
+    monkeypatch.delenv(fsdd.ENV_VAR)  # no default location: the package guesses no path
+    with pytest.raises(InputError, match=r"no FSDD recordings folder given.*ANY2IMG_FSDD"):
+        fsdd.fsdd_root()
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(InputError, match="holds no FSDD recording"):

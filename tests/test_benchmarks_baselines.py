@@ -5,12 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("benchmarks.baselines", reason="run from a checkout of the repository")
-
-from benchmarks.baselines import fit_predict, unavailable  # noqa: E402
-from benchmarks.baselines.mouse import FEATURE_NAMES, window_features  # noqa: E402
-from benchmarks.baselines.timeseries import as_panel, dtw_distance, one_nn_predict  # noqa: E402
-from benchmarks.runner import session_accuracy  # noqa: E402
+from any2img.bench.baselines import fit_predict, unavailable
+from any2img.bench.baselines.mouse import FEATURE_NAMES, window_features
+from any2img.bench.baselines.timeseries import as_panel, dtw_distance, one_nn_predict
+from any2img.bench.runner import session_accuracy
 
 
 def _two_class_series(n: int, rng: np.random.Generator) -> tuple[list[np.ndarray], list[str]]:

@@ -100,15 +100,18 @@ def test_loader_lists_users_and_holds_out_each_last_session(tmp_path, monkeypatc
                                                           ("user12", "session_1")]
 
 
-def test_loader_says_where_to_get_the_data(tmp_path):
+def test_loader_says_where_to_get_the_data(tmp_path, monkeypatch):
     with pytest.raises(InputError, match=r"github.com/balabit/Mouse-Dynamics-Challenge.*ANY2IMG_BALABIT"):
         balabit.balabit_root(tmp_path / "nowhere")
+    monkeypatch.delenv(balabit.ENV_VAR, raising=False)  # no default location: the package guesses no path
+    with pytest.raises(InputError, match=r"no Balabit folder given.*ANY2IMG_BALABIT"):
+        balabit.balabit_root()
 
 
 @pytest.mark.shared_data
 @needs_balabit
 def test_loader_on_the_shared_copy(monkeypatch):
-    monkeypatch.delenv(balabit.ENV_VAR, raising=False)
+    monkeypatch.setenv(balabit.ENV_VAR, str(BALABIT))  # the tests know where shared/ is; the package does not
     assert balabit.balabit_root().resolve() == BALABIT.resolve()  # shared/ may be a link
     assert len(balabit.list_users()) == 10
     split = balabit.last_session_split()

@@ -19,12 +19,15 @@ from pathlib import Path
 
 from any2img.errors import InputError, ParameterError
 
-__all__ = ["LabelRule", "parse_rule", "split_of"]
+__all__ = ["SPLITS", "SPLIT_ALIASES", "LabelRule", "parse_rule", "split_of"]
 
 LabelRule = str | Callable[[Path], str | None] | None
 
-#: Folder (or table file) names that mark a predefined split.
-SPLIT_NAMES = ("train", "valid", "test")
+#: The split marks a source or an image may carry.
+SPLITS = ("train", "valid", "test")
+#: Top-level folder (or table file) names that mark a predefined split, in any case, and the split they
+#: mean. The one table for converting (:func:`any2img.convert_dir`) and for training (image folders).
+SPLIT_ALIASES = {"train": "train", "valid": "valid", "val": "valid", "validation": "valid", "test": "test"}
 
 
 def parse_rule(rule: LabelRule, field: str) -> Callable[[Path], str | None]:
@@ -69,10 +72,11 @@ def parse_rule(rule: LabelRule, field: str) -> Callable[[Path], str | None]:
 def split_of(relative: Path) -> str | None:
     """Return the predefined split a source's relative path marks, if any.
 
-    ``train/cat/x.wav`` and ``test.csv`` mark ``"train"`` and ``"test"``.
+    ``train/cat/x.wav`` and ``test.csv`` mark ``"train"`` and ``"test"``;
+    ``val/`` and ``validation/`` mark ``"valid"`` (see :data:`SPLIT_ALIASES`).
     """
     parts = relative.parts
     if not parts:
         return None
     first = Path(parts[0]).stem if len(parts) == 1 else parts[0]
-    return first if first in SPLIT_NAMES else None
+    return SPLIT_ALIASES.get(first.lower())

@@ -30,7 +30,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from any2img.batch.labels import LabelRule, parse_rule
+from any2img.batch.labels import SPLIT_ALIASES, SPLITS, LabelRule, parse_rule
 from any2img.batch.manifest import MANIFEST_NAME, read_jsonl
 from any2img.errors import InputError, ParameterError
 
@@ -48,12 +48,6 @@ __all__ = [
 
 #: File suffixes read as images.
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
-
-#: Top-level folder names that mark a predefined split, and the split they mean.
-SPLIT_ALIASES = {"train": "train", "valid": "valid", "val": "valid", "validation": "valid", "test": "test"}
-
-#: The split marks an item may carry.
-SPLITS = ("train", "valid", "test")
 
 LabelFrom = LabelRule
 

@@ -43,8 +43,6 @@ __all__ = [
 URL = "https://github.com/balabit/Mouse-Dynamics-Challenge"
 #: Environment variable holding the local ``training_files`` folder.
 ENV_VAR = "ANY2IMG_BALABIT"
-#: Where a checkout of this project finds the shared copy (repo/../shared/...).
-DEFAULT_ROOT = Path(__file__).resolve().parents[3].parent / "shared" / "datasets" / "balabit" / "training_files"
 
 _USER = re.compile(r"^user\d+$")
 _SESSION = re.compile(r"^session_\w+$")
@@ -78,17 +76,23 @@ def balabit_root(path: str | os.PathLike[str] | None = None) -> Path:
     Parameters
     ----------
     path : path, optional
-        The folder; by default the environment variable ``ANY2IMG_BALABIT``,
-        then ``../shared/datasets/balabit/training_files`` beside this
-        project's checkout. A folder that holds ``training_files`` (the
-        repository's root) is accepted too.
+        The folder; by default the environment variable ``ANY2IMG_BALABIT``
+        (there is no default location: the package never guesses a path
+        from where it is installed). A folder that holds ``training_files``
+        (the repository's root) is accepted too.
 
     Raises
     ------
     InputError
-        No such folder; the message says where to get the data.
+        Neither names a folder, or no such folder; the message says where
+        to get the data.
     """
-    chosen = path if path is not None else os.environ.get(ENV_VAR) or DEFAULT_ROOT
+    chosen = path if path is not None else os.environ.get(ENV_VAR)
+    if not chosen:
+        raise InputError(
+            f"no Balabit folder given; get the data from {URL} and pass its 'training_files' folder as an "
+            f"argument or in the environment variable {ENV_VAR}"
+        )
     root = Path(chosen).expanduser()
     if (root / "training_files").is_dir():
         root = root / "training_files"

@@ -96,32 +96,31 @@ class FsddItem:
         return str(self.digit)
 
 
-def _default_root() -> Path:
-    # src/any2img/datasets/fsdd.py -> the repository root is three folders up.
-    repo = Path(__file__).resolve().parents[3]
-    return repo.parent / "shared" / "datasets" / "fsdd" / "recordings"
-
-
 def fsdd_root(path: str | os.PathLike[str] | None = None) -> Path:
     """Return the local folder of FSDD recordings.
 
     Parameters
     ----------
     path : path, optional
-        The folder; otherwise ``$ANY2IMG_FSDD``; otherwise
-        ``../shared/datasets/fsdd/recordings`` beside the repository, if present.
+        The folder; otherwise ``$ANY2IMG_FSDD``. There is no default
+        location: the package never guesses a path from where it is
+        installed.
 
     Raises
     ------
     InputError
-        When the folder does not exist; the message says where to get it.
+        When neither names a folder, or the folder does not exist; the
+        message says where to get it.
     """
     if path is not None:
-        root, how = Path(path), "the given path"
+        root, how = Path(path).expanduser(), "the given path"
     elif os.environ.get(ENV_VAR):
-        root, how = Path(os.environ[ENV_VAR]), f"${ENV_VAR}"
+        root, how = Path(os.environ[ENV_VAR]).expanduser(), f"${ENV_VAR}"
     else:
-        root, how = _default_root(), "the default location"
+        raise InputError(
+            f"no FSDD recordings folder given; download the 'recordings' folder from {FSDD_RECORDINGS_URL} "
+            f"(or {FSDD_ARCHIVE_URL}) and pass its path or set {ENV_VAR}"
+        )
     if not root.is_dir():
         raise InputError(
             f"no FSDD recordings folder here ({how}); download the 'recordings' folder from {FSDD_RECORDINGS_URL} "

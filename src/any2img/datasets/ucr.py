@@ -17,8 +17,8 @@ it, and pass ``root=`` (or set ``ANY2IMG_UCR``) to the folder holding
 ``<Name>/<Name>_TRAIN.ts`` (or ``.tsv``/``.txt``, label first) and its
 ``_TEST`` twin. Nothing is downloaded here.
 
-:func:`export_ucr` writes a set as files :mod:`any2img.converters.timeseries`
-reads back and ``any2img convert`` turns into labelled images:
+:func:`export_ucr` writes a set (with :mod:`any2img.datasets.files`) as files the
+time-series converters read back and ``any2img convert`` turns into labelled images:
 ``train.csv``/``test.csv`` (header ``label,t0,t1,...``) for univariate sets,
 ``train.ts``/``test.ts`` for multivariate ones. The file names mark the
 split.
@@ -124,8 +124,10 @@ def _local_root(root: str | os.PathLike[str] | None) -> Path | None:
 
 
 def _read_local(name: str, root: Path) -> tuple[Any, ...]:
-    from any2img.converters.timeseries.io import BadSeries, read_table, read_ts
+    from any2img.registry import get_converter
 
+    # A time-series converter's reader (public API): the label is the first column of .tsv/.txt tables.
+    reader = get_converter("lineplot", label_column=0)
     folders = [p for p in root.iterdir() if p.is_dir() and p.name.lower() == name.lower().replace("_", "")] \
         if root.is_dir() else []
     if not folders:
@@ -139,13 +141,9 @@ def _read_local(name: str, root: Path) -> tuple[Any, ...]:
                 break
         else:
             raise InputError(f"no {folder.name}_{split}.ts, .tsv or .txt", path=folder)
-        if suffix == ".ts":
-            records = read_ts(path)
-        else:
-            records = read_table(path, delimiter="\t" if suffix == ".tsv" else None, label_column=0)
+        records = list(reader.read_records(path))
         for r in records:
-            if isinstance(r.signal, BadSeries):
-                r.signal.raise_error()
+            reader.segment(r.signal)  # a row that could not be read raises its error here
         length = max(r.signal.shape[1] for r in records)
         X = np.full((len(records), records[0].signal.shape[0], length), np.nan)
         for i, r in enumerate(records):
@@ -234,7 +232,7 @@ def export_ucr(name: str, dst: str | os.PathLike[str], *, root: str | os.PathLik
     >>> export_ucr("gunpoint", "data/gunpoint")  # doctest: +SKIP
     [PosixPath('data/gunpoint/train.csv'), PosixPath('data/gunpoint/test.csv')]
     """
-    from any2img.converters.timeseries.io import write_table, write_ts
+    from any2img.datasets.files import write_table, write_ts
 
     X_train, X_test, y_train, y_test = load_ucr(name, root=root)
     dataset = _resolve(name)

@@ -1,5 +1,8 @@
 """Strong non-image baselines, one module per modality.
 
+The modality modules import their heavy packages (librosa, scikit-learn's
+models, sktime or aeon) only when a baseline runs.
+
 Each modality module turns raw signals (read by the converters' own readers,
 so the windows and splits are those of the image route) into what its
 classifiers take; :func:`fit_predict` runs a named baseline end to end.
@@ -33,10 +36,10 @@ class BaselineOutput:
 def unavailable(name: str) -> str | None:
     """Return why baseline ``name`` cannot run here, or None."""
     if name == "minirocket":
-        from benchmarks.baselines.timeseries import minirocket_backend
+        from any2img.bench.baselines.timeseries import minirocket_backend
 
         backend = minirocket_backend()
-        return None if backend else "neither aeon nor sktime is installed (pip install -e '.[bench]')"
+        return None if backend else "neither aeon nor sktime is installed (pip install 'any2img[bench]')"
     return None
 
 
@@ -49,18 +52,18 @@ def fit_predict(name: str, X_train: Any, y_train: Sequence[Any], X_valid: Any, X
     """
     y = np.asarray(y_train)
     if name == "minirocket":
-        from benchmarks.baselines.timeseries import minirocket_fit_predict
+        from any2img.bench.baselines.timeseries import minirocket_fit_predict
 
         return minirocket_fit_predict(X_train, y, X_valid, X_test, seed=seed)
     if name in ("1nn-euclidean", "1nn-dtw"):
-        from benchmarks.baselines.timeseries import one_nn_predict
+        from any2img.bench.baselines.timeseries import one_nn_predict
 
         metric = name.split("-", 1)[1]
         classes = np.unique(y)
         return BaselineOutput(one_nn_predict(X_train, y, X_valid, metric=metric),
                               one_nn_predict(X_train, y, X_test, metric=metric), classes)
     if name.endswith("-logreg") or name.endswith("-rf"):
-        from benchmarks.baselines.tabular import tabular_fit_predict
+        from any2img.bench.baselines.tabular import tabular_fit_predict
 
         return tabular_fit_predict(name.rsplit("-", 1)[1], X_train, y, X_valid, X_test, seed=seed)
     raise KeyError(f"unknown baseline {name!r}")

@@ -25,7 +25,7 @@ def make_model(kind: str, seed: int = 0) -> Any:
 
 def tabular_fit_predict(kind: str, X_train: Any, y_train: np.ndarray, X_valid: Any, X_test: Any, *,
                         seed: int = 0) -> Any:
-    from benchmarks.baselines import BaselineOutput
+    from any2img.bench.baselines import BaselineOutput
 
     model = make_model(kind, seed)
     model.fit(np.nan_to_num(np.asarray(X_train, dtype=np.float64)), y_train)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -51,7 +51,7 @@ def _minirocket(n_channels: int, seed: int) -> Any:
         return MiniRocket(random_state=seed) if n_channels == 1 else MiniRocketMultivariate(random_state=seed)
     from any2img.errors import MissingDependencyError
 
-    raise MissingDependencyError("MiniRocket needs aeon or sktime: pip install -e '.[bench]'")
+    raise MissingDependencyError("MiniRocket needs aeon or sktime: pip install 'any2img[bench]'")
 
 
 def minirocket_fit_predict(X_train: Sequence[Any], y_train: np.ndarray, X_valid: Sequence[Any],
@@ -61,7 +61,7 @@ def minirocket_fit_predict(X_train: Sequence[Any], y_train: np.ndarray, X_valid:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from benchmarks.baselines import BaselineOutput
+    from any2img.bench.baselines import BaselineOutput
 
     train = as_panel(X_train)
     transform = _minirocket(train.shape[1], seed)
@@ -101,6 +101,7 @@ def _dtw_py(a: np.ndarray, b: np.ndarray, window: int) -> float:
     return float(np.sqrt(prev[m]))
 
 
+_dtw_impl: Callable[[np.ndarray, np.ndarray, int], float]
 try:  # numba ships with librosa and pyts; the pure-Python loop is the fallback
     import numba
 
