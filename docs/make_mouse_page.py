@@ -14,6 +14,7 @@ Run from the repository root (needs the Balabit training files; see
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 import numpy as np
@@ -102,9 +103,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "mouse_users.png")
     parser.add_argument("--tile", type=int, default=150)
-    parser.add_argument("--root", type=Path, default=None, help="Balabit training_files folder")
+    parser.add_argument("--root", type=Path, default=None,
+                        help="Balabit training_files folder (default: $ANY2IMG_BALABIT, else the shared copy beside "
+                        "this checkout, ../shared/datasets/balabit/training_files)")
     args = parser.parse_args()
-    path = make_page(args.out, args.tile, root=args.root)
+    shared = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "balabit" / "training_files"
+    root = args.root if args.root is not None else None if os.environ.get("ANY2IMG_BALABIT") else shared
+    path = make_page(args.out, args.tile, root=root)
     print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
 
 
