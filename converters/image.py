@@ -8,25 +8,28 @@ prediction from a file) serve plain image folders.
 from __future__ import annotations
 
 import os
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, cast
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from any2img.converter import Converter, unwrap
 from any2img.errors import InputError
-from any2img.validation import check_optional_size
+from any2img.parameters import ConverterParams, Optional, Size, param
 
-__all__ = ["ImageFile"]
+__all__ = ["ImageFile", "ImageParams"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImageParams(ConverterParams):
+    """``image``."""
+
+    image_size: tuple[int, int] | None = param(None, Optional(Size()), "Output size; None keeps the picture's own.")
 
 
 class ImageFile(Converter):
     """Read an image file as RGB, optionally resized.
-
-    Parameters
-    ----------
-    image_size : int, (height, width) or None, default=None
-        Output size; ``None`` keeps the picture's own size.
 
     Examples
     --------
@@ -38,11 +41,7 @@ class ImageFile(Converter):
     kind: ClassVar[str] = "image"
     extensions: ClassVar[tuple[str, ...]] = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 
-    def __init__(self, *, image_size: int | tuple[int, int] | None = None) -> None:
-        self.image_size = image_size
-
-    def _check_params(self) -> dict[str, Any]:
-        return {"image_size": check_optional_size("image_size", self.image_size)}
+    params_class: ClassVar[type[ConverterParams] | None] = ImageParams
 
     @classmethod
     def example_signal(cls, rng: np.random.Generator | int | None = None) -> np.ndarray:
@@ -62,7 +61,7 @@ class ImageFile(Converter):
 
     def convert(self, window: Any) -> np.ndarray:
         """Return the picture as ``(H, W, 3)`` uint8 at ``image_size``."""
-        size = self._check_params()["image_size"]
+        size = cast(ImageParams, self.checked_params()).image_size
         try:
             array = np.asarray(unwrap(window))
         except (TypeError, ValueError) as exc:  # ragged nested lists

@@ -166,7 +166,7 @@ def test_mfcc_rows_and_levels():
     coef = conv.coefficients(speechlike())
     assert coef.shape == (20, 101)
     ref = Mel(ref="full_scale")
-    mel = ref._db_to_unit(ref._mel_db(speechlike(), ref._check_params()), ref._check_params())
+    mel = ref._db_to_unit(ref._mel_db(speechlike(), ref.checked_params()), ref.checked_params())
     np.testing.assert_allclose(coef[0], mel.mean(axis=0), rtol=1e-4, atol=1e-5)
 
 
@@ -192,8 +192,8 @@ def test_stft_fmin_fmax_keep_only_those_bins():
 
 
 def test_fmax_defaults_to_nyquist_of_the_sample_rate():
-    p = Mel(sample_rate=8000)._check_params()
-    assert (p["fmin"], p["fmax"]) == (0.0, 4000.0)
+    p = Mel(sample_rate=8000).checked_params()
+    assert (p.fmin, p.fmax) == (0.0, 4000.0)
     basis = mel_basis(8000, 1024, 128, 0.0, 4000.0).toarray()
     np.testing.assert_allclose(
         basis, librosa.filters.mel(sr=8000, n_fft=1024, n_mels=128, fmax=4000.0, norm=None), rtol=1e-6
@@ -201,8 +201,8 @@ def test_fmax_defaults_to_nyquist_of_the_sample_rate():
 
 
 def test_cqt_default_bins_fit_below_nyquist():
-    assert CQT()._check_params()["n_bins"] == cqt_max_bins(16000, librosa.note_to_hz("C1"), 12) == 95
-    assert CQT(sample_rate=8000)._check_params()["n_bins"] == 83
+    assert CQT().checked_params().n_bins == cqt_max_bins(16000, librosa.note_to_hz("C1"), 12) == 95
+    assert CQT(sample_rate=8000).checked_params().n_bins == 83
     # librosa agrees: one more bin would cross Nyquist
     with pytest.raises(librosa.ParameterError):
         librosa.cqt(np.zeros(4000, np.float32), sr=8000, n_bins=84, fmin=librosa.note_to_hz("C1"))
@@ -251,38 +251,45 @@ def test_colour_map():
 
 
 @pytest.mark.parametrize(
-    ("conv", "message"),
+    ("cls", "params", "message"),
     [
-        (Mel(sample_rate=0), "'sample_rate' must be an int in [1, 384000] (got 0)."),
-        (Mel(n_mels=0), "'n_mels' must be an int >= 1 (got 0)."),
-        (Mel(n_fft=2), "'n_fft' must be an int in [4, 65536] (got 2)."),
-        (Mel(hop_length=1.5), "'hop_length' must be an int >= 1 (got 1.5)."),
-        (Mel(fmax=9000), "'fmax' must be a finite number in (0.0, 8000.0] (got 9000)."),
-        (Mel(fmin=8000), "'fmin' must be a finite number in [0.0, 8000.0) (got 8000)."),
-        (Mel(fmin=500, fmax=400), "'fmax' must be a finite number in (500.0, 8000.0] (got 400)."),
-        (Mel(top_db=0), "'top_db' must be a finite number > 0.0 (got 0)."),
-        (Mel(ref="peak"), "'ref' must be one of 'full_scale', 'max' (got 'peak')."),
-        (Mel(channels="left"), "'channels' must be one of 'mono', 'first', 'each' (got 'left')."),
-        (Mel(pad_mode="zeros"), "'pad_mode' must be one of 'pad', 'loop', 'crop' (got 'zeros')."),
-        (Mel(duration=0), "'duration' must be a finite number > 0.0 (got 0)."),
-        (Mel(hop=0.5), "'hop' needs 'duration' (seconds per window) to be set (got hop=0.5)."),
-        (Mel(duration=1e-6), "'duration' must be at least one sample, 6.25e-05 s at sample_rate=16000 (got 1e-06)."),
-        (Mel(trim_silence="yes"), "'trim_silence' must be True or False (got 'yes')."),
-        (Mel(image_size=0), "'image_size' must be an int >= 1 or a pair (height, width) of ints >= 1 (got 0)."),
-        (Mel(cmap=3), "'cmap' must be a colour map name such as 'grey' or 'viridis' (got 3)."),
-        (MFCC(n_mfcc=200), "'n_mfcc' must be an int in [1, 128] (got 200)."),
-        (MelDeltas(delta_width=4), "'delta_width' must be an odd int >= 3 (got 4)."),
-        (Chroma(n_chroma=0), "'n_chroma' must be an int >= 1 (got 0)."),
+        (Mel, {"sample_rate": 0}, "'sample_rate' must be an int in [1, 384000] (got 0)."),
+        (Mel, {"n_mels": 0}, "'n_mels' must be an int >= 1 (got 0)."),
+        (Mel, {"n_fft": 2}, "'n_fft' must be an int in [4, 65536] (got 2)."),
+        (Mel, {"hop_length": 1.5}, "'hop_length' must be an int >= 1 (got 1.5)."),
+        (Mel, {"fmax": 9000}, "'fmax' must be a finite number in (0.0, 8000.0] (got 9000)."),
+        (Mel, {"fmin": 8000}, "'fmin' must be a finite number in [0.0, 8000.0) (got 8000)."),
+        (Mel, {"fmin": 500, "fmax": 400}, "'fmax' must be a finite number in (500.0, 8000.0] (got 400)."),
+        (Mel, {"top_db": 0}, "'top_db' must be a finite number > 0.0 (got 0)."),
+        (Mel, {"ref": "peak"}, "'ref' must be one of 'full_scale', 'max' (got 'peak')."),
+        (Mel, {"channels": "left"}, "'channels' must be one of 'mono', 'first', 'each' (got 'left')."),
+        (Mel, {"pad_mode": "zeros"}, "'pad_mode' must be one of 'pad', 'loop', 'crop' (got 'zeros')."),
+        (Mel, {"duration": 0}, "'duration' must be a finite number > 0.0 (got 0)."),
+        (Mel, {"hop": 0.5}, "'hop' needs 'duration' (seconds per window) to be set (got hop=0.5)."),
+        (Mel, {"duration": 1e-6},
+         "'duration' must be at least one sample, 6.25e-05 s at sample_rate=16000 (got 1e-06)."),
+        (Mel, {"trim_silence": "yes"}, "'trim_silence' must be True or False (got 'yes')."),
+        (Mel, {"image_size": 0},
+         "'image_size' must be an int >= 1 or a pair (height, width) of ints >= 1 (got 0)."),
+        (Mel, {"cmap": 3}, "'cmap' must be a colour map name such as 'grey' or 'viridis' (got 3)."),
+        (MFCC, {"n_mfcc": 200}, "'n_mfcc' must be an int in [1, 128] (got 200)."),
+        (MelDeltas, {"delta_width": 4}, "'delta_width' must be an odd int >= 3 (got 4)."),
+        (Chroma, {"n_chroma": 0}, "'n_chroma' must be an int >= 1 (got 0)."),
         (
-            CQT(sample_rate=8000, n_bins=84),
+            CQT, {"sample_rate": 8000, "n_bins": 84},
             "'n_bins' must be None or an int in [1, 83] so the top bin stays below Nyquist at "
             "sample_rate=8000 from fmin=32.7032 Hz (got 84).",
         ),
-        (STFT(n_fft=64, fmin=10.0, fmax=20.0), "'fmin'..'fmax' (10..20 Hz) must hold at least one FFT bin; "
-                                                "bins are 250 Hz apart with n_fft=64 at sample_rate=16000."),
+        (STFT, {"n_fft": 64, "fmin": 10.0, "fmax": 20.0},
+         "'fmin'..'fmax' (10..20 Hz) must hold at least one FFT bin; "
+         "bins are 250 Hz apart with n_fft=64 at sample_rate=16000."),
     ],
 )
-def test_bad_parameters_have_exact_messages(conv, message):
+def test_bad_parameters_have_exact_messages(cls, params, message):
+    with pytest.raises(ParameterError) as info:  # refused at construction ...
+        cls(**params)
+    assert str(info.value) == message
+    conv = cls().set_params(**params)  # ... and, set later, where used
     with pytest.raises(ParameterError) as info:
         conv.check_params()
     assert str(info.value) == message

@@ -22,6 +22,7 @@ from any2img import list_converters
 from any2img.converter import KINDS, Converter, Window
 from any2img.errors import InputError, ParameterError
 from any2img.registry import get_converter_class
+from any2img.testing import bad_parameter_table
 
 NAMES = list_converters()
 
@@ -171,3 +172,80 @@ def test_check_converter_accepts_a_plugin_and_names_what_a_broken_one_breaks():
         check_converter(_plugin(ignores_height=True))
     with pytest.raises(TypeError, match="takes a Converter subclass"):
         check_converter(int)  # type: ignore[arg-type]
+
+
+# -- the bad-parameter tables, derived from the declarations ---------------------------------------
+
+BAD_VALUES = [(name, *row) for name in NAMES for row in bad_parameter_table(get_converter_class(name))]
+
+
+def test_every_built_in_declares_its_parameters_and_has_a_table():
+    for name in NAMES:
+        cls = get_converter_class(name)
+        assert cls.param_declarations(), f"{name} declares no parameters"
+        assert {p for n, p, *_ in BAD_VALUES if n == name} == set(cls.param_defaults()), (
+            f"{name}: every declared parameter must name values its rule refuses")
+
+
+@pytest.mark.parametrize(("name", "param", "value", "message"), BAD_VALUES,
+                         ids=[f"{n}-{p}-{v!r}" for n, p, v, _ in BAD_VALUES])
+def test_declared_bad_values_are_refused_at_construction_and_where_used(name, param, value, message):
+    cls = get_converter_class(name)
+    with pytest.raises(ParameterError) as info:
+        cls(**{param: value})
+    assert str(info.value) == message
+    conv = cls().set_params(**{param: value})  # stored untouched ...
+    with pytest.raises(ParameterError) as info:  # ... and checked where used
+        conv.convert(_example(cls))
+    assert str(info.value) == message
+
+
+def _declared_plugin() -> type[Converter]:
+    from dataclasses import dataclass
+    from typing import Any, ClassVar, cast
+
+    from any2img.converter import unwrap
+    from any2img.parameters import ConverterParams, Int, Size, param
+
+    @dataclass(frozen=True, kw_only=True)
+    class BarsParams(ConverterParams):
+        image_size: tuple[int, int] = param(16, Size(), "Output size.")
+        bars: int = param(4, Int(1, 64), "Bars across the picture.")
+
+    class Bars(Converter):
+        """A third-party converter that declares its parameters."""
+
+        name: ClassVar[str] = "bars_plugin"
+        kind: ClassVar[str] = "timeseries"
+        extensions: ClassVar[tuple[str, ...]] = (".txt",)
+        params_class: ClassVar[type[ConverterParams] | None] = BarsParams
+
+        @classmethod
+        def example_signal(cls, rng: Any = None) -> np.ndarray:
+            return np.random.default_rng(rng).uniform(0, 1, 16)
+
+        def convert(self, window: Any) -> np.ndarray:
+            p = cast(BarsParams, self.checked_params())
+            row = np.asarray(unwrap(window), dtype=float)
+            if row.ndim != 1 or row.size == 0 or not np.isfinite(row).all():
+                raise InputError("bars need a 1-D series of finite values")
+            levels = np.resize(np.repeat(row[: p.bars], max(1, p.image_size[1] // p.bars)), p.image_size[1])
+            img = np.broadcast_to(levels[None, :, None], (*p.image_size, 3))
+            return np.ascontiguousarray((np.clip(img, 0, 1) * 255).astype(np.uint8))
+
+    return Bars
+
+
+def test_check_converter_accepts_a_plugin_that_declares_its_parameters():
+    import inspect
+
+    from any2img.testing import check_converter
+
+    bars = _declared_plugin()
+    check_converter(bars)
+    assert list(inspect.signature(bars).parameters) == ["image_size", "bars"]
+    assert "bars : int in [1, 64], default=4" in (bars.__doc__ or "")
+    with pytest.raises(ParameterError, match=r"^'bars' must be an int in \[1, 64\] \(got 0\)\.$"):
+        bars(bars=0)
+    with pytest.raises(ParameterError, match="'colour' is not a parameter of converter 'bars_plugin'"):
+        bars(colour="red")

@@ -87,7 +87,7 @@ def test_resize_reproduces_pillows_bilinear_filter():
 # -- the registry ------------------------------------------------------------------------
 def test_registry_takes_the_numpy_parameters_and_refuses_what_it_lacks():
     conv = device_converter("mtf", image_size=(12, 20), n_bins=4)
-    assert conv.name == "mtf" and conv.params["image_size"] == (12, 20) and conv.params["n_bins"] == 4
+    assert conv.name == "mtf" and conv.params.image_size == (12, 20) and conv.params.n_bins == 4
     assert conv.convert(np.sin(np.linspace(0, 6, 50))).shape == (12, 20, 3)
     with pytest.raises(ParameterError, match="'n_bins'"):  # the numpy converter's own check
         device_converter("mtf", n_bins=1)

@@ -99,7 +99,10 @@ def test_segment_log_function_matches_converter():
     ],
 )
 def test_bad_window_parameters(params, message):
-    conv = get_converter("trajectory", **params)
+    with pytest.raises(ParameterError) as info:  # refused at construction ...
+        get_converter("trajectory", **params)
+    assert str(info.value) == message
+    conv = get_converter("trajectory").set_params(**params)  # ... and, set later, where used
     with pytest.raises(ParameterError) as info:
         conv.segment(_line(10))
     assert str(info.value) == message

@@ -158,7 +158,10 @@ def test_convert_takes_tables_and_arrays():
     ],
 )
 def test_bad_trajectory_parameters(params, message):
-    conv = Trajectory(**params)
+    with pytest.raises(ParameterError) as info:  # refused at construction ...
+        Trajectory(**params)
+    assert str(info.value) == message
+    conv = Trajectory().set_params(**params)  # ... and, set later, where used
     with pytest.raises(ParameterError) as info:
         conv.convert(_line())
     assert str(info.value) == message
@@ -166,7 +169,9 @@ def test_bad_trajectory_parameters(params, message):
 
 def test_unknown_colour_map_is_a_parameter_error():
     with pytest.raises(ParameterError, match="'cmap' must be 'grey' or a matplotlib colour map name"):
-        Trajectory(cmap="no-such-map").check_params()
+        Trajectory().set_params(cmap="no-such-map").check_params()
+    with pytest.raises(ParameterError, match="'cmap' must be 'grey' or a matplotlib colour map name"):
+        Trajectory(cmap="no-such-map")
 
 
 # -- mouse_kinematics -------------------------------------------------------
@@ -198,4 +203,6 @@ def test_kinematics_image_contract():
     assert img.shape == (30, 50, 3) and img.dtype == np.uint8 and np.array_equal(img, conv.convert(log))
     assert get_converter("mouse_kinematics", **json.loads(json.dumps(conv.get_params()))) == conv
     with pytest.raises(ParameterError, match=r"'field' must be one of 'gasf', 'gadf', 'recurrence' \(got 'mtf'\)"):
-        MouseKinematics(field="mtf").convert(log)
+        MouseKinematics().set_params(field="mtf").convert(log)
+    with pytest.raises(ParameterError, match=r"'field' must be one of 'gasf', 'gadf', 'recurrence' \(got 'mtf'\)"):
+        MouseKinematics(field="mtf")

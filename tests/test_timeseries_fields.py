@@ -440,9 +440,11 @@ BAD_PARAMS = [
 @pytest.mark.parametrize(("cls", "param", "value", "message"), BAD_PARAMS,
                          ids=[f"{c.name}-{p}-{v!r}" for c, p, v, _ in BAD_PARAMS])
 def test_bad_parameters_have_exact_messages(cls, param, value, message):
-    conv = cls(**{param: value})  # stored untouched ...
+    with pytest.raises(ParameterError, match=f"^{re.escape(message)}$"):  # refused at construction ...
+        cls(**{param: value})
+    conv = cls().set_params(**{param: value})  # ... while set_params stores it untouched ...
     assert getattr(conv, param) == value
-    with pytest.raises(ParameterError, match=f"^{re.escape(message)}$"):  # ... and checked where used
+    with pytest.raises(ParameterError, match=f"^{re.escape(message)}$"):  # ... and it is checked where used
         conv.convert(np.arange(5.0))
 
 

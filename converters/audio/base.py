@@ -1,56 +1,31 @@
 """What every audio converter shares: parameters, reading, windowing, scaling.
 
 :class:`AudioConverter` is the base of the spectrogram family. Subclasses
-declare their parameters in ``__init__`` (the common ones listed below plus
-their own), extend :meth:`AudioConverter._check_params`, and implement
+declare their own parameters in a subclass of :class:`AudioParams` (named in
+``params_class``) and implement
 :meth:`AudioConverter._unit_fields`, which turns one mono window into a field
 scaled to [0, 1] (or three, for an RGB picture) with row 0 the *lowest*
 frequency; the base flips it so low frequencies sit at the bottom of the
 image, resizes it and colours it.
 
-Common parameters
------------------
-sample_rate : int, default=16000
-    Every signal is resampled to this rate on reading (soxr); a bare array
-    given to ``convert`` is taken to be at this rate.
-channels : {"mono", "first", "each"}, default="mono"
-    Mix the channels down, keep the first, or keep every channel ("each":
-    one record per channel when reading a file, one run of windows per
-    channel in ``segment``).
-duration : float or None, default=None
-    Window length in seconds (at most :data:`~.stream.MAX_WINDOW_SAMPLES`
-    samples); ``None`` makes the whole clip one window, up to
+The parameters every audio converter shares are declared once, in
+:class:`AudioParams` (``any2img list --kind audio`` shows them with their
+rules). Two of them deserve more than their one line:
+
+``duration`` / ``hop``
+    ``duration=None`` makes the whole clip one window, up to
     :data:`~.stream.LONG_CLIP_SECONDS` (60 s): a longer clip is cut into
-    windows of that length.
-hop : float or None, default=None
-    Seconds between window starts (needs ``duration``); ``None`` = ``duration``.
-pad_mode : {"pad", "loop", "crop"}, default="pad"
-    How a window that runs past the end is filled (see
-    :mod:`any2img.converters.audio.windows`).
-trim_silence : bool, default=False
-    Drop leading and trailing silence before windowing
-    (:func:`librosa.effects.trim`).
-trim_db : float, default=60.0
-    What ``trim_silence`` calls silence: frames this many dB below the
-    loudest frame.
-ref : {"max", "full_scale"}, default="max"
-    The 0 dB reference. ``"max"`` is librosa's ``ref=np.max``: each window
-    is scaled to its own loudest point, so recording level does not matter
-    (a silent window still gives the floor). It is the default because level
-    rarely carries the class and varies between speakers and devices: with
-    each FSDD speaker held out in turn, log-mel accuracy averaged 0.76
-    against 0.66 with ``"full_scale"`` (``benchmarks/RESULTS.md``).
-    ``"full_scale"`` is fixed: 0 dB is a full-scale sine, so images of
-    different clips are comparable and a clip and a slice of it give the same
-    pixels.
-top_db : float, default=80.0
-    Dynamic range shown: ``ref - top_db`` dB and below is black (the floor),
-    ``ref`` and above is white.
-image_size : int, (height, width) or None, default=None
-    Output size; ``None`` keeps the natural size (one row per frequency bin,
-    one column per frame).
-cmap : str, default="grey"
-    ``"grey"`` or a matplotlib colour map name.
+    windows of that length. A window holds at most
+    :data:`~.stream.MAX_WINDOW_SAMPLES` samples.
+``ref``
+    ``"max"`` is librosa's ``ref=np.max``: each window is scaled to its own
+    loudest point, so recording level does not matter (a silent window still
+    gives the floor). It is the default because level rarely carries the
+    class and varies between speakers and devices: with each FSDD speaker
+    held out in turn, log-mel accuracy averaged 0.76 against 0.66 with
+    ``"full_scale"`` (``benchmarks/RESULTS.md``). ``"full_scale"`` is fixed:
+    0 dB is a full-scale sine, so images of different clips are comparable
+    and a clip and a slice of it give the same pixels.
 
 A file longer than 60 s is streamed: each window reads its own block of the
 file (:mod:`.stream`), so memory does not grow with the recording. One
@@ -66,15 +41,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from typing import Any, ClassVar
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import numpy as np
 
 from any2img.converter import Converter, Record, Window
 from any2img.errors import InputError, ParameterError
-from any2img.imaging import check_cmap, field_to_rgb, fields_to_rgb, resize_field
+from any2img.imaging import field_to_rgb, fields_to_rgb, resize_field
+from any2img.parameters import Bool, Choice, Cmap, ConverterParams, Float, Int, Optional, Size, param
 from any2img.relevance import SpectrogramRelevance, check_attribution
-from any2img.validation import check_bool, check_choice, check_float, check_int, check_optional_size
 
 from .features import POWER_FLOOR
 from .io import AUDIO_EXTENSIONS, open_stream, read_audio
@@ -83,7 +59,7 @@ from .signal import CHANNEL_MODES, AudioSignal, as_signal, check_finite, resampl
 from .stream import LONG_CLIP_SECONDS, MAX_WINDOW_SAMPLES, AudioStream, StreamSpan, stream_trim_bounds
 from .windows import PAD_MODES, fill, plan_spans, trim_bounds
 
-__all__ = ["MAX_FIELD_CELLS", "REFERENCES", "AudioConverter", "synthetic_signal"]
+__all__ = ["MAX_FIELD_CELLS", "REFERENCES", "AudioConverter", "AudioParams", "synthetic_signal"]
 
 #: What ``ref`` may be.
 REFERENCES = ("full_scale", "max")
@@ -95,56 +71,61 @@ _AMIN_DB = 10.0 * np.log10(POWER_FLOOR)
 MAX_FIELD_CELLS = 2**23
 
 
-class AudioConverter(Converter):
+@dataclass(frozen=True, kw_only=True)
+class AudioParams(ConverterParams):
+    """The parameters every audio converter takes, checked."""
+
+    sample_rate: int = param(16000, Int(1, 384_000), "Every signal is resampled to this rate on reading (soxr); "
+                             "a bare array given to convert() is taken to be at it.")
+    channels: str = param("mono", Choice(CHANNEL_MODES), "Mix the channels down, keep the first, or keep each "
+                          "(one record, or one run of windows, per channel).")
+    duration: float | None = param(None, Optional(Float(0.0, low_open=True)),
+                                   "Window length in seconds; None: the whole clip (cut every 60 s).")
+    hop: float | None = param(None, Optional(Float(0.0, low_open=True)),
+                              "Seconds between window starts (needs duration); None: duration.")
+    pad_mode: str = param("pad", Choice(PAD_MODES), "How a window that runs past the end is filled "
+                          "(see any2img.converters.audio.windows).")
+    trim_silence: bool = param(False, Bool(), "Drop leading and trailing silence before windowing.")
+    trim_db: float = param(60.0, Float(0.0, low_open=True), "What trim_silence calls silence: frames this many "
+                           "dB below the loudest.")
+    ref: str = param("max", Choice(REFERENCES), "The 0 dB reference: each window's loudest point, or a "
+                     "full-scale sine.")
+    top_db: float = param(80.0, Float(0.0, low_open=True), "Dynamic range shown: ref - top_db dB and below is "
+                          "black, ref and above white.")
+    image_size: tuple[int, int] | None = param(None, Optional(Size()), "Output size; None keeps the natural size "
+                                               "(a row per frequency bin, a column per frame).")
+    cmap: str = param("grey", Cmap(), "Colour map of the field.")
+    hop_length: int = param(160, Int(low=1), "Samples between frames (10 ms at 16 kHz).")
+    #: ``duration`` and ``hop`` in samples (derived).
+    window_samples: int | None = field(init=False, default=None)
+    hop_samples: int | None = field(init=False, default=None)
+
+    def _relate(self) -> None:
+        super()._relate()
+        if self.hop is not None and self.duration is None:
+            raise ParameterError(f"'hop' needs 'duration' (seconds per window) to be set (got hop={self.hop!r}).")
+        self._derive(window_samples=None if self.duration is None else _samples("duration", self.duration,
+                                                                                self.sample_rate),
+                     hop_samples=None if self.hop is None else _samples("hop", self.hop, self.sample_rate))
+
+    def field_rows(self) -> int:
+        """Rows of the largest array one window's field is computed through (for the memory bound)."""
+        return 1
+
+
+AP = TypeVar("AP", bound=AudioParams)
+
+
+class AudioConverter(Converter, Generic[AP]):
     """Base class of the audio converters (see the module docstring for the parameters)."""
 
     kind: ClassVar[str] = "audio"
     extensions: ClassVar[tuple[str, ...]] = AUDIO_EXTENSIONS
+    params_class: ClassVar[type[ConverterParams] | None] = AudioParams
 
-    # Set by subclasses' __init__; declared here for type checkers.
-    sample_rate: Any
-    channels: Any
-    duration: Any
-    hop: Any
-    pad_mode: Any
-    trim_silence: Any
-    trim_db: Any
-    ref: Any
-    top_db: Any
-    image_size: Any
-    cmap: Any
-
-    # -- parameters -------------------------------------------------------
-    def _check_params(self) -> dict[str, Any]:
-        p: dict[str, Any] = {}
-        sr = p["sample_rate"] = check_int("sample_rate", self.sample_rate, low=1, high=384_000)
-        p["channels"] = check_choice("channels", self.channels, CHANNEL_MODES)
-        p["window"] = p["hop"] = None
-        if self.duration is not None:
-            duration = check_float("duration", self.duration, low=0.0, low_open=True)
-            p["window"] = _samples("duration", duration, sr)
-        if self.hop is not None:
-            if self.duration is None:
-                raise ParameterError(f"'hop' needs 'duration' (seconds per window) to be set (got hop={self.hop!r}).")
-            p["hop"] = _samples("hop", check_float("hop", self.hop, low=0.0, low_open=True), sr)
-        p["pad_mode"] = check_choice("pad_mode", self.pad_mode, PAD_MODES)
-        p["trim_silence"] = check_bool("trim_silence", self.trim_silence)
-        p["trim_db"] = check_float("trim_db", self.trim_db, low=0.0, low_open=True)
-        p["ref"] = check_choice("ref", self.ref, REFERENCES)
-        p["top_db"] = check_float("top_db", self.top_db, low=0.0, low_open=True)
-        p["image_size"] = check_optional_size("image_size", self.image_size)
-        p["cmap"] = check_cmap(self.cmap)
-        return p
-
-    @staticmethod
-    def _check_fmax(fmin: Any, fmax: Any, sample_rate: int) -> tuple[float, float]:
-        """Check ``fmin``/``fmax`` (``None`` = Nyquist) against the sample rate."""
-        nyquist = sample_rate / 2.0
-        lo = check_float("fmin", fmin, low=0.0, high=nyquist, high_open=True)
-        if fmax is None:
-            return lo, nyquist
-        hi = check_float("fmax", fmax, low=lo, high=nyquist, low_open=True)
-        return lo, hi
+    def _p(self) -> AP:
+        """The checked parameters, typed."""
+        return cast(AP, self.checked_params())
 
     # -- contract-test hook -------------------------------------------------
     @classmethod
@@ -180,11 +161,11 @@ class AudioConverter(Converter):
             Unsupported suffix, empty, corrupt or truncated file, no samples,
             NaN or infinite samples; the message starts with the path.
         """
-        p = self._check_params()
-        stream = open_stream(path, sample_rate=p["sample_rate"], channels=p["channels"])
+        p = self._p()
+        stream = open_stream(path, sample_rate=p.sample_rate, channels=p.channels)
         if stream is not None:  # a long recording: windows read their own blocks
             return stream  # type: ignore[return-value]
-        return read_audio(path, sample_rate=p["sample_rate"], channels=p["channels"])
+        return read_audio(path, sample_rate=p.sample_rate, channels=p.channels)
 
     def augment_signal(self, signal: Any, rng: np.random.Generator) -> Any:
         """A perturbed copy of a raw record: speed perturbation, time shift, gain and noise.
@@ -209,13 +190,13 @@ class AudioConverter(Converter):
             yield Record(AudioSignal(signal.samples[c : c + 1], signal.sample_rate), key=f"ch{c}", meta={"channel": c})
 
     # -- windowing ------------------------------------------------------------
-    def _prepare(self, data: Any, p: dict[str, Any]) -> AudioSignal:
+    def _prepare(self, data: Any, p: AP) -> AudioSignal:
         if isinstance(data, Window):
             data = data.data
         if isinstance(data, (StreamSpan, AudioStream)):
             data = data.load()
-        signal = select_channels(as_signal(data, p["sample_rate"]), p["channels"])
-        signal = check_finite(resample(signal, p["sample_rate"]))
+        signal = select_channels(as_signal(data, p.sample_rate), p.channels)
+        signal = check_finite(resample(signal, p.sample_rate))
         if signal.n_samples == 0:
             raise InputError("the audio is empty (0 samples)")
         return signal
@@ -235,7 +216,7 @@ class AudioConverter(Converter):
             seconds from the start of the (untrimmed) clip, ``unit="seconds"``.
             With ``channels="each"`` the windows of channel 0 come first.
         """
-        p = self._check_params()
+        p = self._p()
         if isinstance(signal, Window):
             signal = signal.data
         if isinstance(signal, AudioStream):
@@ -246,13 +227,13 @@ class AudioConverter(Converter):
         for c in range(sig.n_channels):
             samples = sig.samples[c : c + 1]
             lo, hi = 0, sig.n_samples
-            if p["trim_silence"]:
-                lo, hi = trim_bounds(samples, p["trim_db"])
+            if p.trim_silence:
+                lo, hi = trim_bounds(samples, p.trim_db)
             clip = samples[:, lo:hi]
-            for span in plan_spans(hi - lo, _window_of(hi - lo, p), p["hop"], p["pad_mode"]):
+            for span in plan_spans(hi - lo, _window_of(hi - lo, p), p.hop_samples, p.pad_mode):
                 windows.append(
                     Window(
-                        AudioSignal(fill(clip, span, p["pad_mode"]), sr),
+                        AudioSignal(fill(clip, span, p.pad_mode), sr),
                         index=len(windows),
                         start=(lo + span.start) / sr,
                         stop=(lo + span.stop) / sr,
@@ -261,18 +242,18 @@ class AudioConverter(Converter):
                 )
         return windows
 
-    def _segment_stream(self, stream: AudioStream, p: dict[str, Any]) -> list[Window]:
+    def _segment_stream(self, stream: AudioStream, p: AP) -> list[Window]:
         """The windows of a long file: each reads its own block when converted (see :mod:`.stream`)."""
-        if stream.sample_rate != p["sample_rate"] or stream.channels != p["channels"]:
+        if stream.sample_rate != p.sample_rate or stream.channels != p.channels:
             stream = AudioStream(stream.path, stream.file_rate, stream.n_frames, stream.file_channels,
-                                 p["sample_rate"], p["channels"], stream.channel)
+                                 p.sample_rate, p.channels, stream.channel)
         sr = stream.sample_rate
         channels = [stream.one_channel(c) for c in range(stream.n_channels)] if stream.n_channels > 1 else [stream]
         windows: list[Window] = []
         for one in channels:
-            lo, hi = stream_trim_bounds(one, p["trim_db"]) if p["trim_silence"] else (0, one.n_samples)
-            for span in plan_spans(hi - lo, _window_of(hi - lo, p), p["hop"], p["pad_mode"]):
-                piece = StreamSpan(one, lo + span.start, lo + span.stop, span.length, p["pad_mode"], (lo, hi))
+            lo, hi = stream_trim_bounds(one, p.trim_db) if p.trim_silence else (0, one.n_samples)
+            for span in plan_spans(hi - lo, _window_of(hi - lo, p), p.hop_samples, p.pad_mode):
+                piece = StreamSpan(one, lo + span.start, lo + span.stop, span.length, p.pad_mode, (lo, hi))
                 windows.append(Window(piece, index=len(windows), start=(lo + span.start) / sr,
                                       stop=(lo + span.stop) / sr, unit="seconds"))
         return windows
@@ -287,15 +268,15 @@ class AudioConverter(Converter):
             One window (as :meth:`segment` gives), or a whole signal converted
             as it is. A bare 1-D array is taken to be at ``sample_rate``.
         """
-        p = self._check_params()
+        p = self._p()
         return self._render(self._mono(window, p), p)
 
     def convert_batch(self, windows: Sequence[Any]) -> list[np.ndarray]:
         """Convert many windows (parameters are checked once)."""
-        p = self._check_params()
+        p = self._p()
         return [self._render(self._mono(w, p), p) for w in windows]
 
-    def _mono(self, window: Any, p: dict[str, Any]) -> np.ndarray:
+    def _mono(self, window: Any, p: AP) -> np.ndarray:
         signal = self._prepare(window, p)
         if signal.n_channels != 1:
             raise InputError(
@@ -304,17 +285,17 @@ class AudioConverter(Converter):
             )
         return signal.samples[0]
 
-    def _render(self, y: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    def _render(self, y: np.ndarray, p: AP) -> np.ndarray:
         _check_field_size(y.shape[0], p)
         fields = self._unit_fields(y, p)
-        size = p["image_size"]
+        size = p.image_size
         if isinstance(fields, tuple):
             r, g, b = (resize_field(f[::-1], size) for f in fields)
             return fields_to_rgb(r, g, b)
-        return field_to_rgb(resize_field(fields[::-1], size), p["cmap"])
+        return field_to_rgb(resize_field(fields[::-1], size), p.cmap)
 
     def _unit_fields(
-        self, y: np.ndarray, p: dict[str, Any]
+        self, y: np.ndarray, p: AP
     ) -> np.ndarray | tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return the field(s) in [0, 1], ``(n_rows, n_frames)``, row 0 = lowest frequency."""
         raise NotImplementedError
@@ -338,60 +319,53 @@ class AudioConverter(Converter):
             centres in seconds of the recording and row centres in Hz (or
             coefficient / pitch class); see :mod:`.relevance`.
         """
-        p = self._check_params()
+        p = self._p()
         fields = self._unit_fields(self._mono(window, p), p)
         n_rows, n_frames = (fields[0] if isinstance(fields, tuple) else fields).shape
-        a = check_attribution(attribution, p["image_size"] or (n_rows, n_frames))
+        a = check_attribution(attribution, p.image_size or (n_rows, n_frames))
         start, where = 0.0, {}
         if isinstance(window, Window):
             where = window.describe()
             start = float(window.start) if window.unit == "seconds" else 0.0
         frequencies, unit = self._row_axis(p, n_rows)
-        hop = p.get("hop_length", 1)
+        hop = p.hop_length
         return SpectrogramRelevance(
-            field_relevance(a, n_rows, n_frames), frame_times(n_frames, hop, p["sample_rate"], start),
-            np.asarray(frequencies, dtype=np.float64), unit, hop / p["sample_rate"], where,
+            field_relevance(a, n_rows, n_frames), frame_times(n_frames, hop, p.sample_rate, start),
+            np.asarray(frequencies, dtype=np.float64), unit, hop / p.sample_rate, where,
         )
 
-    def _row_axis(self, p: dict[str, Any], n_rows: int) -> tuple[np.ndarray, str]:
+    def _row_axis(self, p: AP, n_rows: int) -> tuple[np.ndarray, str]:
         """Centre of each field row and its unit; subclasses say (default: the row index)."""
         return np.arange(n_rows, dtype=np.float64), "row"
 
     # -- shared scaling -------------------------------------------------------
     @staticmethod
-    def _relative_db(db: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    def _relative_db(db: np.ndarray, p: AudioParams) -> np.ndarray:
         """dB relative to the reference, floored at ``-top_db`` (values above 0 kept)."""
         ref_db = 0.0
-        if p["ref"] == "max":
+        if p.ref == "max":
             peak = float(db.max())
             ref_db = peak if peak > _AMIN_DB + 1e-3 else 0.0  # silence keeps the floor
-        return np.maximum(db - np.float32(ref_db), np.float32(-p["top_db"]))
+        return np.maximum(db - np.float32(ref_db), np.float32(-p.top_db))
 
     @classmethod
-    def _db_to_unit(cls, db: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    def _db_to_unit(cls, db: np.ndarray, p: AudioParams) -> np.ndarray:
         """Map ``[ref - top_db, ref]`` dB onto [0, 1]."""
         rel = cls._relative_db(db, p)
-        return np.clip(rel / np.float32(p["top_db"]) + np.float32(1.0), 0.0, 1.0)
+        return np.clip(rel / np.float32(p.top_db) + np.float32(1.0), 0.0, 1.0)
 
 
-def _window_of(n_samples: int, p: dict[str, Any]) -> int | None:
+def _window_of(n_samples: int, p: AudioParams) -> int | None:
     """The window length: ``duration``'s, or for a whole clip longer than LONG_CLIP_SECONDS, that length."""
-    if p["window"] is not None:
-        return int(p["window"])
-    longest = min(int(LONG_CLIP_SECONDS * p["sample_rate"]), MAX_WINDOW_SAMPLES)
+    if p.window_samples is not None:
+        return int(p.window_samples)
+    longest = min(int(LONG_CLIP_SECONDS * p.sample_rate), MAX_WINDOW_SAMPLES)
     return longest if n_samples > longest else None
 
 
-def _check_field_size(n_samples: int, p: dict[str, Any]) -> None:
+def _check_field_size(n_samples: int, p: AudioParams) -> None:
     """Refuse, before computing it, a field of more than MAX_FIELD_CELLS values (one image must fit in memory)."""
-    hop = int(p.get("hop_length", 512))
-    bins = int(p["n_fft"]) // 2 + 1 if "n_fft" in p else 0
-    frames = 1 + n_samples // hop
-    for key in ("n_mels", "n_chroma"):
-        if key in p and int(p[key]) * max(bins, 1) > MAX_FIELD_CELLS:
-            raise ParameterError(f"'{key}' x (n_fft // 2 + 1) must be at most {MAX_FIELD_CELLS} "
-                                 f"(got {p[key]} x {bins}).")
-    rows = max(int(p.get("n_bins", 0)), bins, int(p.get("n_mels", 0)), int(p.get("n_chroma", 0)), 1)
+    rows, frames = p.field_rows(), 1 + n_samples // p.hop_length
     if rows * frames > MAX_FIELD_CELLS:
         raise InputError(
             f"the window's field would hold {rows} x {frames} values, more than {MAX_FIELD_CELLS}; "

@@ -19,14 +19,15 @@ clip and a slice of it give the same pixels in the columns they share.
 from __future__ import annotations
 
 import warnings
-from typing import Any, ClassVar
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
 from any2img.errors import ParameterError
-from any2img.validation import check_int
+from any2img.parameters import Check, ConverterParams, Float, Int, Optional, Ref, param, redefault
 
-from .base import AudioConverter
+from .base import MAX_FIELD_CELLS, AudioConverter, AudioParams
 from .features import (
     chroma_basis,
     cqt_amplitude,
@@ -40,35 +41,177 @@ from .features import (
 )
 from .relevance import cqt_frequencies, mel_frequencies
 
-__all__ = ["CQT", "MFCC", "STFT", "Chroma", "Mel", "MelDeltas"]
+__all__ = [
+    "CQT", "MFCC", "STFT", "BandParams", "CQTParams", "Chroma", "ChromaParams", "FFTParams", "MFCCParams", "Mel",
+    "MelDeltas", "MelDeltasParams", "MelParams", "STFTParams",
+]
 
 #: Frequency of C1, the default lowest constant-Q bin (Hz).
 C1_HZ = 32.70319566257483
 
 
-class _STFTBased(AudioConverter):
-    """Shared checks of the converters built on a short-time Fourier transform."""
+#: The most frames a Δ / Δ² is fitted over (the Savitzky-Golay filter holds about 3 x that many coefficients).
+MAX_DELTA_WIDTH = 999
 
-    n_fft: Any
-    hop_length: Any
-
-    def _check_params(self) -> dict[str, Any]:
-        p = super()._check_params()
-        p["n_fft"] = check_int("n_fft", self.n_fft, low=4, high=2**16)
-        p["hop_length"] = check_int("hop_length", self.hop_length, low=1)
-        return p
-
-    def _mel_db(self, y: np.ndarray, p: dict[str, Any]) -> np.ndarray:
-        basis = mel_basis(p["sample_rate"], p["n_fft"], p["n_mels"], p["fmin"], p["fmax"])
-        return power_to_db(basis @ stft_power(y, p["n_fft"], p["hop_length"]))
-
-    def _check_mel(self, p: dict[str, Any]) -> dict[str, Any]:
-        p["n_mels"] = check_int("n_mels", self.n_mels, low=1)  # type: ignore[attr-defined]
-        p["fmin"], p["fmax"] = self._check_fmax(self.fmin, self.fmax, p["sample_rate"])  # type: ignore[attr-defined]
-        return p
+_NYQUIST = Ref("sample_rate / 2", lambda p: p.sample_rate / 2.0)
 
 
-class Mel(_STFTBased):
+def _check_delta_width(name: str, width: Any) -> int:
+    if not (isinstance(width, int) and not isinstance(width, bool) and width >= 3 and width % 2 == 1):
+        raise ParameterError(f"'{name}' must be an odd int >= 3 (got {width!r}).")
+    if width > MAX_DELTA_WIDTH:
+        raise ParameterError(f"'{name}' must be at most {MAX_DELTA_WIDTH} frames (got {width!r}).")
+    return width
+
+
+def _at_most_cells(name: str, rows: int, bins: int) -> None:
+    if rows * max(bins, 1) > MAX_FIELD_CELLS:
+        raise ParameterError(f"'{name}' x (n_fft // 2 + 1) must be at most {MAX_FIELD_CELLS} (got {rows} x {bins}).")
+
+
+@dataclass(frozen=True, kw_only=True)
+class FFTParams(AudioParams):
+    """Converters built on a short-time Fourier transform."""
+
+    n_fft: int = param(1024, Int(4, 2**16), "FFT length in samples (64 ms at 16 kHz); n_fft // 2 + 1 bins.")
+
+    def field_rows(self) -> int:
+        return max(super().field_rows(), self.n_fft // 2 + 1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BandParams(FFTParams):
+    """A band of frequencies, ``fmin`` to ``fmax``."""
+
+    fmin: float = param(0.0, Float(0.0, _NYQUIST, high_open=True), "Lowest frequency (Hz).")
+    fmax: float = param(None, Optional(Float(Ref("fmin", lambda p: p.fmin), _NYQUIST, low_open=True)),
+                        "Highest frequency (Hz); None is sample_rate / 2.")
+
+    def _relate(self) -> None:
+        super()._relate()
+        if self.fmax is None:
+            self._derive(fmax=self.sample_rate / 2.0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class STFTParams(BandParams):
+    """``stft``: the FFT bins between ``fmin`` and ``fmax``."""
+
+    #: The FFT bins kept (derived).
+    rows: slice = field(init=False, default_factory=lambda: slice(0))
+
+    def _relate(self) -> None:
+        super()._relate()
+        freqs = fft_frequencies(self.sample_rate, self.n_fft)
+        rows = np.flatnonzero((freqs >= self.fmin) & (freqs <= self.fmax))
+        if rows.size == 0:
+            raise ParameterError(
+                f"'fmin'..'fmax' ({self.fmin:g}..{self.fmax:g} Hz) must hold at least one FFT bin; bins are "
+                f"{freqs[1]:g} Hz apart with n_fft={self.n_fft} at sample_rate={self.sample_rate}."
+            )
+        self._derive(rows=slice(int(rows[0]), int(rows[-1]) + 1))
+
+
+@dataclass(frozen=True, kw_only=True)
+class MelParams(BandParams):
+    """``mel`` (and what is built on it): mel bands over ``fmin``..``fmax``."""
+
+    n_mels: int = param(128, Int(low=1), "Mel bands (image rows at natural size).")
+
+    def _relate(self) -> None:
+        super()._relate()
+        _at_most_cells("n_mels", self.n_mels, self.n_fft // 2 + 1)
+
+    def field_rows(self) -> int:
+        return max(super().field_rows(), self.n_mels)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MFCCParams(MelParams):
+    """``mfcc``."""
+
+    n_mfcc: int = param(40, Int(1, Ref("n_mels", lambda p: p.n_mels)),
+                        "Coefficients kept (image rows at natural size), at most n_mels.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class MelDeltasParams(MelParams):
+    """``mel_deltas``."""
+
+    delta_width: int = param(9, Check(_check_delta_width, f"odd int in [3, {MAX_DELTA_WIDTH}]",
+                                      bad=(4, 1, 9.0, True, MAX_DELTA_WIDTH + 2)),
+                             "Frames the derivatives are fitted over.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChromaParams(FFTParams):
+    """``chroma``."""
+
+    n_fft: int = redefault(FFTParams, "n_fft", 2048)
+    n_chroma: int = param(12, Int(low=1), "Pitch classes (image rows at natural size).")
+
+    def _relate(self) -> None:
+        super()._relate()
+        _at_most_cells("n_chroma", self.n_chroma, self.n_fft // 2 + 1)
+
+    def field_rows(self) -> int:
+        return max(super().field_rows(), self.n_chroma)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CQTParams(AudioParams):
+    """``cqt``."""
+
+    bins_per_octave: int = param(12, Int(1, 240), "Bins per octave.")
+    fmin: float = param(C1_HZ, Float(0.0, _NYQUIST, high_open=True), "Centre of the lowest bin (Hz); C1 by default.")
+    n_bins: int = param(None, Optional(Int(low=1)), "Bins (image rows at natural size); None: every bin whose "
+                        "band fits below Nyquist (95 at 16 kHz, 83 at 8 kHz).")
+
+    def _relate(self) -> None:
+        super()._relate()
+        sr = self.sample_rate
+        if self.fmin < sr / 4096:  # the lowest filter, Q * sample_rate / fmin samples long, stays bounded
+            raise ParameterError(
+                f"'fmin' must be a finite number >= sample_rate / 4096 ({sr / 4096:g} Hz) for the constant-Q "
+                f"transform (got {self.fmin!r})."
+            )
+        most = cqt_max_bins(sr, self.fmin, self.bins_per_octave)
+        if most < 1:
+            raise ParameterError(
+                f"'fmin' must leave room for one constant-Q bin below Nyquist ({sr / 2:g} Hz) (got {self.fmin!r})."
+            )
+        if self.n_bins is None:
+            self._derive(n_bins=most)
+        elif self.n_bins > most:
+            raise ParameterError(
+                f"'n_bins' must be None or an int in [1, {most}] so the top bin stays below Nyquist at "
+                f"sample_rate={sr} from fmin={self.fmin:g} Hz (got {self.n_bins!r})."
+            )
+
+    def field_rows(self) -> int:
+        return max(self.n_bins, 1)
+
+
+FP = TypeVar("FP", bound=FFTParams)
+MP = TypeVar("MP", bound=MelParams)
+
+
+class _STFTBased(AudioConverter[FP]):
+    """The converters built on a short-time Fourier transform."""
+
+
+class _MelBased(_STFTBased[MP]):
+    """The converters built on the log-mel spectrogram."""
+
+    def _mel_db(self, y: np.ndarray, p: MelParams) -> np.ndarray:
+        basis = mel_basis(p.sample_rate, p.n_fft, p.n_mels, p.fmin, p.fmax)
+        return power_to_db(basis @ stft_power(y, p.n_fft, p.hop_length))
+
+    def _row_axis(self, p: MP, n_rows: int) -> tuple[np.ndarray, str]:
+        return mel_frequencies(p.n_mels, p.fmin, p.fmax), "Hz"
+
+
+class Mel(_MelBased[MelParams]):
     """Log-mel spectrogram: one row per mel band (lowest at the bottom), one column per frame.
 
     Power spectrum (Hann window of ``n_fft`` samples every ``hop_length``),
@@ -78,27 +221,12 @@ class Mel(_STFTBased):
     black. See :mod:`any2img.converters.audio.base` for the parameters every
     audio converter shares.
 
-    Parameters
-    ----------
-    sample_rate : int, default=16000
-        Rate every signal is resampled to. FSDD is recorded at 8 kHz: with the
-        default the bands above 4 kHz stay dark, so pass ``sample_rate=8000``
-        (or ``fmax=4000``) to spend every row on real content.
-    n_fft : int, default=1024
-        FFT length in samples (64 ms at 16 kHz).
-    hop_length : int, default=160
-        Samples between frames (10 ms at 16 kHz).
-    n_mels : int, default=128
-        Mel bands (image rows at natural size).
-    fmin : float, default=0.0
-        Lowest frequency (Hz).
-    fmax : float or None, default=None
-        Highest frequency (Hz); ``None`` is ``sample_rate / 2``.
-    top_db, ref, image_size, cmap, channels, duration, hop, pad_mode, trim_silence, trim_db
-        See :mod:`any2img.converters.audio.base`.
-
     Notes
     -----
+    FSDD is recorded at 8 kHz: with the default ``sample_rate`` the bands
+    above 4 kHz stay dark, so pass ``sample_rate=8000`` (or ``fmax=4000``) to
+    spend every row on real content.
+
     The dB reference is each window's loudest point (``ref="max"``), so
     recording level does not change the picture. With ``ref="full_scale"``
     0 dB is a full-scale sine, so the pixel of a time-frequency cell depends
@@ -116,75 +244,18 @@ class Mel(_STFTBased):
     """
 
     name: ClassVar[str] = "mel"
+    params_class: ClassVar[type[ConverterParams] | None] = MelParams
 
-    def __init__(
-        self,
-        *,
-        sample_rate: int = 16000,
-        n_fft: int = 1024,
-        hop_length: int = 160,
-        n_mels: int = 128,
-        fmin: float = 0.0,
-        fmax: float | None = None,
-        top_db: float = 80.0,
-        ref: str = "max",
-        image_size: int | tuple[int, int] | None = None,
-        cmap: str = "grey",
-        channels: str = "mono",
-        duration: float | None = None,
-        hop: float | None = None,
-        pad_mode: str = "pad",
-        trim_silence: bool = False,
-        trim_db: float = 60.0,
-    ) -> None:
-        self.sample_rate = sample_rate
-        self.n_fft = n_fft
-        self.hop_length = hop_length
-        self.n_mels = n_mels
-        self.fmin = fmin
-        self.fmax = fmax
-        self.top_db = top_db
-        self.ref = ref
-        self.image_size = image_size
-        self.cmap = cmap
-        self.channels = channels
-        self.duration = duration
-        self.hop = hop
-        self.pad_mode = pad_mode
-        self.trim_silence = trim_silence
-        self.trim_db = trim_db
-
-    def _check_params(self) -> dict[str, Any]:
-        return self._check_mel(super()._check_params())
-
-    def _row_axis(self, p: dict[str, Any], n_rows: int) -> tuple[np.ndarray, str]:
-        return mel_frequencies(p["n_mels"], p["fmin"], p["fmax"]), "Hz"
-
-    def _unit_fields(self, y: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    def _unit_fields(self, y: np.ndarray, p: MelParams) -> np.ndarray:
         return self._db_to_unit(self._mel_db(y, p), p)
 
 
-class STFT(_STFTBased):
+class STFT(_STFTBased[STFTParams]):
     """Log-magnitude short-time Fourier transform on a linear frequency axis.
 
     One row per FFT bin between ``fmin`` and ``fmax`` (lowest at the bottom),
     one column per frame; dB against full scale (a full-scale sine on a bin
     reads 0 dB, white), ``-top_db`` and below black.
-
-    Parameters
-    ----------
-    sample_rate : int, default=16000
-        Rate every signal is resampled to.
-    n_fft : int, default=1024
-        FFT length; ``n_fft // 2 + 1`` bins up to Nyquist.
-    hop_length : int, default=160
-        Samples between frames.
-    fmin : float, default=0.0
-        Keep the bins at or above this frequency (Hz).
-    fmax : float or None, default=None
-        Keep the bins at or below this frequency (Hz); ``None`` is Nyquist.
-    top_db, ref, image_size, cmap, channels, duration, hop, pad_mode, trim_silence, trim_db
-        See :mod:`any2img.converters.audio.base`.
 
     Examples
     --------
@@ -193,64 +264,17 @@ class STFT(_STFTBased):
     """
 
     name: ClassVar[str] = "stft"
+    params_class: ClassVar[type[ConverterParams] | None] = STFTParams
 
-    def __init__(
-        self,
-        *,
-        sample_rate: int = 16000,
-        n_fft: int = 1024,
-        hop_length: int = 160,
-        fmin: float = 0.0,
-        fmax: float | None = None,
-        top_db: float = 80.0,
-        ref: str = "max",
-        image_size: int | tuple[int, int] | None = None,
-        cmap: str = "grey",
-        channels: str = "mono",
-        duration: float | None = None,
-        hop: float | None = None,
-        pad_mode: str = "pad",
-        trim_silence: bool = False,
-        trim_db: float = 60.0,
-    ) -> None:
-        self.sample_rate = sample_rate
-        self.n_fft = n_fft
-        self.hop_length = hop_length
-        self.fmin = fmin
-        self.fmax = fmax
-        self.top_db = top_db
-        self.ref = ref
-        self.image_size = image_size
-        self.cmap = cmap
-        self.channels = channels
-        self.duration = duration
-        self.hop = hop
-        self.pad_mode = pad_mode
-        self.trim_silence = trim_silence
-        self.trim_db = trim_db
+    def _row_axis(self, p: STFTParams, n_rows: int) -> tuple[np.ndarray, str]:
+        return fft_frequencies(p.sample_rate, p.n_fft)[p.rows], "Hz"
 
-    def _check_params(self) -> dict[str, Any]:
-        p = super()._check_params()
-        p["fmin"], p["fmax"] = self._check_fmax(self.fmin, self.fmax, p["sample_rate"])
-        freqs = fft_frequencies(p["sample_rate"], p["n_fft"])
-        rows = np.flatnonzero((freqs >= p["fmin"]) & (freqs <= p["fmax"]))
-        if rows.size == 0:
-            raise ParameterError(
-                f"'fmin'..'fmax' ({p['fmin']:g}..{p['fmax']:g} Hz) must hold at least one FFT bin; bins are "
-                f"{freqs[1]:g} Hz apart with n_fft={p['n_fft']} at sample_rate={p['sample_rate']}."
-            )
-        p["rows"] = slice(int(rows[0]), int(rows[-1]) + 1)
-        return p
-
-    def _row_axis(self, p: dict[str, Any], n_rows: int) -> tuple[np.ndarray, str]:
-        return fft_frequencies(p["sample_rate"], p["n_fft"])[p["rows"]], "Hz"
-
-    def _unit_fields(self, y: np.ndarray, p: dict[str, Any]) -> np.ndarray:
-        power = stft_power(y, p["n_fft"], p["hop_length"])[p["rows"]]
+    def _unit_fields(self, y: np.ndarray, p: STFTParams) -> np.ndarray:
+        power = stft_power(y, p.n_fft, p.hop_length)[p.rows]
         return self._db_to_unit(power_to_db(power), p)
 
 
-class MFCC(_STFTBased):
+class MFCC(_MelBased[MFCCParams]):
     """Mel-frequency cepstral coefficients: coefficient 0 at the bottom, one column per frame.
 
     The log-mel spectrogram (as :class:`Mel`, floored at ``-top_db``) is
@@ -264,20 +288,6 @@ class MFCC(_STFTBased):
       ``top_db`` (independent of ``n_mels``). The ``sqrt(k)`` lifter evens out
       the natural decay of the higher coefficients; mid grey is 0.
 
-    Parameters
-    ----------
-    sample_rate : int, default=16000
-    n_fft : int, default=1024
-    hop_length : int, default=160
-    n_mels : int, default=128
-        Mel bands the cepstrum is taken over.
-    n_mfcc : int, default=40
-        Coefficients kept (image rows at natural size), <= ``n_mels``.
-    fmin : float, default=0.0
-    fmax : float or None, default=None
-    top_db, ref, image_size, cmap, channels, duration, hop, pad_mode, trim_silence, trim_db
-        See :class:`Mel` and :mod:`any2img.converters.audio.base`.
-
     Examples
     --------
     >>> MFCC(n_mfcc=20).convert(np.zeros(16000, dtype=np.float32)).shape
@@ -285,97 +295,39 @@ class MFCC(_STFTBased):
     """
 
     name: ClassVar[str] = "mfcc"
+    params_class: ClassVar[type[ConverterParams] | None] = MFCCParams
 
     #: Cosine amplitude (in units of top_db, after the sqrt(k) lifter) shown at black and white.
     COEF_RANGE: ClassVar[float] = 0.4
 
-    def __init__(
-        self,
-        *,
-        sample_rate: int = 16000,
-        n_fft: int = 1024,
-        hop_length: int = 160,
-        n_mels: int = 128,
-        n_mfcc: int = 40,
-        fmin: float = 0.0,
-        fmax: float | None = None,
-        top_db: float = 80.0,
-        ref: str = "max",
-        image_size: int | tuple[int, int] | None = None,
-        cmap: str = "grey",
-        channels: str = "mono",
-        duration: float | None = None,
-        hop: float | None = None,
-        pad_mode: str = "pad",
-        trim_silence: bool = False,
-        trim_db: float = 60.0,
-    ) -> None:
-        self.sample_rate = sample_rate
-        self.n_fft = n_fft
-        self.hop_length = hop_length
-        self.n_mels = n_mels
-        self.n_mfcc = n_mfcc
-        self.fmin = fmin
-        self.fmax = fmax
-        self.top_db = top_db
-        self.ref = ref
-        self.image_size = image_size
-        self.cmap = cmap
-        self.channels = channels
-        self.duration = duration
-        self.hop = hop
-        self.pad_mode = pad_mode
-        self.trim_silence = trim_silence
-        self.trim_db = trim_db
-
-    def _check_params(self) -> dict[str, Any]:
-        p = self._check_mel(super()._check_params())
-        p["n_mfcc"] = check_int("n_mfcc", self.n_mfcc, low=1, high=p["n_mels"])
-        return p
-
-    def coefficients(self, y: np.ndarray, p: dict[str, Any] | None = None) -> np.ndarray:
+    def coefficients(self, y: np.ndarray, p: MFCCParams | None = None) -> np.ndarray:
         """Return the cepstral amplitudes ``(n_mfcc, n_frames)`` of a mono signal at ``sample_rate``.
 
         Row 0 is ``mean(u)``; row ``k >= 1`` is ``a_k`` (before the lifter).
         """
-        p = self._check_params() if p is None else p
+        p = self._p() if p is None else p
         unit = self._db_to_unit(self._mel_db(np.asarray(y, dtype=np.float32), p), p)
-        n_mels = p["n_mels"]
-        coef = dct_basis(p["n_mfcc"], n_mels) @ unit
-        coef[0] /= np.sqrt(n_mels)
-        coef[1:] /= np.sqrt(n_mels / 2.0)
+        coef = dct_basis(p.n_mfcc, p.n_mels) @ unit
+        coef[0] /= np.sqrt(p.n_mels)
+        coef[1:] /= np.sqrt(p.n_mels / 2.0)
         return coef
 
-    def _row_axis(self, p: dict[str, Any], n_rows: int) -> tuple[np.ndarray, str]:
+    def _row_axis(self, p: MFCCParams, n_rows: int) -> tuple[np.ndarray, str]:
         return np.arange(n_rows, dtype=np.float64), "coefficient"
 
-    def _unit_fields(self, y: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    def _unit_fields(self, y: np.ndarray, p: MFCCParams) -> np.ndarray:
         coef = self.coefficients(y, p)
         k = np.sqrt(np.arange(1, coef.shape[0], dtype=np.float32))[:, np.newaxis]
         coef[1:] = 0.5 + k * coef[1:] / np.float32(2 * self.COEF_RANGE)
         return np.clip(coef, 0.0, 1.0)
 
 
-class CQT(AudioConverter):
+class CQT(AudioConverter[CQTParams]):
     """Constant-Q transform: ``bins_per_octave`` log-spaced bins per octave from ``fmin``.
 
     ``librosa.cqt`` amplitude, each bin normalised so a full-scale sine at its
     centre reads 0 dB (white); ``-top_db`` and below black. Lowest bin at the
     bottom.
-
-    Parameters
-    ----------
-    sample_rate : int, default=16000
-    hop_length : int, default=160
-        Samples between frames.
-    fmin : float, default=32.70 (C1)
-        Centre of the lowest bin (Hz).
-    n_bins : int or None, default=None
-        Bins (image rows at natural size); ``None`` takes every bin whose band
-        fits below Nyquist (95 at 16 kHz, 83 at 8 kHz with the defaults).
-    bins_per_octave : int, default=12
-    top_db, ref, image_size, cmap, channels, duration, hop, pad_mode, trim_silence, trim_db
-        See :mod:`any2img.converters.audio.base`.
 
     Examples
     --------
@@ -384,98 +336,27 @@ class CQT(AudioConverter):
     """
 
     name: ClassVar[str] = "cqt"
+    params_class: ClassVar[type[ConverterParams] | None] = CQTParams
 
-    def __init__(
-        self,
-        *,
-        sample_rate: int = 16000,
-        hop_length: int = 160,
-        fmin: float = C1_HZ,
-        n_bins: int | None = None,
-        bins_per_octave: int = 12,
-        top_db: float = 80.0,
-        ref: str = "max",
-        image_size: int | tuple[int, int] | None = None,
-        cmap: str = "grey",
-        channels: str = "mono",
-        duration: float | None = None,
-        hop: float | None = None,
-        pad_mode: str = "pad",
-        trim_silence: bool = False,
-        trim_db: float = 60.0,
-    ) -> None:
-        self.sample_rate = sample_rate
-        self.hop_length = hop_length
-        self.fmin = fmin
-        self.n_bins = n_bins
-        self.bins_per_octave = bins_per_octave
-        self.top_db = top_db
-        self.ref = ref
-        self.image_size = image_size
-        self.cmap = cmap
-        self.channels = channels
-        self.duration = duration
-        self.hop = hop
-        self.pad_mode = pad_mode
-        self.trim_silence = trim_silence
-        self.trim_db = trim_db
+    def _row_axis(self, p: CQTParams, n_rows: int) -> tuple[np.ndarray, str]:
+        return cqt_frequencies(n_rows, p.fmin, p.bins_per_octave), "Hz"
 
-    def _check_params(self) -> dict[str, Any]:
-        p = super()._check_params()
-        sr = p["sample_rate"]
-        p["hop_length"] = check_int("hop_length", self.hop_length, low=1)
-        p["bins_per_octave"] = bpo = check_int("bins_per_octave", self.bins_per_octave, low=1, high=240)
-        p["fmin"], _ = self._check_fmax(self.fmin, None, sr)
-        if p["fmin"] < sr / 4096:  # the lowest filter, Q * sample_rate / fmin samples long, stays bounded
-            raise ParameterError(
-                f"'fmin' must be a finite number >= sample_rate / 4096 ({sr / 4096:g} Hz) for the constant-Q "
-                f"transform (got {self.fmin!r})."
-            )
-        most = cqt_max_bins(sr, p["fmin"], bpo)
-        if most < 1:
-            raise ParameterError(
-                f"'fmin' must leave room for one constant-Q bin below Nyquist ({sr / 2:g} Hz) (got {self.fmin!r})."
-            )
-        if self.n_bins is None:
-            p["n_bins"] = most
-        else:
-            if not (isinstance(self.n_bins, int) and not isinstance(self.n_bins, bool)) or self.n_bins > most:
-                raise ParameterError(
-                    f"'n_bins' must be None or an int in [1, {most}] so the top bin stays below Nyquist at "
-                    f"sample_rate={sr} from fmin={p['fmin']:g} Hz (got {self.n_bins!r})."
-                )
-            p["n_bins"] = check_int("n_bins", self.n_bins, low=1)
-        return p
-
-    def _row_axis(self, p: dict[str, Any], n_rows: int) -> tuple[np.ndarray, str]:
-        return cqt_frequencies(n_rows, p["fmin"], p["bins_per_octave"]), "Hz"
-
-    def _unit_fields(self, y: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    def _unit_fields(self, y: np.ndarray, p: CQTParams) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "n_fft too large" on short windows
-            amp = cqt_amplitude(y, p["sample_rate"], p["hop_length"], p["fmin"], p["n_bins"], p["bins_per_octave"])
+            amp = cqt_amplitude(y, p.sample_rate, p.hop_length, p.fmin, p.n_bins, p.bins_per_octave)
         return self._db_to_unit(power_to_db(amp**2), p)
 
 
-class Chroma(_STFTBased):
+class Chroma(_STFTBased[ChromaParams]):
     """Chromagram: energy per pitch class (C at the bottom), every octave counted alike.
 
     The power spectrum through ``librosa.filters.chroma`` (no octave
     weighting, tuned to A440), in dB against full scale: a full-scale sine on
     a pitch reads 0 dB (white) in its row; ``-top_db`` and below black. Unlike
     librosa's ``chroma_stft`` the frames are not normalised one by one, so
-    silence stays black and quiet frames stay dark.
-
-    Parameters
-    ----------
-    sample_rate : int, default=16000
-    n_fft : int, default=2048
-        FFT length; long windows resolve low pitches.
-    hop_length : int, default=160
-    n_chroma : int, default=12
-        Pitch classes (image rows at natural size).
-    top_db, ref, image_size, cmap, channels, duration, hop, pad_mode, trim_silence, trim_db
-        See :mod:`any2img.converters.audio.base`.
+    silence stays black and quiet frames stay dark. The longer default
+    ``n_fft`` (2048) resolves low pitches.
 
     Examples
     --------
@@ -484,54 +365,17 @@ class Chroma(_STFTBased):
     """
 
     name: ClassVar[str] = "chroma"
+    params_class: ClassVar[type[ConverterParams] | None] = ChromaParams
 
-    def __init__(
-        self,
-        *,
-        sample_rate: int = 16000,
-        n_fft: int = 2048,
-        hop_length: int = 160,
-        n_chroma: int = 12,
-        top_db: float = 80.0,
-        ref: str = "max",
-        image_size: int | tuple[int, int] | None = None,
-        cmap: str = "grey",
-        channels: str = "mono",
-        duration: float | None = None,
-        hop: float | None = None,
-        pad_mode: str = "pad",
-        trim_silence: bool = False,
-        trim_db: float = 60.0,
-    ) -> None:
-        self.sample_rate = sample_rate
-        self.n_fft = n_fft
-        self.hop_length = hop_length
-        self.n_chroma = n_chroma
-        self.top_db = top_db
-        self.ref = ref
-        self.image_size = image_size
-        self.cmap = cmap
-        self.channels = channels
-        self.duration = duration
-        self.hop = hop
-        self.pad_mode = pad_mode
-        self.trim_silence = trim_silence
-        self.trim_db = trim_db
-
-    def _check_params(self) -> dict[str, Any]:
-        p = super()._check_params()
-        p["n_chroma"] = check_int("n_chroma", self.n_chroma, low=1)
-        return p
-
-    def _row_axis(self, p: dict[str, Any], n_rows: int) -> tuple[np.ndarray, str]:
+    def _row_axis(self, p: ChromaParams, n_rows: int) -> tuple[np.ndarray, str]:
         return np.arange(n_rows, dtype=np.float64), "pitch class"
 
-    def _unit_fields(self, y: np.ndarray, p: dict[str, Any]) -> np.ndarray:
-        basis = chroma_basis(p["sample_rate"], p["n_fft"], p["n_chroma"])
-        return self._db_to_unit(power_to_db(basis @ stft_power(y, p["n_fft"], p["hop_length"])), p)
+    def _unit_fields(self, y: np.ndarray, p: ChromaParams) -> np.ndarray:
+        basis = chroma_basis(p.sample_rate, p.n_fft, p.n_chroma)
+        return self._db_to_unit(power_to_db(basis @ stft_power(y, p.n_fft, p.hop_length)), p)
 
 
-class MelDeltas(_STFTBased):
+class MelDeltas(_MelBased[MelDeltasParams]):
     """Log-mel, its time derivative Δ and its second derivative Δ² as the R, G, B channels.
 
     * R: the log-mel spectrogram exactly as :class:`Mel` draws it;
@@ -542,19 +386,6 @@ class MelDeltas(_STFTBased):
     Fixed scales, so a clip and its slice agree away from the slice's edges.
     ``cmap`` is ignored (the three channels are the colours).
 
-    Parameters
-    ----------
-    sample_rate : int, default=16000
-    n_fft : int, default=1024
-    hop_length : int, default=160
-    n_mels : int, default=128
-    fmin : float, default=0.0
-    fmax : float or None, default=None
-    delta_width : int, default=9
-        Frames the derivatives are fitted over; odd, >= 3.
-    top_db, ref, image_size, cmap, channels, duration, hop, pad_mode, trim_silence, trim_db
-        See :class:`Mel` and :mod:`any2img.converters.audio.base`.
-
     Examples
     --------
     >>> MelDeltas(image_size=(64, 96)).convert(np.zeros(16000, dtype=np.float32)).shape
@@ -562,65 +393,16 @@ class MelDeltas(_STFTBased):
     """
 
     name: ClassVar[str] = "mel_deltas"
+    params_class: ClassVar[type[ConverterParams] | None] = MelDeltasParams
 
     #: dB per frame (Δ) and per frame² (Δ²) shown at white; minus that at black.
     DELTA_RANGE_DB: ClassVar[float] = 8.0
     DELTA2_RANGE_DB: ClassVar[float] = 4.0
 
-    def __init__(
-        self,
-        *,
-        sample_rate: int = 16000,
-        n_fft: int = 1024,
-        hop_length: int = 160,
-        n_mels: int = 128,
-        fmin: float = 0.0,
-        fmax: float | None = None,
-        delta_width: int = 9,
-        top_db: float = 80.0,
-        ref: str = "max",
-        image_size: int | tuple[int, int] | None = None,
-        cmap: str = "grey",
-        channels: str = "mono",
-        duration: float | None = None,
-        hop: float | None = None,
-        pad_mode: str = "pad",
-        trim_silence: bool = False,
-        trim_db: float = 60.0,
-    ) -> None:
-        self.sample_rate = sample_rate
-        self.n_fft = n_fft
-        self.hop_length = hop_length
-        self.n_mels = n_mels
-        self.fmin = fmin
-        self.fmax = fmax
-        self.delta_width = delta_width
-        self.top_db = top_db
-        self.ref = ref
-        self.image_size = image_size
-        self.cmap = cmap
-        self.channels = channels
-        self.duration = duration
-        self.hop = hop
-        self.pad_mode = pad_mode
-        self.trim_silence = trim_silence
-        self.trim_db = trim_db
-
-    def _check_params(self) -> dict[str, Any]:
-        p = self._check_mel(super()._check_params())
-        width = self.delta_width
-        if not (isinstance(width, int) and not isinstance(width, bool) and width >= 3 and width % 2 == 1):
-            raise ParameterError(f"'delta_width' must be an odd int >= 3 (got {width!r}).")
-        p["delta_width"] = width
-        return p
-
-    def _row_axis(self, p: dict[str, Any], n_rows: int) -> tuple[np.ndarray, str]:
-        return mel_frequencies(p["n_mels"], p["fmin"], p["fmax"]), "Hz"
-
-    def _unit_fields(self, y: np.ndarray, p: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _unit_fields(self, y: np.ndarray, p: MelDeltasParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         rel = np.minimum(self._relative_db(self._mel_db(y, p), p), np.float32(0.0))
-        top = np.float32(p["top_db"])
+        top = np.float32(p.top_db)
         red = rel / top + np.float32(1.0)
-        green = 0.5 + delta(rel, p["delta_width"], 1) / np.float32(2 * self.DELTA_RANGE_DB)
-        blue = 0.5 + delta(rel, p["delta_width"], 2) / np.float32(2 * self.DELTA2_RANGE_DB)
+        green = 0.5 + delta(rel, p.delta_width, 1) / np.float32(2 * self.DELTA_RANGE_DB)
+        blue = 0.5 + delta(rel, p.delta_width, 2) / np.float32(2 * self.DELTA2_RANGE_DB)
         return red, np.clip(green, 0.0, 1.0), np.clip(blue, 0.0, 1.0)

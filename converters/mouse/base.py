@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import numpy as np
 from any2img.converters.mouse.io import Columns, as_mouse_log, read_mouse_table
@@ -20,9 +21,10 @@ from any2img.converters.mouse.segment import segment_log
 
 from any2img.converter import Converter, Record, Window, unwrap
 from any2img.errors import InputError, ParameterError
-from any2img.validation import check_choice, check_float, check_int, check_range
+from any2img.parameters import Check, Choice, ConverterParams, Float, Int, Rule, Size, param
+from any2img.validation import check_float, check_int, check_range
 
-__all__ = ["WINDOW_KINDS", "MouseConverter", "check_positive_range", "synthetic_log"]
+__all__ = ["WINDOW_KINDS", "MouseConverter", "MouseParams", "check_positive_range", "synthetic_log"]
 
 #: What a window's ``size`` counts.
 WINDOW_KINDS = ("events", "seconds", "actions")
@@ -40,93 +42,93 @@ def check_positive_range(name: str, value: Any) -> tuple[float, float]:
     raise ParameterError(f"'{name}' must be a pair (low, high) of numbers with 0 < low < high (got {value!r}).")
 
 
-class MouseConverter(Converter):
+def _check_time_column(name: str, value: Any) -> str | None:
+    if value is not None and not (isinstance(value, str) and value.strip()):
+        raise ParameterError(f"'{name}' must be a column name or None (got {value!r}).")
+    return value
+
+
+def _check_column(name: str, value: Any) -> str:
+    if not (isinstance(value, str) and value.strip()):
+        raise ParameterError(f"'{name}' must be a non-empty column name (got {value!r}).")
+    return value
+
+
+def _column_param(default: str, what: str) -> Any:
+    return param(default, Check(_check_column, "a non-empty column name", bad=("", " ", 3, None)),
+                 f"Column of the {what} in tables (case-insensitive).")
+
+
+@dataclass(frozen=True)
+class WindowSize(Rule):
+    """``size``: an int >= 1 of events or actions, or a number > 0 of seconds (``window="seconds"``)."""
+
+    def check(self, name: str, value: Any, ctx: Any) -> float:
+        if ctx.window == "seconds":
+            return check_float(name, value, low=0.0, low_open=True)
+        return check_int(name, value, low=1)
+
+    def describe(self) -> str:
+        return "int >= 1 (events, actions) or number > 0.0 (seconds)"
+
+    def bad_values(self, ctx: Any) -> list[Any]:
+        return [0, -1, "300"] + ([] if ctx.window == "seconds" else [2.5])
+
+
+@dataclass(frozen=True, kw_only=True)
+class MouseParams(ConverterParams):
+    """The parameters every mouse converter takes, checked."""
+
+    window: str = param("events", Choice(WINDOW_KINDS), "What size counts; actions are MM, PC and DD actions "
+                        "(Antal & Egyed-Zsigmond 2019).")
+    size: float = param(300, WindowSize(), "Events, seconds or actions per window.")
+    overlap: float = param(0.0, Float(0.0, 1.0, high_open=True), "Fraction of a window shared with the next.")
+    min_events: int = param(10, Int(low=1), "Windows with fewer events are skipped.")
+    time_column: str | None = param(None, Check(_check_time_column, "a column name or None", bad=(3, "", " ")),
+                                    "Time column of tables; None takes the first of 'client timestamp', 'time', "
+                                    "'t', 'timestamp'.")
+    x_column: str = _column_param("x", "x position")
+    y_column: str = _column_param("y", "y position")
+    button_column: str = _column_param("button", "button")
+    state_column: str = _column_param("state", "button state")
+    image_size: tuple[int, int] = param(224, Size(), "Output size, n for n x n or (height, width).")
+    speed_range: tuple[float, float] = param(
+        (10.0, 10000.0), Check(check_positive_range, "(low, high) with 0 < low < high", bad=((0, 100), (5, 1))),
+        "Speeds (px/s) mapped to the two ends of the scale, log-scaled (about Balabit's 5th and 99.5th "
+        "percentiles of moving steps).")
+    accel_range: tuple[float, float] = param(
+        (100.0, 100000.0), Check(check_positive_range, "(low, high) with 0 < low < high", bad=((0, 100), (5, 1))),
+        "Acceleration magnitudes (px/s²) mapped to the two ends of the scale, log-scaled.")
+
+    @property
+    def columns(self) -> Columns:
+        """The table columns to read."""
+        return Columns(self.time_column, self.x_column, self.y_column, self.button_column, self.state_column)
+
+
+MP = TypeVar("MP", bound=MouseParams)
+
+
+class MouseConverter(Converter, Generic[MP]):
     """Shared reading and windowing of mouse logs.
 
     Reads Balabit session files (no suffix) and ``.csv`` / ``.tsv`` tables
     with a header row, and in the Python API anything
     :func:`~any2img.converters.mouse.io.as_mouse_log` takes (a MouseLog, a
-    dict of columns, a DataFrame, an ``(n, 3)`` array of time, x, y).
-
-    The common parameters (each subclass lists them in its ``__init__``):
-
-    window : {"events", "seconds", "actions"}, default="events"
-        What ``size`` counts; actions are MM, PC and DD actions (Antal &
-        Egyed-Zsigmond 2019), see :mod:`any2img.converters.mouse.segment`.
-    size : int or float, default=300
-        Events (int), seconds (number > 0) or actions (int) per window.
-    overlap : float in [0, 1), default=0.0
-        Fraction of a window shared with the next.
-    min_events : int, default=10
-        Windows with fewer events are skipped.
-    time_column, x_column, y_column, button_column, state_column : str
-        Column names of tables (case-insensitive). ``time_column=None`` takes
-        the first of ``client timestamp``, ``time``, ``t``, ``timestamp``.
+    dict of columns, a DataFrame, an ``(n, 3)`` array of time, x, y). The
+    parameters every mouse converter shares are declared in
+    :class:`MouseParams`; windows by actions are those of
+    :mod:`any2img.converters.mouse.segment`.
     """
 
     kind: ClassVar[str] = "mouse"
     #: ``""``: files without a suffix, as Balabit's ``session_0041905381``.
     extensions: ClassVar[tuple[str, ...]] = ("", ".csv", ".tsv")
+    params_class: ClassVar[type[ConverterParams] | None] = MouseParams
 
-    # Set by subclasses' __init__.
-    window: Any
-    size: Any
-    overlap: Any
-    min_events: Any
-    time_column: Any
-    x_column: Any
-    y_column: Any
-    button_column: Any
-    state_column: Any
-
-    def _init_common(
-        self,
-        window: str,
-        size: float,
-        overlap: float,
-        min_events: int,
-        time_column: str | None,
-        x_column: str,
-        y_column: str,
-        button_column: str,
-        state_column: str,
-    ) -> None:
-        self.window = window
-        self.size = size
-        self.overlap = overlap
-        self.min_events = min_events
-        self.time_column = time_column
-        self.x_column = x_column
-        self.y_column = y_column
-        self.button_column = button_column
-        self.state_column = state_column
-
-    # -- parameters -------------------------------------------------------
-    def _check_common(self) -> dict[str, Any]:
-        window = check_choice("window", self.window, WINDOW_KINDS)
-        if window == "seconds":
-            size: float = check_float("size", self.size, low=0.0, low_open=True)
-        else:
-            size = check_int("size", self.size, low=1)
-        return {
-            "window": window,
-            "size": size,
-            "overlap": check_float("overlap", self.overlap, low=0.0, high=1.0, high_open=True),
-            "min_events": check_int("min_events", self.min_events, low=1),
-            "columns": self._columns(),
-        }
-
-    def _columns(self) -> Columns:
-        if self.time_column is not None and not (isinstance(self.time_column, str) and self.time_column.strip()):
-            raise ParameterError(f"'time_column' must be a column name or None (got {self.time_column!r}).")
-        for name in ("x_column", "y_column", "button_column", "state_column"):
-            value = getattr(self, name)
-            if not (isinstance(value, str) and value.strip()):
-                raise ParameterError(f"'{name}' must be a non-empty column name (got {value!r}).")
-        return Columns(self.time_column, self.x_column, self.y_column, self.button_column, self.state_column)
-
-    def _check_params(self) -> dict[str, Any]:
-        return self._check_common()
+    def _p(self) -> MP:
+        """The checked parameters, typed."""
+        return cast(MP, self.checked_params())
 
     # -- reading ----------------------------------------------------------
     def accepts(self, path: str | os.PathLike[str]) -> bool:
@@ -135,7 +137,7 @@ class MouseConverter(Converter):
 
     def read(self, path: str | os.PathLike[str]) -> MouseLog:
         """Read and clean a mouse log (see :mod:`any2img.converters.mouse.io`)."""
-        return read_mouse_table(path, self._columns())[0]
+        return read_mouse_table(path, self._p().columns)[0]
 
     def augment_signal(self, signal: Any, rng: np.random.Generator) -> Any:
         """A perturbed copy of a raw record: small rotation, scale and time jitter.
@@ -148,12 +150,12 @@ class MouseConverter(Converter):
 
     def read_records(self, path: str | os.PathLike[str]) -> Iterator[Record]:
         """Yield the file's one record; its meta holds the cleaning counts."""
-        log, meta = read_mouse_table(path, self._columns())
+        log, meta = read_mouse_table(path, self._p().columns)
         yield Record(log, meta=meta)
 
     def as_log(self, data: Any) -> MouseLog:
         """Return ``data`` (a Window, MouseLog, path, table or array) as a MouseLog."""
-        return as_mouse_log(unwrap(data), self._columns())[0]
+        return as_mouse_log(unwrap(data), self._p().columns)[0]
 
     # -- windows ----------------------------------------------------------
     def segment(self, signal: Any) -> list[Window]:
@@ -163,10 +165,9 @@ class MouseConverter(Converter):
         seconds (``unit="seconds"``). See
         :func:`~any2img.converters.mouse.segment.segment_log`.
         """
-        p = self._check_common()
-        log = self.as_log(signal)
-        return segment_log(log, window=p["window"], size=p["size"], overlap=p["overlap"],
-                           min_events=p["min_events"])
+        p = self._p()
+        return segment_log(self.as_log(signal), window=p.window, size=p.size, overlap=p.overlap,
+                           min_events=p.min_events)
 
     def _window_log(self, window: Any) -> MouseLog:
         log = self.as_log(window)

@@ -21,20 +21,21 @@ converters live in :mod:`any2img.converters.timeseries`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from any2img.converters.mouse.base import MouseConverter, check_positive_range
+from any2img.converters.mouse.base import MouseConverter, MouseParams
 from any2img.converters.mouse.log import MouseLog, kinematics
 from any2img.converters.mouse.relevance import event_relevance, kinematic_event_relevance
 from any2img.converters.mouse.trajectory import log_unit
 
 from any2img.converter import Window
 from any2img.imaging import fields_to_rgb, resize_field
+from any2img.parameters import Choice, ConverterParams, param
 from any2img.relevance import EventRelevance, check_attribution
-from any2img.validation import check_choice, check_size
 
-__all__ = ["FIELDS", "MouseKinematics", "kinematic_series", "paa", "pairwise_field"]
+__all__ = ["FIELDS", "MouseKinematics", "MouseKinematicsParams", "kinematic_series", "paa", "pairwise_field"]
 
 #: The pairwise fields ``field`` may name.
 FIELDS = ("gasf", "gadf", "recurrence")
@@ -91,21 +92,18 @@ def kinematic_series(
     return speed, accel, turn
 
 
-class MouseKinematics(MouseConverter):
+@dataclass(frozen=True, kw_only=True)
+class MouseKinematicsParams(MouseParams):
+    """``mouse_kinematics``."""
+
+    field: str = param("gasf", Choice(FIELDS), "The pairwise field made of each series.")
+
+
+class MouseKinematics(MouseConverter[MouseKinematicsParams]):
     """Speed, acceleration and angle change of a window as R, G, B fields.
 
-    Parameters
-    ----------
-    image_size : int or (int, int), default=224
-        Output size, ``n`` for ``n x n`` or ``(height, width)``.
-    field : {"gasf", "gadf", "recurrence"}, default="gasf"
-        The pairwise field made of each series.
-    speed_range : (float, float), default=(10.0, 10000.0)
-        Speeds (px/s) mapped to -1 and 1, log-scaled.
-    accel_range : (float, float), default=(100.0, 100000.0)
-        Acceleration magnitudes (px/s²) mapped to 0 and ±1, log-scaled.
-    window, size, overlap, min_events, time_column, x_column, y_column, button_column, state_column
-        Reading and windowing, see :class:`MouseConverter`.
+    ``speed_range`` is mapped to -1 and 1, ``accel_range`` to 0 and ±1,
+    both log-scaled.
 
     Examples
     --------
@@ -115,52 +113,17 @@ class MouseKinematics(MouseConverter):
     """
 
     name: ClassVar[str] = "mouse_kinematics"
-
-    def __init__(
-        self,
-        *,
-        image_size: int | tuple[int, int] = 224,
-        field: str = "gasf",
-        speed_range: tuple[float, float] = (10.0, 10000.0),
-        accel_range: tuple[float, float] = (100.0, 100000.0),
-        window: str = "events",
-        size: float = 300,
-        overlap: float = 0.0,
-        min_events: int = 10,
-        time_column: str | None = None,
-        x_column: str = "x",
-        y_column: str = "y",
-        button_column: str = "button",
-        state_column: str = "state",
-    ) -> None:
-        self.image_size = image_size
-        self.field = field
-        self.speed_range = speed_range
-        self.accel_range = accel_range
-        self._init_common(window, size, overlap, min_events, time_column, x_column, y_column,
-                          button_column, state_column)
-
-    def _check_params(self) -> dict[str, Any]:
-        p = self._check_common()
-        speed = check_positive_range("speed_range", self.speed_range)
-        accel = check_positive_range("accel_range", self.accel_range)
-        p.update(
-            image_size=check_size("image_size", self.image_size),
-            field=check_choice("field", self.field, FIELDS),
-            speed_range=speed,
-            accel_range=accel,
-        )
-        return p
+    params_class: ClassVar[type[ConverterParams] | None] = MouseKinematicsParams
 
     def convert(self, window: Any) -> np.ndarray:
         """Return the ``(H, W, 3)`` uint8 image of one window."""
-        p = self._check_params()
+        p = self._p()
         log = self._window_log(window)
-        size = p["image_size"]
+        size = p.image_size
         channels = []
-        for series in kinematic_series(log, p["speed_range"], p["accel_range"]):
+        for series in kinematic_series(log, p.speed_range, p.accel_range):
             short = paa(series, max(size))
-            unit = (pairwise_field(short, p["field"]) + 1.0) / 2.0
+            unit = (pairwise_field(short, p.field) + 1.0) / 2.0
             channels.append(resize_field(unit, size))
         return fields_to_rgb(*channels)
 
@@ -171,9 +134,9 @@ class MouseKinematics(MouseConverter):
         aggregation of steps and from each step to its two events (see
         :mod:`.relevance`); ``on_path`` is ``None`` (the picture draws no path).
         """
-        p = self._check_params()
+        p = self._p()
         log = self._window_log(window)
-        a = check_attribution(attribution, p["image_size"])
-        short = min(max(len(log) - 1, 1), max(p["image_size"]))
+        a = check_attribution(attribution, p.image_size)
+        short = min(max(len(log) - 1, 1), max(p.image_size))
         values = kinematic_event_relevance(a, len(log), short)
         return event_relevance(log, values, None, window.describe() if isinstance(window, Window) else {})

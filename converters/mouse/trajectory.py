@@ -26,21 +26,23 @@ then shrinks it with a Lanczos filter: antialiased lines, no matplotlib.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from any2img.converters.mouse.base import MouseConverter, check_positive_range
+from any2img.converters.mouse.base import MouseConverter, MouseParams
 from any2img.converters.mouse.log import DRAG, LEFT, PRESSED, RELEASED, RIGHT, SCROLL, MouseLog, kinematics
 from any2img.converters.mouse.relevance import event_relevance, trajectory_event_relevance
 from PIL import Image, ImageDraw
 
 from any2img.converter import Window
 from any2img.errors import ParameterError
-from any2img.imaging import check_cmap, field_to_rgb
+from any2img.imaging import field_to_rgb
+from any2img.parameters import Bool, Check, Choice, Cmap, ConverterParams, Float, Int, Ref, param
 from any2img.relevance import EventRelevance, check_attribution
-from any2img.validation import check_bool, check_choice, check_float, check_int, check_size
+from any2img.validation import check_int
 
-__all__ = ["Trajectory", "log_unit"]
+__all__ = ["MAX_CANVAS_SIDE", "Trajectory", "TrajectoryParams", "log_unit"]
 
 _CLICK_COLOURS = {LEFT: (255, 255, 255), RIGHT: (255, 64, 255)}
 _OTHER_CLICK = (255, 230, 0)
@@ -48,6 +50,8 @@ _HALO = (255, 255, 255)
 _SCROLL = (150, 150, 150)
 #: Share of each image side left as a margin (so rings at the edge show whole).
 _MARGIN = 0.04
+#: The largest side of the supersampled canvas (8192 x 8192 RGB is 200 MB).
+MAX_CANVAS_SIDE = 8192
 
 
 def log_unit(values: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -64,39 +68,47 @@ def log_unit(values: np.ndarray, low: float, high: float) -> np.ndarray:
     return np.clip(np.log10(v / low) / np.log10(high / low), 0.0, 1.0)
 
 
-class Trajectory(MouseConverter):
+def _check_screen(name: str, value: Any) -> tuple[int, int]:
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        try:
+            w, h = (check_int(name, v, low=2) for v in value)
+        except ParameterError:
+            pass
+        else:
+            return w, h
+    raise ParameterError(f"'{name}' must be a pair (width, height) of ints >= 2 (got {value!r}).")
+
+
+_SIDE = Ref("the image's larger side", lambda p: max(p.image_size))
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrajectoryParams(MouseParams):
+    """``trajectory``."""
+
+    coords: str = param("relative", Choice(("screen", "relative")), "The window's own bounding box (aspect kept), "
+                        "or the whole screen.")
+    screen: tuple[int, int] = param((1920, 1080), Check(_check_screen, "(width, height) of ints >= 2",
+                                                        bad=((1920,), (1, 1), "1920x1080")),
+                                    "Screen width and height in pixels, for coords='screen'.")
+    cmap: str = param("turbo", Cmap(), "Colour map of speed.")
+    accel: str = param("width", Choice(("width", "brightness", "none")), "How acceleration shows.")
+    line_width: float = param(1.0, Float(0.0, low_open=True, most=_SIDE),
+                              "Line width in output pixels (up to 3x that with accel='width').")
+    click_radius: float = param(4.0, Float(0.0, most=_SIDE), "Radius of click rings, in output pixels.")
+    fade: bool = param(False, Bool(), "Dim older steps (the oldest at 25% brightness).")
+    supersample: int = param(3, Int(1, 8, most=Ref(f"{MAX_CANVAS_SIDE} canvas pixels / the image's larger side",
+                                                   lambda p: max(1, MAX_CANVAS_SIDE // max(p.image_size)))),
+                             "Drawing scale before the Lanczos shrink (1 turns antialiasing off).")
+
+
+class Trajectory(MouseConverter[TrajectoryParams]):
     """Draw a window of a mouse log: speed as colour, clicks as rings.
 
-    Parameters
-    ----------
-    image_size : int or (int, int), default=224
-        Output size, ``n`` for ``n x n`` or ``(height, width)``.
-    coords : {"relative", "screen"}, default="relative"
-        The window's own bounding box (aspect kept; the shape of the movement
-        at the largest scale, wherever it happened and whatever the screen
-        resolution), or the whole screen (where on the screen it happened).
-    screen : (int, int), default=(1920, 1080)
-        Screen width and height in pixels, for ``coords="screen"``. The
-        Balabit sessions come from screens of 1024x768 up to 1920x1080.
-    cmap : str, default="turbo"
-        Colour map of speed (any matplotlib name, or "grey").
-    speed_range : (float, float), default=(10.0, 10000.0)
-        Speeds (px/s) mapped to the two ends of the colour map, log-scaled;
-        about the 5th and 99.5th percentile of Balabit's moving steps.
-    accel : {"width", "brightness", "none"}, default="width"
-        How acceleration shows.
-    accel_range : (float, float), default=(100.0, 100000.0)
-        Acceleration magnitudes (px/s²) mapped to thin/dim and thick/bright.
-    line_width : float, default=1.0
-        Line width in output pixels (up to 3x that with ``accel="width"``).
-    click_radius : float, default=4.0
-        Radius of click rings, in output pixels.
-    fade : bool, default=False
-        Dim older steps (the oldest at 25% brightness).
-    supersample : int, default=3
-        Drawing scale before the Lanczos shrink (1 turns antialiasing off).
-    window, size, overlap, min_events, time_column, x_column, y_column, button_column, state_column
-        Reading and windowing, see :class:`MouseConverter`.
+    ``coords="relative"`` shows the shape of the movement at the largest
+    scale, wherever it happened and whatever the screen resolution;
+    ``"screen"`` shows where on the screen it happened (the Balabit sessions
+    come from screens of 1024x768 up to 1920x1080).
 
     Examples
     --------
@@ -106,68 +118,11 @@ class Trajectory(MouseConverter):
     """
 
     name: ClassVar[str] = "trajectory"
-
-    def __init__(
-        self,
-        *,
-        image_size: int | tuple[int, int] = 224,
-        coords: str = "relative",
-        screen: tuple[int, int] = (1920, 1080),
-        cmap: str = "turbo",
-        speed_range: tuple[float, float] = (10.0, 10000.0),
-        accel: str = "width",
-        accel_range: tuple[float, float] = (100.0, 100000.0),
-        line_width: float = 1.0,
-        click_radius: float = 4.0,
-        fade: bool = False,
-        supersample: int = 3,
-        window: str = "events",
-        size: float = 300,
-        overlap: float = 0.0,
-        min_events: int = 10,
-        time_column: str | None = None,
-        x_column: str = "x",
-        y_column: str = "y",
-        button_column: str = "button",
-        state_column: str = "state",
-    ) -> None:
-        self.image_size = image_size
-        self.coords = coords
-        self.screen = screen
-        self.cmap = cmap
-        self.speed_range = speed_range
-        self.accel = accel
-        self.accel_range = accel_range
-        self.line_width = line_width
-        self.click_radius = click_radius
-        self.fade = fade
-        self.supersample = supersample
-        self._init_common(window, size, overlap, min_events, time_column, x_column, y_column,
-                          button_column, state_column)
-
-    def _check_params(self) -> dict[str, Any]:
-        p = self._check_common()
-        speed = check_positive_range("speed_range", self.speed_range)
-        accel_range = check_positive_range("accel_range", self.accel_range)
-        p.update(
-            image_size=check_size("image_size", self.image_size),
-            coords=check_choice("coords", self.coords, ("screen", "relative")),
-            screen=_check_screen(self.screen),
-            cmap=check_cmap(self.cmap),
-            speed_range=speed,
-            accel=check_choice("accel", self.accel, ("width", "brightness", "none")),
-            accel_range=accel_range,
-            line_width=check_float("line_width", self.line_width, low=0.0, low_open=True),
-            click_radius=check_float("click_radius", self.click_radius, low=0.0),
-            fade=check_bool("fade", self.fade),
-            supersample=check_int("supersample", self.supersample, low=1, high=8),
-        )
-        return p
+    params_class: ClassVar[type[ConverterParams] | None] = TrajectoryParams
 
     def convert(self, window: Any) -> np.ndarray:
         """Draw one window; return an ``(H, W, 3)`` uint8 image."""
-        p = self._check_params()
-        return draw_trajectory(self._window_log(window), p)
+        return draw_trajectory(self._window_log(window), self._p())
 
     def relevance(self, attribution: np.ndarray, window: Any) -> EventRelevance:
         """Map an attribution over the picture back onto the events drawn under it.
@@ -187,34 +142,23 @@ class Trajectory(MouseConverter):
             attribution on drawn pixels rather than empty canvas (see
             :mod:`.relevance`).
         """
-        p = self._check_params()
+        p = self._p()
         log = self._window_log(window)
-        a = check_attribution(attribution, p["image_size"])
-        (height, width), s = p["image_size"], p["supersample"]
+        a = check_attribution(attribution, p.image_size)
+        (height, width), s = p.image_size, p.supersample
         cx, cy = _canvas_points(log, p, width * s, height * s)
         steps, half = _drawn_steps(log, cx, cy, p)
         values, on_path = trajectory_event_relevance(a, (cx + 0.5) / s - 0.5, (cy + 0.5) / s - 0.5, log, steps, half,
-                                                     p["click_radius"])
+                                                     p.click_radius)
         return event_relevance(log, values, on_path, window.describe() if isinstance(window, Window) else {})
 
 
-def _check_screen(value: Any) -> tuple[int, int]:
-    if isinstance(value, (tuple, list)) and len(value) == 2:
-        try:
-            w, h = (check_int("screen", v, low=2) for v in value)
-        except ParameterError:
-            pass
-        else:
-            return w, h
-    raise ParameterError(f"'screen' must be a pair (width, height) of ints >= 2 (got {value!r}).")
-
-
-def _canvas_points(log: MouseLog, p: dict[str, Any], width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+def _canvas_points(log: MouseLog, p: TrajectoryParams, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     """Positions of the events on a canvas of ``width x height`` pixels."""
     mx, my = _MARGIN * width, _MARGIN * height
     inner_w, inner_h = width - 2 * mx, height - 2 * my
-    if p["coords"] == "screen":
-        sw, sh = p["screen"]
+    if p.coords == "screen":
+        sw, sh = p.screen
         x = np.clip(log.x, 0, sw - 1) / max(sw - 1, 1)
         y = np.clip(log.y, 0, sh - 1) / max(sh - 1, 1)
         return mx + x * inner_w, my + y * inner_h
@@ -229,15 +173,15 @@ def _canvas_points(log: MouseLog, p: dict[str, Any], width: int, height: int) ->
     return ox + (log.x - x0) * scale, oy + (log.y - y0) * scale
 
 
-def _drawn_steps(log: MouseLog, px: np.ndarray, py: np.ndarray, p: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+def _drawn_steps(log: MouseLog, px: np.ndarray, py: np.ndarray, p: TrajectoryParams) -> tuple[np.ndarray, np.ndarray]:
     """The steps :func:`_draw_path` draws and half their drawn width in output pixels (halo included)."""
-    n, s = len(log), p["supersample"]
+    n, s = len(log), p.supersample
     if n < 2:
         return np.zeros(0, dtype=np.intp), np.zeros(0)
     moved = (np.diff(px) != 0) | (np.diff(py) != 0)
-    base = p["line_width"] * s
-    if p["accel"] == "width":
-        widths = base * (1.0 + 2.0 * log_unit(np.abs(kinematics(log).acceleration), *p["accel_range"]))
+    base = p.line_width * s
+    if p.accel == "width":
+        widths = base * (1.0 + 2.0 * log_unit(np.abs(kinematics(log).acceleration), *p.accel_range))
     else:
         widths = np.full(n - 1, base)
     w_px = np.maximum(np.round(widths), 1)
@@ -248,9 +192,9 @@ def _drawn_steps(log: MouseLog, px: np.ndarray, py: np.ndarray, p: dict[str, Any
     return steps, w_px[steps] / s / 2.0
 
 
-def draw_trajectory(log: MouseLog, p: dict[str, Any]) -> np.ndarray:
+def draw_trajectory(log: MouseLog, p: TrajectoryParams) -> np.ndarray:
     """Draw ``log`` with checked parameters ``p`` (see :class:`Trajectory`)."""
-    (height, width), s = p["image_size"], p["supersample"]
+    (height, width), s = p.image_size, p.supersample
     cw, ch = width * s, height * s
     px, py = _canvas_points(log, p, cw, ch)
     img = Image.new("RGB", (cw, ch), (0, 0, 0))
@@ -258,13 +202,13 @@ def draw_trajectory(log: MouseLog, p: dict[str, Any]) -> np.ndarray:
     drew_path = _draw_path(draw, log, px, py, p)
     clicks = np.flatnonzero(log.state == PRESSED).tolist()
     if not drew_path and not clicks:  # the pointer rests: a dot shows where
-        r = p["line_width"] * s
-        dot = tuple(field_to_rgb(np.zeros(1), p["cmap"])[0].tolist())
+        r = p.line_width * s
+        dot = tuple(field_to_rgb(np.zeros(1), p.cmap)[0].tolist())
         draw.ellipse((px[0] - r, py[0] - r, px[0] + r, py[0] + r), fill=dot)
     sq = 0.9 * s
     for i in np.flatnonzero(log.button == SCROLL).tolist():
         draw.rectangle((px[i] - sq, py[i] - sq, px[i] + sq, py[i] + sq), fill=_SCROLL)
-    radius = p["click_radius"] * s
+    radius = p.click_radius * s
     ring = max(int(round(s * 1.0)), 1)
     if radius > 0:
         for i in clicks:
@@ -276,23 +220,23 @@ def draw_trajectory(log: MouseLog, p: dict[str, Any]) -> np.ndarray:
     return np.asarray(img, dtype=np.uint8)
 
 
-def _draw_path(draw: ImageDraw.ImageDraw, log: MouseLog, px: np.ndarray, py: np.ndarray, p: dict[str, Any]) -> bool:
+def _draw_path(draw: ImageDraw.ImageDraw, log: MouseLog, px: np.ndarray, py: np.ndarray, p: TrajectoryParams) -> bool:
     """Draw the steps that move (drags with a halo first); return whether any did."""
-    n, s = len(log), p["supersample"]
+    n, s = len(log), p.supersample
     if n < 2:
         return False
     moved = (np.diff(px) != 0) | (np.diff(py) != 0)
     if not moved.any():
         return False
     kin = kinematics(log)
-    speed_u = log_unit(kin.speed, *p["speed_range"])
-    colours = field_to_rgb(speed_u, p["cmap"]).astype(np.float64)
-    acc_u = log_unit(np.abs(kin.acceleration), *p["accel_range"])
-    base = p["line_width"] * s
-    widths = base * (1.0 + 2.0 * acc_u) if p["accel"] == "width" else np.full(n - 1, base)
-    if p["accel"] == "brightness":
+    speed_u = log_unit(kin.speed, *p.speed_range)
+    colours = field_to_rgb(speed_u, p.cmap).astype(np.float64)
+    acc_u = log_unit(np.abs(kin.acceleration), *p.accel_range)
+    base = p.line_width * s
+    widths = base * (1.0 + 2.0 * acc_u) if p.accel == "width" else np.full(n - 1, base)
+    if p.accel == "brightness":
         colours *= (0.35 + 0.65 * acc_u)[:, None]
-    if p["fade"] and log.duration > 0:
+    if p.fade and log.duration > 0:
         age = ((log.t[:-1] + log.t[1:]) / 2 - log.t[0]) / log.duration
         colours *= (0.25 + 0.75 * age)[:, None]
     colour_list = [tuple(c) for c in np.clip(np.round(colours), 0, 255).astype(np.uint8).tolist()]

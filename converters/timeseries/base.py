@@ -32,7 +32,8 @@ import math
 import numbers
 import os
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import numpy as np
 from any2img.converters.timeseries.io import BadSeries, read_series_file
@@ -41,12 +42,14 @@ from any2img.converters.timeseries.relevance import field_steps
 from any2img.converter import Converter, Record, Window, unwrap
 from any2img.errors import InputError, ParameterError
 from any2img.imaging import field_to_rgb, fields_to_rgb
+from any2img.parameters import Check, Choice, Cmap, ConverterParams, Size, param
 from any2img.relevance import SeriesRelevance, check_attribution
-from any2img.validation import check_choice, check_size
 
 __all__ = [
+    "ColouredParams",
     "FieldConverter",
     "TimeSeriesConverter",
+    "TimeSeriesParams",
     "as_series",
     "check_label_column",
     "tile_layout",
@@ -192,30 +195,46 @@ def tile_images(
     return out
 
 
-class TimeSeriesConverter(Converter):
+@dataclass(frozen=True, kw_only=True)
+class TimeSeriesParams(ConverterParams):
+    """The parameters every time-series converter takes, checked."""
+
+    image_size: tuple[int, int] = param(128, Size(), "Output size, n for n x n or (height, width); the series is "
+                                        "resampled to it.")
+    multivariate: str = param("stack", Choice(MULTIVARIATE), "Channels as the colours of one picture, or a grid "
+                              "of pictures (see any2img.converters.timeseries.base).")
+    nan_policy: str = param("raise", Choice(NAN_POLICIES), "Missing values are an error, or filled by linear "
+                            "interpolation.")
+    label_column: str | int | None = param(
+        "auto", Check(lambda name, value: check_label_column(value), "'auto', None, a column name or index",
+                      bad=(1.5, "", True)), "Label column of table files (see any2img.converters.timeseries.io).")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ColouredParams(TimeSeriesParams):
+    """The parameters of a converter whose field is one plane, coloured."""
+
+    cmap: str = param("grey", Cmap(), "Colour map of a one-channel field.")
+
+
+TP = TypeVar("TP", bound=TimeSeriesParams)
+
+
+class TimeSeriesConverter(Converter, Generic[TP]):
     """Base class of the time-series converters (reading, checks, batching).
 
-    Subclasses implement :meth:`_check_params` (using :meth:`_common_params`)
-    and :meth:`_render`, which turns a batch of equal-shape series into
-    images.
+    Subclasses declare their parameters (a subclass of
+    :class:`TimeSeriesParams` named in ``params_class``) and implement
+    :meth:`_render`, which turns a batch of equal-shape series into images.
     """
 
     kind: ClassVar[str] = "timeseries"
     extensions: ClassVar[tuple[str, ...]] = (".csv", ".tsv", ".txt", ".npy", ".ts")
+    params_class: ClassVar[type[ConverterParams] | None] = TimeSeriesParams
 
-    image_size: Any
-    multivariate: Any
-    nan_policy: Any
-    label_column: Any
-
-    # -- parameters -------------------------------------------------------
-    def _common_params(self) -> dict[str, Any]:
-        return {
-            "image_size": check_size("image_size", self.image_size),
-            "multivariate": check_choice("multivariate", self.multivariate, MULTIVARIATE),
-            "nan_policy": check_choice("nan_policy", self.nan_policy, NAN_POLICIES),
-            "label_column": check_label_column(self.label_column),
-        }
+    def _p(self) -> TP:
+        """The checked parameters, typed."""
+        return cast(TP, self.checked_params())
 
     # -- examples for the contract tests ----------------------------------
     @classmethod
@@ -246,8 +265,7 @@ class TimeSeriesConverter(Converter):
 
     def read_records(self, path: str | os.PathLike[str]) -> Iterator[Record]:
         """Yield the series of a file, one record per row or sample (see :mod:`.io`)."""
-        label_column = check_label_column(self.label_column)
-        yield from read_series_file(path, label_column=label_column)
+        yield from read_series_file(path, label_column=self._p().label_column)
 
     def read(self, path: str | os.PathLike[str]) -> np.ndarray:
         """Return the one series a file holds, as ``(n_channels, n_timestamps)``.
@@ -281,8 +299,8 @@ class TimeSeriesConverter(Converter):
 
     def convert_batch(self, windows: Sequence[Any]) -> list[np.ndarray]:
         """Convert many series; those of equal shape are computed together."""
-        params = self._check_params()
-        series = [as_series(w, params["nan_policy"]) for w in windows]
+        params = self._p()
+        series = [as_series(w, params.nan_policy) for w in windows]
         images: list[np.ndarray] = [np.empty(0, np.uint8)] * len(series)
         by_shape: dict[tuple[int, ...], list[int]] = {}
         for i, s in enumerate(series):
@@ -295,7 +313,7 @@ class TimeSeriesConverter(Converter):
                     images[i] = np.ascontiguousarray(image)
         return images
 
-    def _render(self, X: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+    def _render(self, X: np.ndarray, params: TP) -> np.ndarray:
         """Return ``(N, H, W, 3)`` uint8 images of ``X`` of shape ``(N, C, T)``."""
         raise NotImplementedError
 
@@ -318,25 +336,25 @@ class TimeSeriesConverter(Converter):
             gives each channel its tile's relevance, a stacked one every
             channel an equal share.
         """
-        params = self._check_params()
-        series = as_series(window, params["nan_policy"])
-        size = params["image_size"]
+        params = self._p()
+        series = as_series(window, params.nan_policy)
+        size = params.image_size
         a = check_attribution(attribution, size)
         n_channels, n = series.shape
         out = np.zeros((n_channels, n))
-        if n_channels > 1 and params["multivariate"] == "tile":
+        if n_channels > 1 and params.multivariate == "tile":
             for c, (top, left, h, w) in enumerate(tile_layout(n_channels, size)):
                 out[c] = self._steps(a[top : top + h, left : left + w], n, params)
         else:
             out[:] = self._steps(a, n, params) / n_channels
         return SeriesRelevance(out, window=window.describe() if isinstance(window, Window) else {})
 
-    def _steps(self, attribution: np.ndarray, n: int, params: dict[str, Any]) -> np.ndarray:
+    def _steps(self, attribution: np.ndarray, n: int, params: TP) -> np.ndarray:
         """Relevance per original step of one channel's picture ``(h, w)``."""
         raise NotImplementedError
 
 
-class FieldConverter(TimeSeriesConverter):
+class FieldConverter(TimeSeriesConverter[TP]):
     """A converter whose picture is a 2-D field computed from the series.
 
     Subclasses implement :meth:`_fields`; ``planes`` says whether a field is
@@ -345,29 +363,29 @@ class FieldConverter(TimeSeriesConverter):
 
     planes: ClassVar[int] = 1
 
-    def _fields(self, X: np.ndarray, size: tuple[int, int], params: dict[str, Any]) -> np.ndarray:
+    def _fields(self, X: np.ndarray, size: tuple[int, int], params: TP) -> np.ndarray:
         """Return the fields of ``X`` ``(M, T)`` at ``size``, scaled to [0, 1].
 
         Shape ``(M, h, w)``, or ``(M, h, w, 3)`` when ``planes == 3``.
         """
         raise NotImplementedError
 
-    def _colour(self, X: np.ndarray, size: tuple[int, int], params: dict[str, Any]) -> np.ndarray:
+    def _colour(self, X: np.ndarray, size: tuple[int, int], params: TP) -> np.ndarray:
         fields = self._fields(X, size, params)
         if self.planes == 3:
             return fields_to_rgb(fields[..., 0], fields[..., 1], fields[..., 2])
-        return field_to_rgb(fields, params.get("cmap", "grey"))
+        return field_to_rgb(fields, getattr(params, "cmap", "grey"))
 
-    def _steps(self, attribution: np.ndarray, n: int, params: dict[str, Any]) -> np.ndarray:
+    def _steps(self, attribution: np.ndarray, n: int, params: TP) -> np.ndarray:
         """Pixel (i, j) relates resampled steps i (rows) and j (columns): half to each."""
         return field_steps(attribution, n)
 
-    def _render(self, X: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+    def _render(self, X: np.ndarray, params: TP) -> np.ndarray:
         n, n_channels, n_timestamps = X.shape
-        size = params["image_size"]
+        size = params.image_size
         if n_channels == 1:
             return self._colour(X[:, 0], size, params)
-        if params["multivariate"] == "tile":
+        if params.multivariate == "tile":
             return tile_images(n_channels, size, n, lambda c, tile: self._colour(X[:, c], tile, params))
         if self.planes == 3:
             raise InputError(

@@ -22,17 +22,20 @@ that is the angle pi everywhere, so GASF is all 1 (white) and GADF all 0
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from any2img.converters.timeseries.base import FieldConverter
+from any2img.converters.timeseries.base import ColouredParams, FieldConverter
 from any2img.converters.timeseries.resample import resample
 
 from any2img.errors import InputError, ParameterError
-from any2img.imaging import check_cmap
+from any2img.parameters import Check, ConverterParams, param
 from any2img.validation import check_range
 
-__all__ = ["GADF", "GASF", "check_sample_range", "gramian_fields", "picture_fields"]
+__all__ = [
+    "GADF", "GASF", "GAFParams", "check_sample_range", "gramian_fields", "picture_fields", "sample_range_param",
+]
 
 
 def check_sample_range(value: Any) -> tuple[float, float] | None:
@@ -48,6 +51,13 @@ def check_sample_range(value: Any) -> tuple[float, float] | None:
     raise ParameterError(
         f"'sample_range' must be None or a pair (low, high) with -1 <= low < high <= 1 (got {value!r})."
     )
+
+
+def sample_range_param() -> Any:
+    """The declaration of ``sample_range`` (the Gramian converters share it)."""
+    return param((-1, 1), Check(lambda name, value: check_sample_range(value), "None or (low, high) with "
+                                "-1 <= low < high <= 1", bad=((0, 2), [1, -1], "wide", (0.5, 0.5))),
+                 "Each series is rescaled to this range before arccos; None takes values in [-1, 1] as they are.")
 
 
 def _angles(rows: np.ndarray, cols: np.ndarray, sample_range: tuple[float, float] | None) -> tuple[np.ndarray, ...]:
@@ -158,56 +168,26 @@ def picture_fields(
     return field
 
 
-class _GAF(FieldConverter):
+@dataclass(frozen=True, kw_only=True)
+class GAFParams(ColouredParams):
+    """``gasf`` and ``gadf``."""
+
+    sample_range: tuple[float, float] | None = sample_range_param()
+
+
+class _GAF(FieldConverter[GAFParams]):
     method: ClassVar[str] = "summation"
+    params_class: ClassVar[type[ConverterParams] | None] = GAFParams
 
-    def __init__(
-        self,
-        *,
-        image_size: int | tuple[int, int] = 128,
-        sample_range: tuple[float, float] | None = (-1, 1),
-        cmap: str = "grey",
-        multivariate: str = "stack",
-        nan_policy: str = "raise",
-        label_column: str | int | None = "auto",
-    ) -> None:
-        self.image_size = image_size
-        self.sample_range = sample_range
-        self.cmap = cmap
-        self.multivariate = multivariate
-        self.nan_policy = nan_policy
-        self.label_column = label_column
-
-    def _check_params(self) -> dict[str, Any]:
-        return {
-            **self._common_params(),
-            "sample_range": check_sample_range(self.sample_range),
-            "cmap": check_cmap(self.cmap),
-        }
-
-    def _fields(self, X: np.ndarray, size: tuple[int, int], params: dict[str, Any]) -> np.ndarray:
-        return picture_fields(X, size, self.method, params["sample_range"])
+    def _fields(self, X: np.ndarray, size: tuple[int, int], params: GAFParams) -> np.ndarray:
+        return picture_fields(X, size, self.method, params.sample_range)
 
 
 class GASF(_GAF):
     """Gramian angular summation field: ``cos(phi_i + phi_j)`` as a picture.
 
-    Parameters
-    ----------
-    image_size : int or (height, width), default=128
-        Output size; the series is resampled to it (linear interpolation when
-        shorter, area averaging when longer).
-    sample_range : (low, high) or None, default=(-1, 1)
-        Each series is rescaled to this range before ``arccos`` (``-1 <= low
-        < high <= 1``); ``None`` takes values already in [-1, 1] as they are.
-    cmap : str, default="grey"
-        Colour map of a one-channel field: ``"grey"`` or a matplotlib name.
-    multivariate : {"stack", "tile"}, default="stack"
-        How channels are combined (see :mod:`.base`).
-    nan_policy : {"raise", "interpolate"}, default="raise"
-        What to do with missing values.
-    label_column : "auto", str, int or None, default="auto"
-        Label column of table files (see :func:`.io.read_table`).
+    The series is resampled to ``image_size`` (linear interpolation when
+    shorter, area averaging when longer).
 
     Examples
     --------
@@ -222,8 +202,8 @@ class GASF(_GAF):
 class GADF(_GAF):
     """Gramian angular difference field: ``sin(phi_i - phi_j)`` as a picture.
 
-    Parameters are those of :class:`GASF`. Mid grey is 0; the field is
-    antisymmetric, so its diagonal is always mid grey.
+    Mid grey is 0; the field is antisymmetric, so its diagonal is always mid
+    grey.
 
     Examples
     --------

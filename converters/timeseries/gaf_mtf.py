@@ -13,38 +13,33 @@ channel only.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
-from any2img.converters.timeseries.base import FieldConverter
-from any2img.converters.timeseries.gaf import check_sample_range, gramian_fields
-from any2img.converters.timeseries.mtf import STRATEGIES, markov_transition_fields
+from any2img.converters.timeseries.base import FieldConverter, TimeSeriesParams
+from any2img.converters.timeseries.gaf import gramian_fields, sample_range_param
+from any2img.converters.timeseries.mtf import markov_transition_fields, n_bins_param, strategy_param
 
-from any2img.validation import check_choice, check_int
+from any2img.parameters import ConverterParams
 
-__all__ = ["GAFMTF"]
+__all__ = ["GAFMTF", "GAFMTFParams"]
 
 
-class GAFMTF(FieldConverter):
+@dataclass(frozen=True, kw_only=True)
+class GAFMTFParams(TimeSeriesParams):
+    """``gaf_mtf``: the Gramian fields' ``sample_range`` and the transition field's states."""
+
+    sample_range: tuple[float, float] | None = sample_range_param()
+    n_bins: int = n_bins_param()
+    strategy: str = strategy_param()
+
+
+class GAFMTF(FieldConverter[GAFMTFParams]):
     """GASF, GADF and MTF of a series as the R, G and B channels of one picture.
 
-    Parameters
-    ----------
-    image_size : int or (height, width), default=128
-        Output size.
-    sample_range : (low, high) or None, default=(-1, 1)
-        Rescaling range of the Gramian fields (see :class:`.gaf.GASF`).
-    n_bins : int, default=8
-        Number of states of the Markov transition field, in [2, 256].
-    strategy : {"quantile", "uniform", "normal"}, default="quantile"
-        Binning of the Markov transition field.
-    multivariate : {"stack", "tile"}, default="stack"
-        ``"stack"`` takes univariate series only; ``"tile"`` gives one RGB
-        tile per channel.
-    nan_policy : {"raise", "interpolate"}, default="raise"
-        What to do with missing values.
-    label_column : "auto", str, int or None, default="auto"
-        Label column of table files (see :func:`.io.read_table`).
+    ``multivariate="stack"`` takes univariate series only; ``"tile"`` gives
+    one RGB tile per channel.
 
     Examples
     --------
@@ -54,36 +49,10 @@ class GAFMTF(FieldConverter):
 
     name: ClassVar[str] = "gaf_mtf"
     planes: ClassVar[int] = 3
+    params_class: ClassVar[type[ConverterParams] | None] = GAFMTFParams
 
-    def __init__(
-        self,
-        *,
-        image_size: int | tuple[int, int] = 128,
-        sample_range: tuple[float, float] | None = (-1, 1),
-        n_bins: int = 8,
-        strategy: str = "quantile",
-        multivariate: str = "stack",
-        nan_policy: str = "raise",
-        label_column: str | int | None = "auto",
-    ) -> None:
-        self.image_size = image_size
-        self.sample_range = sample_range
-        self.n_bins = n_bins
-        self.strategy = strategy
-        self.multivariate = multivariate
-        self.nan_policy = nan_policy
-        self.label_column = label_column
-
-    def _check_params(self) -> dict[str, Any]:
-        return {
-            **self._common_params(),
-            "sample_range": check_sample_range(self.sample_range),
-            "n_bins": check_int("n_bins", self.n_bins, low=2, high=256),
-            "strategy": check_choice("strategy", self.strategy, STRATEGIES),
-        }
-
-    def _fields(self, X: np.ndarray, size: tuple[int, int], params: dict[str, Any]) -> np.ndarray:
-        gasf = gramian_fields(X, size, "summation", params["sample_range"])
-        gadf = gramian_fields(X, size, "difference", params["sample_range"])
-        mtf = markov_transition_fields(X, size, params["n_bins"], params["strategy"])
+    def _fields(self, X: np.ndarray, size: tuple[int, int], params: GAFMTFParams) -> np.ndarray:
+        gasf = gramian_fields(X, size, "summation", params.sample_range)
+        gadf = gramian_fields(X, size, "difference", params.sample_range)
+        mtf = markov_transition_fields(X, size, params.n_bins, params.strategy)
         return np.stack([(gasf + 1.0) / 2.0, (gadf + 1.0) / 2.0, np.clip(mtf, 0.0, 1.0)], axis=-1).astype(np.float32)

@@ -16,16 +16,17 @@ colours of matplotlib's ``tab10`` cycle, on a y axis shared by all channels
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
-from any2img.converters.timeseries.base import TimeSeriesConverter, tile_images
+from any2img.converters.timeseries.base import TimeSeriesConverter, TimeSeriesParams, tile_images
 from any2img.converters.timeseries.relevance import lineplot_steps
 from PIL import Image, ImageDraw
 
-from any2img.validation import check_bool, check_float
+from any2img.parameters import Bool, ConverterParams, Float, param
 
-__all__ = ["LinePlot", "draw_lines"]
+__all__ = ["LinePlot", "LinePlotParams", "draw_lines"]
 
 #: Colours of stacked channels (matplotlib's tab10).
 PALETTE = (
@@ -91,23 +92,19 @@ def draw_lines(
     return np.asarray(canvas.reduce(s))
 
 
-class LinePlot(TimeSeriesConverter):
+@dataclass(frozen=True, kw_only=True)
+class LinePlotParams(TimeSeriesParams):
+    """``lineplot``."""
+
+    line_width: float = param(2.0, Float(0, 32, low_open=True), "Line width in pixels.")
+    share_y: bool = param(True, Bool(), "With multivariate='stack': one y axis for every channel.")
+
+
+class LinePlot(TimeSeriesConverter[LinePlotParams]):
     """A series drawn as an antialiased line on white.
 
-    Parameters
-    ----------
-    image_size : int or (height, width), default=128
-        Output size.
-    line_width : float, default=2.0
-        Line width in pixels, in (0, 32].
-    share_y : bool, default=True
-        With ``multivariate="stack"``: one y axis for every channel.
-    multivariate : {"stack", "tile"}, default="stack"
-        Channels as coloured lines on one plot, or a grid of plots.
-    nan_policy : {"raise", "interpolate"}, default="raise"
-        What to do with missing values.
-    label_column : "auto", str, int or None, default="auto"
-        Label column of table files (see :func:`.io.read_table`).
+    With ``multivariate="stack"`` the channels are coloured lines on one
+    plot; with ``"tile"``, a grid of plots.
 
     Examples
     --------
@@ -116,40 +113,17 @@ class LinePlot(TimeSeriesConverter):
     """
 
     name: ClassVar[str] = "lineplot"
+    params_class: ClassVar[type[ConverterParams] | None] = LinePlotParams
 
-    def __init__(
-        self,
-        *,
-        image_size: int | tuple[int, int] = 128,
-        line_width: float = 2.0,
-        share_y: bool = True,
-        multivariate: str = "stack",
-        nan_policy: str = "raise",
-        label_column: str | int | None = "auto",
-    ) -> None:
-        self.image_size = image_size
-        self.line_width = line_width
-        self.share_y = share_y
-        self.multivariate = multivariate
-        self.nan_policy = nan_policy
-        self.label_column = label_column
-
-    def _check_params(self) -> dict[str, Any]:
-        return {
-            **self._common_params(),
-            "line_width": check_float("line_width", self.line_width, low=0, high=32, low_open=True),
-            "share_y": check_bool("share_y", self.share_y),
-        }
-
-    def _steps(self, attribution: np.ndarray, n: int, params: dict[str, Any]) -> np.ndarray:
+    def _steps(self, attribution: np.ndarray, n: int, params: LinePlotParams) -> np.ndarray:
         """x is time: each column's score goes to the two steps around it (y is the value, summed out)."""
         return lineplot_steps(attribution, n, _SUPERSAMPLE)
 
-    def _render(self, X: np.ndarray, params: dict[str, Any]) -> np.ndarray:
-        size, width = params["image_size"], params["line_width"]
+    def _render(self, X: np.ndarray, params: LinePlotParams) -> np.ndarray:
+        size, width = params.image_size, params.line_width
         n, n_channels, _ = X.shape
-        if params["multivariate"] == "stack" or n_channels == 1:
-            return np.stack([draw_lines(x, size, line_width=width, share_y=params["share_y"]) for x in X])
+        if params.multivariate == "stack" or n_channels == 1:
+            return np.stack([draw_lines(x, size, line_width=width, share_y=params.share_y) for x in X])
 
         def tile(c: int, tile_size: tuple[int, int]) -> np.ndarray:
             return np.stack([draw_lines(x[c : c + 1], tile_size, line_width=width) for x in X])

@@ -25,21 +25,31 @@ A constant series has one state that always follows itself: its field is all
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
-from any2img.converters.timeseries.base import FieldConverter
+from any2img.converters.timeseries.base import ColouredParams, FieldConverter
 from any2img.converters.timeseries.resample import resample
 from scipy.stats import norm
 from threadpoolctl import ThreadpoolController
 
-from any2img.imaging import check_cmap
-from any2img.validation import check_choice, check_int
+from any2img.parameters import Choice, ConverterParams, Int, param
 
-__all__ = ["MTF", "STRATEGIES", "bin_series", "markov_transition_fields"]
+__all__ = ["MTF", "MTFParams", "STRATEGIES", "bin_series", "markov_transition_fields", "n_bins_param", "strategy_param"]
 
 STRATEGIES = ("quantile", "uniform", "normal")
+
+
+def n_bins_param() -> Any:
+    """The declaration of ``n_bins`` (``mtf`` and ``gaf_mtf`` share it)."""
+    return param(8, Int(2, 256), "Number of states of the Markov transition field.")
+
+
+def strategy_param() -> Any:
+    """The declaration of ``strategy`` (``mtf`` and ``gaf_mtf`` share it)."""
+    return param("quantile", Choice(STRATEGIES), "How values are binned into states (as pyts).")
 
 
 @lru_cache(maxsize=1)
@@ -132,26 +142,19 @@ def markov_transition_fields(
         return np.matmul(np.matmul(rows.transpose(0, 2, 1), transition), cols)
 
 
-class MTF(FieldConverter):
+@dataclass(frozen=True, kw_only=True)
+class MTFParams(ColouredParams):
+    """``mtf``."""
+
+    n_bins: int = n_bins_param()
+    strategy: str = strategy_param()
+
+
+class MTF(FieldConverter[MTFParams]):
     """Markov transition field of a series as a picture.
 
-    Parameters
-    ----------
-    image_size : int or (height, width), default=128
-        Output size (the field is block-averaged when the series is longer,
-        interpolated when shorter).
-    n_bins : int, default=8
-        Number of states, in [2, 256].
-    strategy : {"quantile", "uniform", "normal"}, default="quantile"
-        How values are binned into states (as pyts).
-    cmap : str, default="grey"
-        Colour map of a one-channel field: ``"grey"`` or a matplotlib name.
-    multivariate : {"stack", "tile"}, default="stack"
-        How channels are combined (see :mod:`.base`).
-    nan_policy : {"raise", "interpolate"}, default="raise"
-        What to do with missing values.
-    label_column : "auto", str, int or None, default="auto"
-        Label column of table files (see :func:`.io.read_table`).
+    The field is block-averaged to ``image_size`` when the series is longer,
+    interpolated when it is shorter.
 
     Examples
     --------
@@ -160,34 +163,8 @@ class MTF(FieldConverter):
     """
 
     name: ClassVar[str] = "mtf"
+    params_class: ClassVar[type[ConverterParams] | None] = MTFParams
 
-    def __init__(
-        self,
-        *,
-        image_size: int | tuple[int, int] = 128,
-        n_bins: int = 8,
-        strategy: str = "quantile",
-        cmap: str = "grey",
-        multivariate: str = "stack",
-        nan_policy: str = "raise",
-        label_column: str | int | None = "auto",
-    ) -> None:
-        self.image_size = image_size
-        self.n_bins = n_bins
-        self.strategy = strategy
-        self.cmap = cmap
-        self.multivariate = multivariate
-        self.nan_policy = nan_policy
-        self.label_column = label_column
-
-    def _check_params(self) -> dict[str, Any]:
-        return {
-            **self._common_params(),
-            "n_bins": check_int("n_bins", self.n_bins, low=2, high=256),
-            "strategy": check_choice("strategy", self.strategy, STRATEGIES),
-            "cmap": check_cmap(self.cmap),
-        }
-
-    def _fields(self, X: np.ndarray, size: tuple[int, int], params: dict[str, Any]) -> np.ndarray:
-        fields = markov_transition_fields(X, size, params["n_bins"], params["strategy"]).astype(np.float32)
+    def _fields(self, X: np.ndarray, size: tuple[int, int], params: MTFParams) -> np.ndarray:
+        fields = markov_transition_fields(X, size, params.n_bins, params.strategy).astype(np.float32)
         return np.clip(fields, 0.0, 1.0, out=fields)

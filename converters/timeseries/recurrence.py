@@ -30,18 +30,18 @@ from __future__ import annotations
 
 import math
 import numbers
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from any2img.converters.timeseries.base import FieldConverter
+from any2img.converters.timeseries.base import ColouredParams, FieldConverter
 from any2img.converters.timeseries.relevance import field_steps
 from any2img.converters.timeseries.resample import resample
 
 from any2img.errors import ParameterError
-from any2img.imaging import check_cmap
-from any2img.validation import check_float, check_int
+from any2img.parameters import Check, ConverterParams, Float, Int, param
 
-__all__ = ["Recurrence", "check_threshold", "distance_fields", "recurrence_fields"]
+__all__ = ["Recurrence", "RecurrenceParams", "check_threshold", "distance_fields", "recurrence_fields"]
 
 
 def check_threshold(value: Any) -> float | str | None:
@@ -150,30 +150,24 @@ def distance_fields(X: np.ndarray, size: tuple[int, int], dimension: int = 1, ti
     return np.sqrt(squared, out=squared)
 
 
-class Recurrence(FieldConverter):
+@dataclass(frozen=True, kw_only=True)
+class RecurrenceParams(ColouredParams):
+    """``recurrence``."""
+
+    dimension: int = param(1, Int(1, 100), "Embedding dimension of the trajectories (one pass over the field each).")
+    time_delay: int = param(1, Int(1, 1000), "Delay between the points of a trajectory.")
+    threshold: float | str | None = param(
+        None, Check(lambda name, value: check_threshold(value), "None, 'point', 'distance' or a number >= 0",
+                    bad=("nearest", -1, math.nan, True)), "None: distances; otherwise a binary plot (see the "
+        "module docstring).")
+    percentage: float = param(10, Float(0, 100), "Percentile ('point') or percent of the largest distance "
+                              "('distance').")
+
+
+class Recurrence(FieldConverter[RecurrenceParams]):
     """Recurrence plot of a series as a picture.
 
-    Parameters
-    ----------
-    image_size : int or (height, width), default=128
-        Output size: the number of trajectories along each side.
-    dimension : int, default=1
-        Embedding dimension of the trajectories, in [1, 100].
-    time_delay : int, default=1
-        Delay between the points of a trajectory, in [1, 1000].
-    threshold : None, float, "point" or "distance", default=None
-        None: distances; otherwise a binary plot (see the module docstring).
-    percentage : float, default=10
-        Percentile (``"point"``) or percent of the largest distance
-        (``"distance"``), in [0, 100].
-    cmap : str, default="grey"
-        Colour map of a one-channel field: ``"grey"`` or a matplotlib name.
-    multivariate : {"stack", "tile"}, default="stack"
-        How channels are combined (see :mod:`.base`).
-    nan_policy : {"raise", "interpolate"}, default="raise"
-        What to do with missing values.
-    label_column : "auto", str, int or None, default="auto"
-        Label column of table files (see :func:`.io.read_table`).
+    ``image_size`` is the number of trajectories along each side.
 
     Examples
     --------
@@ -182,50 +176,16 @@ class Recurrence(FieldConverter):
     """
 
     name: ClassVar[str] = "recurrence"
+    params_class: ClassVar[type[ConverterParams] | None] = RecurrenceParams
 
-    def __init__(
-        self,
-        *,
-        image_size: int | tuple[int, int] = 128,
-        dimension: int = 1,
-        time_delay: int = 1,
-        threshold: float | str | None = None,
-        percentage: float = 10,
-        cmap: str = "grey",
-        multivariate: str = "stack",
-        nan_policy: str = "raise",
-        label_column: str | int | None = "auto",
-    ) -> None:
-        self.image_size = image_size
-        self.dimension = dimension
-        self.time_delay = time_delay
-        self.threshold = threshold
-        self.percentage = percentage
-        self.cmap = cmap
-        self.multivariate = multivariate
-        self.nan_policy = nan_policy
-        self.label_column = label_column
-
-    def _check_params(self) -> dict[str, Any]:
-        return {
-            **self._common_params(),
-            "dimension": check_int("dimension", self.dimension, low=1, high=100),  # one pass over the field each
-            "time_delay": check_int("time_delay", self.time_delay, low=1, high=1000),
-            "threshold": check_threshold(self.threshold),
-            "percentage": check_float("percentage", self.percentage, low=0, high=100),
-            "cmap": check_cmap(self.cmap),
-        }
-
-    def _steps(self, attribution: np.ndarray, n: int, params: dict[str, Any]) -> np.ndarray:
+    def _steps(self, attribution: np.ndarray, n: int, params: RecurrenceParams) -> np.ndarray:
         """Row i is the trajectory of resampled steps i, i + tau, ...: each gets an equal share."""
-        return field_steps(attribution, n, dimension=params["dimension"], time_delay=params["time_delay"])
+        return field_steps(attribution, n, dimension=params.dimension, time_delay=params.time_delay)
 
-    def _fields(self, X: np.ndarray, size: tuple[int, int], params: dict[str, Any]) -> np.ndarray:
-        if params["threshold"] is None:
-            fields = distance_fields(X, size, params["dimension"], params["time_delay"])
+    def _fields(self, X: np.ndarray, size: tuple[int, int], params: RecurrenceParams) -> np.ndarray:
+        if params.threshold is None:
+            fields = distance_fields(X, size, params.dimension, params.time_delay)
             top = fields.max(axis=(1, 2), keepdims=True)
             return np.divide(fields, np.where(top > 0, top, np.float32(1.0)), out=fields)
-        fields = recurrence_fields(
-            X, size, params["dimension"], params["time_delay"], params["threshold"], params["percentage"]
-        )
+        fields = recurrence_fields(X, size, params.dimension, params.time_delay, params.threshold, params.percentage)
         return fields.astype(np.float32)

@@ -3,8 +3,9 @@
 A converter turns one raw signal of its *kind* (audio, time series, mouse log,
 image) into RGB pictures. It is a small scikit-learn style class:
 
-* keyword-only parameters stored untouched in ``__init__`` and checked where
-  they are used, so ``get_params()`` round-trips through JSON;
+* keyword-only parameters, each declared once (type, default, rule, doc; see
+  :mod:`any2img.parameters`), checked at construction and handed to the code
+  as a frozen typed object; ``get_params()`` round-trips through JSON;
 * ``read(path)`` returns the raw signal of its kind (shared per kind);
 * ``read_records(path)`` yields the labelled records of a file (one for most
   files, one per row for a table of series);
@@ -33,6 +34,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from any2img.errors import InputError, ParameterError
+from any2img.parameters import ConverterParams, Declaration, declarations, docstring_section
 from any2img.relevance import PixelRelevance, Relevance, check_attribution
 
 __all__ = ["KINDS", "Converter", "Record", "Window"]
@@ -94,9 +96,20 @@ class Record:
 class Converter:
     """Base class of every converter.
 
-    Subclasses set the class attributes ``name``, ``kind`` and ``extensions``,
-    take their parameters as keyword-only arguments of ``__init__`` and store
-    each under its own name, and implement :meth:`read` and :meth:`convert`.
+    Subclasses set the class attributes ``name``, ``kind`` and ``extensions``
+    and implement :meth:`read` and :meth:`convert`. Their parameters are
+    declared once, as the fields of a :class:`~any2img.parameters.ConverterParams`
+    dataclass named in ``params_class``: this base then takes them as
+    keyword arguments, stores each under its own name, checks them all at
+    construction (a bad value raises :class:`ParameterError` there) and
+    hands the checked values to the code as a frozen, typed object
+    (:meth:`checked_params`). :meth:`set_params` stores values untouched;
+    they are checked where next used.
+
+    A converter may instead write its own ``__init__`` with keyword-only
+    parameters stored under their names, and check them in
+    :meth:`_check_params` (the protocol before declarations; third-party
+    plugins written that way keep working).
     """
 
     #: Registry name, e.g. ``"gadf"``.
@@ -105,26 +118,54 @@ class Converter:
     kind: ClassVar[str] = ""
     #: File suffixes (lower case, with the dot) that :meth:`read` accepts.
     extensions: ClassVar[tuple[str, ...]] = ()
+    #: The declared parameters (``None``: the class writes its own ``__init__``).
+    params_class: ClassVar[type[ConverterParams] | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.params_class is not None and cls.__init__ is Converter.__init__:
+            decls = declarations(cls.params_class)
+            cls.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+                [inspect.Parameter(d.name, inspect.Parameter.KEYWORD_ONLY, default=d.default) for d in decls])
+            if cls.__doc__ and "\nParameters\n" not in cls.__doc__:
+                cls.__doc__ = _with_parameters(cls.__doc__, docstring_section(cls.params_class))
+
+    def __init__(self, **params: Any) -> None:
+        if self.params_class is None:
+            raise TypeError(f"{type(self).__name__} declares no params_class; declare its parameters "
+                            "(see any2img.parameters) or write its own __init__.")
+        defaults = self.param_defaults()
+        self._refuse_unknown(params, list(defaults))
+        for key, default in defaults.items():
+            setattr(self, key, params.get(key, default))
+        self.checked_params()
 
     # -- parameters -------------------------------------------------------
     @classmethod
+    def _declared(cls) -> bool:
+        return cls.params_class is not None and cls.__init__ is Converter.__init__
+
+    @classmethod
     def _param_names(cls) -> list[str]:
-        sig = inspect.signature(cls.__init__)
-        return [
-            p.name
-            for p in sig.parameters.values()
-            if p.kind is inspect.Parameter.KEYWORD_ONLY
-        ]
+        return list(cls.param_defaults())
 
     @classmethod
     def param_defaults(cls) -> dict[str, Any]:
-        """Return the parameters and their defaults, from ``__init__``."""
+        """Return the parameters and their defaults (from the declarations, else from ``__init__``)."""
+        if cls._declared():
+            assert cls.params_class is not None
+            return {d.name: d.default for d in declarations(cls.params_class)}
         sig = inspect.signature(cls.__init__)
         return {
             p.name: p.default
             for p in sig.parameters.values()
             if p.kind is inspect.Parameter.KEYWORD_ONLY
         }
+
+    @classmethod
+    def param_declarations(cls) -> list[Declaration]:
+        """The declared parameters (rule and doc included); empty for a class with its own ``__init__``."""
+        return declarations(cls.params_class) if cls._declared() and cls.params_class is not None else []
 
     def get_params(self) -> dict[str, Any]:
         """Return the parameters as given to ``__init__``.
@@ -136,28 +177,55 @@ class Converter:
         return {name: getattr(self, name) for name in self._param_names()}
 
     def set_params(self, **params: Any) -> Converter:
-        """Set parameters by name and return ``self``."""
-        valid = self._param_names()
+        """Set parameters by name and return ``self``; the values are checked where next used."""
+        self._refuse_unknown(params, self._param_names())
         for key, value in params.items():
+            setattr(self, key, value)
+        return self
+
+    def _refuse_unknown(self, params: dict[str, Any], valid: list[str]) -> None:
+        for key in params:
             if key not in valid:
                 raise ParameterError(
                     f"'{key}' is not a parameter of converter '{self.name}'; "
                     f"valid parameters: {', '.join(valid) or '(none)'}."
                 )
-            setattr(self, key, value)
-        return self
+
+    def checked_params(self) -> ConverterParams:
+        """The parameters checked, as a frozen :attr:`params_class` object (kept until one changes).
+
+        Raises
+        ------
+        ParameterError
+            The first parameter (in declaration order) whose value breaks its rule.
+        """
+        checked = self.__dict__.get("_checked")
+        if checked is None:
+            if not self._declared() or self.params_class is None:
+                raise TypeError(f"{type(self).__name__} declares no params_class; use _check_params().")
+            checked = self.params_class(**self.get_params())
+            self.__dict__["_checked"] = checked
+        return checked
 
     def check_params(self) -> None:
         """Check every parameter; raise :class:`ParameterError` on the first bad one.
 
-        Subclasses override :meth:`_check_params`, which returns the checked
-        values; this wrapper exists so that tests and callers can validate a
-        converter without converting anything.
+        Declared converters check their declarations; a converter with its
+        own ``__init__`` overrides :meth:`_check_params`.
         """
         self._check_params()
 
-    def _check_params(self) -> dict[str, Any]:
-        return self.get_params()
+    def _check_params(self) -> Any:
+        return self.checked_params() if self._declared() else self.get_params()
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        super().__setattr__(key, value)
+        self.__dict__.pop("_checked", None)  # a parameter may have changed: check again where used
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_checked", None)
+        return state
 
     def to_json(self) -> str:
         """Return ``{"name": ..., "params": {...}}`` as a JSON string."""
@@ -295,6 +363,17 @@ class Converter:
             The attribution is not a finite ``(H, W)`` array.
         """
         return PixelRelevance(check_attribution(attribution))
+
+
+def _with_parameters(doc: str, section: str) -> str:
+    """``doc`` (cleaned) with ``section`` put before its Notes / Examples / See Also, or at its end."""
+    text = inspect.cleandoc(doc)
+    headings = ("See Also\n--------", "Notes\n-----", "Examples\n--------")
+    found = [at for h in headings if (at := text.find("\n" + h)) >= 0]
+    if found:
+        at = min(found)
+        return f"{text[:at].rstrip()}\n\n{section}\n{text[at:]}"
+    return f"{text}\n\n{section}\n"
 
 
 def _length(signal: Any) -> int:

@@ -330,9 +330,10 @@ def predictor_from_artifact(art: Artifact, path: str | os.PathLike[str], *, devi
     """The :class:`Predictor` of an already loaded model folder ``path`` (its recorded converter checked)."""
     model, data_config, meta = art.model, art.data_config, art.meta
     spec = meta.get("converter")
-    converter = get_converter(spec["name"], **spec.get("params", {})) if spec else None
-    if converter is not None:
+    converter: Converter | None = None
+    if spec:
         try:
+            converter = get_converter(spec["name"], **spec.get("params", {}))  # a declared converter checks here
             converter.check_params()
         except ParameterError as exc:
             raise ArtifactError(f"{Path(path) / 'model.json'}: the recorded converter's parameters are not "

@@ -13,22 +13,34 @@ The class must offer a small synthetic input through the classmethod
 ``example_signal(rng)``, and may offer inputs it must reject through
 ``example_bad_signals(rng)``. Checked: class attributes, ``(H, W, 3)``
 uint8 output, a :class:`~any2img.converter.Window` accepted as well as its
-data, determinism, the ``get_params()`` JSON round trip, unknown and bad
-parameters named in the error, ``convert_batch`` against ``convert``, and
-bad input raising :class:`~any2img.errors.InputError`.
+data, determinism, the ``get_params()`` JSON round trip, pickling and
+``repr``, unknown and bad parameters named in the error, ``convert_batch``
+against ``convert``, and bad input raising
+:class:`~any2img.errors.InputError`.
+
+A converter that declares its parameters (``params_class``, see
+:mod:`any2img.parameters`) is also held to its declarations: its signature
+lists them, and every bad value its rules name (:func:`bad_value_table`) is
+refused at construction, and where used after ``set_params``, with the
+rule's exact message.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import inspect
 import json
+import pickle
 from collections.abc import Callable
 
 import numpy as np
 
 from any2img.converter import KINDS, Converter, Window
 from any2img.errors import InputError, ParameterError
+from any2img.parameters import bad_value_table
 
-__all__ = ["CHECKS", "check_converter"]
+__all__ = ["CHECKS", "bad_parameter_table", "check_converter"]
 
 
 def _example(cls: type[Converter], seed: int = 0) -> object:
@@ -104,6 +116,65 @@ def check_bad_parameters_are_named(cls: type[Converter]) -> None:
                 raise AssertionError(f"{cls.__name__}: {param}=object() must raise ParameterError")
 
 
+def check_pickle_and_repr(cls: type[Converter]) -> None:
+    """A pickled (deep-copied, for a class defined in a function) converter comes back equal and draws alike.
+
+    ``repr`` names every parameter.
+    """
+    conv = cls()
+    again = copy.deepcopy(conv) if "<locals>" in cls.__qualname__ else pickle.loads(pickle.dumps(conv))
+    assert again == conv, f"{cls.__name__}: a pickled converter comes back different"
+    _same(again.convert(_example(cls)), conv.convert(_example(cls)), f"{cls.__name__}: the unpickled one draws another")
+    text = repr(conv)
+    assert text.startswith(f"{cls.__name__}(") and all(f"{k}=" in text for k in conv.get_params()), (
+        f"{cls.__name__}: repr must name every parameter (got {text})")
+
+
+def bad_parameter_table(cls: type[Converter]) -> list[tuple[str, object, str]]:
+    """``(parameter, bad value, exact message)`` derived from the declarations of ``cls`` (empty without)."""
+    return list(bad_value_table(cls.params_class)) if cls.param_declarations() and cls.params_class else []
+
+
+def check_declared_parameters(cls: type[Converter]) -> None:
+    """The signature lists the declarations; each declared bad value is refused with its rule's message.
+
+    At construction (a value wrong by itself) and, after ``set_params``
+    (which stores untouched), by ``check_params`` and ``convert``. The checked
+    values are a frozen object. Nothing to check for a converter that writes
+    its own ``__init__``.
+    """
+    declared = cls.param_declarations()
+    if not declared:
+        return
+    signature = {p.name: p.default for p in inspect.signature(cls).parameters.values()}
+    assert signature == {d.name: d.default for d in declared}, (
+        f"{cls.__name__}: the signature must list the declared parameters with their defaults")
+    checked = cls().checked_params()
+    try:
+        setattr(checked, declared[0].name, None)
+    except dataclasses.FrozenInstanceError:
+        pass
+    else:
+        raise AssertionError(f"{cls.__name__}.checked_params() must be frozen")
+    example = _example(cls)
+    for param, value, message in bad_parameter_table(cls):
+        what = f"{cls.__name__}({param}={value!r})"
+        try:
+            cls(**{param: value})
+        except ParameterError as exc:
+            assert str(exc) == message, f"{what} must fail with {message!r} (got {str(exc)!r})"
+        else:
+            raise AssertionError(f"{what} must raise ParameterError at construction")
+        conv = cls().set_params(**{param: value})
+        for stage in ("check_params", "convert"):
+            try:
+                conv.check_params() if stage == "check_params" else conv.convert(example)
+            except ParameterError as exc:
+                assert str(exc) == message, f"{what}.{stage} must fail with {message!r} (got {str(exc)!r})"
+            else:
+                raise AssertionError(f"{what} set by set_params must raise ParameterError in {stage}")
+
+
 def check_convert_batch_equals_convert(cls: type[Converter]) -> None:
     """``convert_batch`` gives, in order, what ``convert`` gives one by one."""
     conv = cls()
@@ -131,7 +202,8 @@ def check_bad_input_raises_input_error(cls: type[Converter]) -> None:
 #: Every check, in the order :func:`check_converter` runs them.
 CHECKS: tuple[Callable[[type[Converter]], None], ...] = (
     check_class_attributes, check_output_is_rgb_uint8, check_output_is_deterministic, check_params_round_trip,
-    check_bad_parameters_are_named, check_convert_batch_equals_convert, check_bad_input_raises_input_error,
+    check_pickle_and_repr, check_bad_parameters_are_named, check_declared_parameters,
+    check_convert_batch_equals_convert, check_bad_input_raises_input_error,
 )
 
 

@@ -36,8 +36,8 @@ class DeviceConverter:
     Attributes
     ----------
     converter : Converter
-    params : dict
-        The checked parameters (``converter._check_params()``).
+    params : ConverterParams
+        The checked parameters (``converter.checked_params()``), a frozen object.
     """
 
     #: Converter names this class implements (the registry's entries point here).
@@ -45,7 +45,7 @@ class DeviceConverter:
 
     def __init__(self, converter: Converter) -> None:
         self.converter = converter
-        self.params: dict[str, Any] = converter._check_params()
+        self.params: Any = converter.checked_params()
 
     @property
     def name(self) -> str:

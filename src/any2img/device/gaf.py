@@ -78,4 +78,4 @@ class DeviceGAF(DeviceFieldConverter):
     def fields(self, x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         """Fields in [0, 1]."""
         method = "summation" if self.name == "gasf" else "difference"
-        return (gramian_fields(x, size, method, self.params["sample_range"]) + 1.0) / 2.0
+        return (gramian_fields(x, size, method, self.params.sample_range) + 1.0) / 2.0

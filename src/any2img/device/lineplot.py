@@ -111,5 +111,5 @@ class DeviceLinePlot(DeviceSeriesConverter):
     background: ClassVar[int] = 255
 
     def _draw(self, x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-        return draw_lines(x, size, line_width=self.params["line_width"],
-                          share_y=self.params["share_y"] or x.shape[1] == 1)
+        return draw_lines(x, size, line_width=self.params.line_width,
+                          share_y=self.params.share_y or x.shape[1] == 1)

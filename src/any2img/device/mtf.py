@@ -75,5 +75,5 @@ class DeviceMTF(DeviceFieldConverter):
 
     def fields(self, x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         """Fields in [0, 1]."""
-        fields = markov_transition_fields(x, size, self.params["n_bins"], self.params["strategy"])
+        fields = markov_transition_fields(x, size, self.params.n_bins, self.params.strategy)
         return torch.clamp(fields, 0.0, 1.0)

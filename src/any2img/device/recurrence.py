@@ -72,8 +72,8 @@ class DeviceRecurrence(DeviceFieldConverter):
     def fields(self, x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         """Fields in [0, 1]."""
         p = self.params
-        fields = recurrence_fields(x, size, p["dimension"], p["time_delay"], p["threshold"], p["percentage"])
-        if p["threshold"] is None:
+        fields = recurrence_fields(x, size, p.dimension, p.time_delay, p.threshold, p.percentage)
+        if p.threshold is None:
             top = fields.amax(dim=(1, 2), keepdim=True)
             fields = fields / torch.where(top > 0, top, torch.ones_like(top))
         return fields.float()

@@ -30,15 +30,15 @@ class DeviceSeriesConverter(DeviceConverter):
 
     def raw(self, window: Any) -> np.ndarray:
         """The checked series ``(n_channels, n_timestamps)``, as the numpy converter reads it."""
-        return as_series(window, self.params["nan_policy"])
+        return as_series(window, self.params.nan_policy)
 
     def convert_tensor(self, x: torch.Tensor) -> torch.Tensor:
         """Pictures ``(N, 3, H, W)`` uint8 of series ``(N, C, T)`` (or ``(N, T)``: one channel)."""
         if x.ndim == 2:
             x = x.unsqueeze(1)
         n, n_channels, _ = x.shape
-        size = self.params["image_size"]
-        if n_channels > 1 and self.params["multivariate"] == "tile":
+        size = self.params.image_size
+        if n_channels > 1 and self.params.multivariate == "tile":
             height, width = size
             out = torch.full((n, 3, height, width), self.background, dtype=torch.uint8, device=x.device)
             for c, (top, left, h, w) in enumerate(tile_layout(n_channels, size)):
@@ -60,7 +60,7 @@ class DeviceFieldConverter(DeviceSeriesConverter):
     def _draw(self, x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         n, n_channels, n_timestamps = x.shape
         if n_channels == 1:
-            return colour(self.fields(x[:, 0], size), self.params.get("cmap", "grey"))
+            return colour(self.fields(x[:, 0], size), getattr(self.params, "cmap", "grey"))
         if n_channels > 3:
             raise InputError(
                 f"multivariate='stack' takes at most 3 channels (as R, G, B) (got {n_channels}); "

@@ -76,16 +76,16 @@ class _DeviceSpectrogram(DeviceConverter):
 
     def _unit(self, db: torch.Tensor) -> torch.Tensor:
         p = self.params
-        if p["ref"] == "max":
+        if p.ref == "max":
             peak = db.amax(dim=(1, 2), keepdim=True)
             db = db - torch.where(peak > _FLOOR_DB + 1e-3, peak, torch.zeros_like(peak))
-        rel = torch.clamp(db, min=-float(p["top_db"]))
-        return torch.clamp(rel / float(p["top_db"]) + 1.0, 0.0, 1.0)
+        rel = torch.clamp(db, min=-float(p.top_db))
+        return torch.clamp(rel / float(p.top_db) + 1.0, 0.0, 1.0)
 
     def _mel_db(self, y: torch.Tensor) -> torch.Tensor:
         p = self.params
-        basis = _mel_matrix(p["sample_rate"], p["n_fft"], p["n_mels"], p["fmin"], p["fmax"], str(y.device))
-        return power_to_db(torch.matmul(basis, stft_power(y, p["n_fft"], p["hop_length"])))
+        basis = _mel_matrix(p.sample_rate, p.n_fft, p.n_mels, p.fmin, p.fmax, str(y.device))
+        return power_to_db(torch.matmul(basis, stft_power(y, p.n_fft, p.hop_length)))
 
     def unit_fields(self, y: torch.Tensor) -> torch.Tensor:
         """Fields ``(N, rows, frames)`` in [0, 1], row 0 the lowest frequency."""
@@ -94,7 +94,7 @@ class _DeviceSpectrogram(DeviceConverter):
     def convert_tensor(self, x: torch.Tensor) -> torch.Tensor:
         """Pictures ``(N, 3, H, W)`` uint8 of equal-length mono windows ``(N, L)``."""
         fields = self.unit_fields(x).flip(-2)
-        return colour(resize_fields(fields, self.params["image_size"]), self.params["cmap"])
+        return colour(resize_fields(fields, self.params.image_size), self.params.cmap)
 
 
 class DeviceMel(_DeviceSpectrogram):
@@ -115,7 +115,7 @@ class DeviceSTFT(_DeviceSpectrogram):
     def unit_fields(self, y: torch.Tensor) -> torch.Tensor:
         """Log-power STFT rows ``fmin..fmax`` in [0, 1]."""
         p = self.params
-        return self._unit(power_to_db(stft_power(y, p["n_fft"], p["hop_length"])[:, p["rows"]]))
+        return self._unit(power_to_db(stft_power(y, p.n_fft, p.hop_length)[:, p.rows]))
 
 
 class DeviceMFCC(_DeviceSpectrogram):
@@ -126,8 +126,8 @@ class DeviceMFCC(_DeviceSpectrogram):
     def unit_fields(self, y: torch.Tensor) -> torch.Tensor:
         """Coefficients on the numpy converter's fixed scales, in [0, 1]."""
         p = self.params
-        n_mels = p["n_mels"]
-        coef = torch.matmul(_dct_matrix(p["n_mfcc"], n_mels, str(y.device)), self._unit(self._mel_db(y)))
+        n_mels = p.n_mels
+        coef = torch.matmul(_dct_matrix(p.n_mfcc, n_mels, str(y.device)), self._unit(self._mel_db(y)))
         k = torch.sqrt(torch.arange(1, coef.shape[1], dtype=torch.float32, device=y.device))[:, None]
         rest = 0.5 + k * (coef[:, 1:] / float(np.sqrt(n_mels / 2.0))) / float(2 * self.converter.COEF_RANGE)  # type: ignore[attr-defined]
         return torch.clamp(torch.cat([coef[:, :1] / float(np.sqrt(n_mels)), rest], dim=1), 0.0, 1.0)
