@@ -1,8 +1,8 @@
-"""Small checks used by converters and the learner where parameters are used.
+"""Small checks of parameter values, each failing with the house message shape.
 
-Parameters are stored untouched in ``__init__`` (scikit-learn style) and
-checked with these helpers when they are used, so a bad value fails with a
-message naming the parameter, the rule and the value received.
+The rules of declared converter parameters (:mod:`any2img.parameters`) and
+the learner's checks call these helpers, so a bad value fails with a message
+naming the parameter, the rule and the value received.
 
 Size-like values have upper bounds (:data:`MAX_IMAGE_SIDE`) so that one image
 and the arrays behind it always fit in memory; a value of the wrong type
