@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 import warnings
 
 import numpy as np
@@ -102,6 +103,34 @@ def test_same_seed_same_run(split):
     assert _records(a) == _records(b)
     c = _learner(split, seed=1, num_threads=1).fit_one_cycle(2, 5e-3)
     assert _records(a) != _records(c)
+
+
+def _draws():
+    return torch.rand(3).tolist(), np.random.rand(3).tolist(), random.random()  # noqa: NPY002
+
+
+def _seed_process(seed):
+    torch.manual_seed(seed)
+    np.random.seed(seed)  # noqa: NPY002
+    random.seed(seed)
+
+
+def test_the_process_random_state_is_left_alone(split):
+    # the learner works with random states of its own: nothing it does moves the process's generators,
+    # and what the process draws between its calls does not change its runs
+    _seed_process(123)
+    expected = _draws()
+    _seed_process(123)
+    learn = _learner(split, augment="specaugment", mixup=0.4, num_threads=1)
+    learn.lr_find(num_it=3)
+    learn.fit_one_cycle(1, 5e-3)
+    learn.get_preds("valid")
+    learn.evaluate("valid")
+    assert _draws() == expected
+    a = _learner(split, augment="specaugment", num_threads=1)
+    _draws()
+    runs = [a.fit_one_cycle(1, 5e-3), _learner(split, augment="specaugment", num_threads=1).fit_one_cycle(1, 5e-3)]
+    assert _records(runs[0]) == _records(runs[1])
 
 
 def _assert_same_records(a, b):

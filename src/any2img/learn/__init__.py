@@ -10,7 +10,7 @@ from typing import Any
 
 _LAZY = {
     "Learner": "any2img.learn.learner",
-    "seed_everything": "any2img.learn.learner",
+    "seed_everything": "any2img.learn.seeding",
     "LRFindResult": "any2img.learn.schedule",
     "Interpretation": "any2img.learn.interpret",
     "create_backbone": "any2img.learn.backbones",

@@ -43,10 +43,11 @@ from any2img.learn.budget import native_size, plan_budget
 from any2img.learn.callbacks import OverfitMonitor
 from any2img.learn.checkpoint import capture_rng, read_checkpoint, restore_rng, write_checkpoint
 from any2img.learn.inference import resolve_device, softmax_np
-from any2img.learn.loaders import Loaders, seed_everything
+from any2img.learn.loaders import Loaders
 from any2img.learn.loop import Phase, TrainingLoop
 from any2img.learn.metrics import check_metrics
 from any2img.learn.schedule import DEFAULT_LR, LRFindResult
+from any2img.learn.seeding import OwnRandomState, seed_everything
 from any2img.validation import check_bool, check_choice, check_float, check_int
 
 __all__ = ["DEFAULT_LR", "Learner", "seed_everything"]
@@ -83,7 +84,11 @@ class Learner:
         Reported each epoch on the validation side; also ``"roc_auc"`` and
         ``"balanced_accuracy"``. They never drive the optimiser.
     seed : int, default=0
-        Seeds Python, NumPy, torch and the data loader's shuffling.
+        Seeds the learner's own Python, NumPy and torch random states (the
+        model's initialisation, dropout, augmentation) and the data loader's
+        shuffling. The process's global generators are not reseeded: the
+        learner installs its states only while it works and puts the
+        process's back (see :mod:`any2img.learn.seeding`).
     augment : None, str, list or callable, default=None
         None: no augmentation (no flips: a spectrogram's axes mean time and
         frequency). ``"signal"``: each training picture is drawn afresh from
@@ -219,10 +224,11 @@ class Learner:
         if self.device.type == "cpu" and self.num_threads is not None and torch.get_num_threads() != self.num_threads:
             torch.set_num_threads(self.num_threads)  # only when asked: the process's setting is the user's
 
-        seed_everything(self.seed)
-        built = create_backbone(backbone, len(self.classes), pretrained=self.pretrained, weights=weights,
-                                image_size=self.budget.image_size)
-        self.model: nn.Module = built.model.to(self.device)
+        self._rng = OwnRandomState(self.seed, self.device)  # the process's generators stay the user's
+        with self._rng:
+            built = create_backbone(backbone, len(self.classes), pretrained=self.pretrained, weights=weights,
+                                    image_size=self.budget.image_size)
+            self.model: nn.Module = built.model.to(self.device)
         self.data_config = built.data_config
         self.weights_source = built.weights
         self.model_kwargs = built.model_kwargs
@@ -292,11 +298,12 @@ class Learner:
         targets : ndarray of shape (N,), int64
             Class indices; ``-1`` for an item without a label.
         """
-        logits, targets = scoring.side_logits(self, split)
-        probs = softmax_np(logits)
-        tta = check_int("tta", tta, low=0)
-        if tta:
-            probs = scoring.tta_probs(self, split, probs, tta)
+        with self._rng:
+            logits, targets = scoring.side_logits(self, split)
+            probs = softmax_np(logits)
+            tta = check_int("tta", tta, low=0)
+            if tta:
+                probs = scoring.tta_probs(self, split, probs, tta)
         return probs, targets.numpy()
 
     def evaluate(self, split: str | ImageItems = "valid") -> dict[str, float]:
@@ -314,7 +321,8 @@ class Learner:
             (sources) have several windows: the mean of a recording's window
             probabilities decides, as ``predict`` answers.
         """
-        result = scoring.evaluation(self, split)
+        with self._rng:
+            result = scoring.evaluation(self, split)
         if isinstance(split, str):
             self.evaluations[split] = result
             self._evaluated_at[split] = len(self.history)
@@ -435,8 +443,9 @@ class Learner:
         list of dict
             The records of the epochs of this run.
         """
-        self.budget, seconds = plans.fine_tune_budget(self.budget, epochs, time_budget, checkpoint_dir, resume,
-                                                      self._seconds_per_step)
+        with self._rng:  # the probe of a time budget steps too
+            self.budget, seconds = plans.fine_tune_budget(self.budget, epochs, time_budget, checkpoint_dir, resume,
+                                                          self._seconds_per_step)
         if self.verbose:
             print(self.budget.describe())
         phases = plans.fine_tune_phases(self.budget.epochs, base_lr, freeze_epochs, lr_mult)
@@ -446,7 +455,8 @@ class Learner:
              on_epoch_end: EpochHook | None, deadline: float | None = None) -> list[dict[str, Any]]:
         loop = TrainingLoop(self, phases, kind, checkpoint_dir=checkpoint_dir, resume=check_bool("resume", resume),
                             on_epoch_end=on_epoch_end, deadline=deadline)
-        return loop.run()
+        with self._rng:
+            return loop.run()
 
     # -- checkpoints by hand -------------------------------------------------------
     def save_checkpoint(self, path: str | os.PathLike[str]) -> Path:
@@ -455,7 +465,8 @@ class Learner:
         Runs resume through ``fit_one_cycle(..., checkpoint_dir=..., resume=True)``;
         this saves the state between runs, for :meth:`load_checkpoint`.
         """
-        rng_meta, rng_tensors = capture_rng(self._generator)
+        with self._rng:
+            rng_meta, rng_tensors = capture_rng(self._generator)
         tensors = {f"model/{k}": v for k, v in self.model.state_dict().items()}
         tensors.update({f"rng/{k}": v for k, v in rng_tensors.items()})
         meta = {"plan": None, "backbone": self.backbone, "classes": self.classes, "history": self.history,
@@ -477,7 +488,8 @@ class Learner:
         self.history = list(ckpt.meta.get("history", []))
         self.fits = list(ckpt.meta.get("fits", self.fits))
         self.evaluations = dict(ckpt.meta.get("evaluations", {}))
-        restore_rng(ckpt.meta["rng"], ckpt.group("rng"), self._generator)
+        with self._rng:
+            restore_rng(ckpt.meta["rng"], ckpt.group("rng"), self._generator)
         return self
 
     # -- learning-rate finder ---------------------------------------------------------
@@ -507,7 +519,8 @@ class Learner:
         LRFindResult
             ``suggestion`` (the "valley" rate) and ``steep``.
         """
-        result = trial.lr_find(self, start_lr, end_lr, num_it)
+        with self._rng:
+            result = trial.lr_find(self, start_lr, end_lr, num_it)
         if plot is not None:
             result.plot(plot)
         return result

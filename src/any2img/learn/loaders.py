@@ -15,12 +15,10 @@ it takes this rank's share of each global batch.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
@@ -28,23 +26,10 @@ from any2img.data.dataset import ImageDataset
 from any2img.data.items import ImageItems
 from any2img.data.splits import Split
 from any2img.learn import distributed
+from any2img.learn.seeding import seed_worker
 from any2img.validation import check_choice
 
-__all__ = ["Loaders", "seed_everything", "seed_worker"]
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python's ``random``, NumPy and torch (CPU and CUDA)."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)  # noqa: NPY002 - the global state user code relies on
-    torch.manual_seed(seed)
-
-
-def seed_worker(worker_id: int) -> None:  # pragma: no cover - runs in DataLoader workers
-    """Seed a DataLoader worker's Python and NumPy from the seed torch gave it."""
-    seed = torch.initial_seed() % 2**32
-    np.random.seed(seed)  # noqa: NPY002
-    random.seed(seed)
+__all__ = ["Loaders"]
 
 
 class Loaders:
