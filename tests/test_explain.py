@@ -172,8 +172,9 @@ def test_predictor_explain_returns_relevance_in_time_steps_and_checks_its_target
     assert isinstance(ex.windows[0].relevance, SeriesRelevance)
     assert ex.windows[0].relevance.values.shape == (1, 60)
     assert ex.windows[0].attribution.shape == (32, 32)  # upsampled to the converter's picture
-    fine = predictor.explain(series, layer="auto")
-    assert fine.to_dict()["layer"] == "auto" and fine.windows[0].relevance.values.shape == (1, 60)
+    assert ex.to_dict()["layer"] == "auto"  # the default: a finer stage where the last map is too coarse
+    last = predictor.explain(series, layer="last")
+    assert last.to_dict()["layer"] == "last" and last.windows[0].relevance.values.shape == (1, 60)
     other = next(c for c in predictor.classes if c != ex.predicted)
     assert predictor.explain(series, target=other).label == other
     with pytest.raises(any2img.errors.ParameterError, match="target"):

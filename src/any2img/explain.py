@@ -201,7 +201,7 @@ def _preprocess(predictor: Predictor, images: list[np.ndarray]) -> Any:
 
 
 def attribute(predictor: Predictor, images: list[np.ndarray], target: int, method: str = "gradcam",
-              layer: str | None = "last") -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+              layer: str | None = "auto") -> tuple[list[np.ndarray], list[np.ndarray | None]]:
     """Attribution maps of pictures for class ``target``, at each picture's own size.
 
     Computed on the preprocessed tensor the model sees, then upsampled to
@@ -245,7 +245,7 @@ def explain(
     target: str | None = None,
     max_windows: int = 3,
     source: str = "<array>",
-    layer: str | None = "last",
+    layer: str | None = "auto",
 ) -> Explanation:
     """Explain the model's answer for one raw signal (or one picture).
 
@@ -264,10 +264,15 @@ def explain(
         Of a long input, explain the windows that most support the class.
     source : str
         The input's name, for the outputs.
-    layer : {"last", "auto"} or str, default="last"
-        Grad-CAM's stage: the last convolutional stage, or with ``"auto"`` a
-        finer one when the last map is too coarse for the input (see
-        :func:`any2img.learn.attribution.resolve_layer`).
+    layer : {"auto", "last"} or str, default="auto"
+        Grad-CAM's stage. ``"auto"``: the last convolutional stage, or a
+        finer one when the last map has fewer than 8 cells a side at the
+        model's input size (see
+        :func:`any2img.learn.attribution.resolve_layer`); ``"last"``: the
+        last stage always, as Grad-CAM is defined. ``"auto"`` is the default
+        because signal pictures are small: at 64-128 px lite0's last map is
+        2-4 cells a side, and on FSDD its relevance failed the deletion test
+        where ``"auto"`` passed (``benchmarks/EXPLAIN.md`` of the repository).
 
     Returns
     -------

@@ -244,7 +244,7 @@ class Predictor:
         return out
 
     def explain(self, x: Any, *, method: str = "gradcam", target: str | None = None, max_windows: int = 3,
-                layer: str | None = "last") -> Any:
+                layer: str | None = "auto") -> Any:
         """Explain the answer for one input in the signal's own terms.
 
         Grad-CAM (``method="occlusion"``: occlusion; ``"both"``: both) on the
@@ -258,8 +258,9 @@ class Predictor:
             As :meth:`predict` takes (a file must hold one record; see
             :func:`any2img.explain.explain_file` for tables).
         method, target, max_windows, layer
-            See :func:`any2img.explain.explain` (``layer="auto"``: a finer
-            Grad-CAM stage when the last one is too coarse for the input).
+            See :func:`any2img.explain.explain` (``layer="auto"``, the default:
+            a finer Grad-CAM stage when the last one is too coarse for the input;
+            ``"last"``: the last stage always).
 
         Returns
         -------

@@ -23,9 +23,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--out", "-o", required=True, help="output folder")
     p.add_argument("--method", default="gradcam", choices=("gradcam", "occlusion", "both"),
                    help="attribution on the picture (default gradcam; both = Grad-CAM with occlusion beside)")
-    p.add_argument("--layer", default="last",
-                   help="Grad-CAM's stage: 'last' (the last convolutional stage, default), 'auto' (a finer stage "
-                   "when the last map has fewer than 8 cells a side at the model's input size) or a module name")
+    p.add_argument("--layer", default="auto",
+                   help="Grad-CAM's stage: 'auto' (default: the last convolutional stage, or a finer one when the "
+                   "last map has fewer than 8 cells a side at the model's input size), 'last' (the last stage "
+                   "always) or a module name")
     p.add_argument("--target", default=None, help="explain this class instead of the predicted one")
     p.add_argument("--windows", type=int, default=3,
                    help="of a long input, explain the N windows that most support the class (default 3)")
