@@ -9,6 +9,17 @@ Pictures of signals are not photos: the body has to adapt. So
 ``fine_tune`` trains every layer from the start (``freeze_epochs=0``) at
 ``base_lr=2e-3``; freezing and lower body rates stay available.
 
+The Learner holds the settings and the state of a model and wires the parts:
+:mod:`~any2img.learn.loaders` (datasets, the training loader),
+:mod:`~any2img.learn.step` (the one train step), :mod:`~any2img.learn.plans`
+(what ``fit``, ``fit_one_cycle`` and ``fine_tune`` train),
+:mod:`~any2img.learn.loop` (the epochs and the callbacks that watch them),
+:mod:`~any2img.learn.trial` (``lr_find``, the time-budget probe),
+:mod:`~any2img.learn.scoring` (validation, ``evaluate``, ``get_preds``),
+:mod:`~any2img.learn.resume` (checkpoints), :mod:`~any2img.learn.export`
+(the artifact's data) and :mod:`~any2img.learn.seeding` (its own random
+states).
+
 Example
 -------
 >>> from any2img.data import items_from_folder, split_items   # doctest: +SKIP
@@ -41,11 +52,11 @@ from any2img.learn import plans, scoring, step, trial
 from any2img.learn.backbones import DEFAULT_BACKBONE, create_backbone
 from any2img.learn.budget import native_size, plan_budget
 from any2img.learn.callbacks import OverfitMonitor
-from any2img.learn.checkpoint import capture_rng, read_checkpoint, restore_rng, write_checkpoint
 from any2img.learn.inference import resolve_device, softmax_np
 from any2img.learn.loaders import Loaders
 from any2img.learn.loop import Phase, TrainingLoop
 from any2img.learn.metrics import check_metrics
+from any2img.learn.resume import load_learner, save_learner
 from any2img.learn.schedule import DEFAULT_LR, LRFindResult
 from any2img.learn.seeding import OwnRandomState, seed_everything
 from any2img.validation import check_bool, check_choice, check_float, check_int
@@ -466,30 +477,12 @@ class Learner:
         this saves the state between runs, for :meth:`load_checkpoint`.
         """
         with self._rng:
-            rng_meta, rng_tensors = capture_rng(self._generator)
-        tensors = {f"model/{k}": v for k, v in self.model.state_dict().items()}
-        tensors.update({f"rng/{k}": v for k, v in rng_tensors.items()})
-        meta = {"plan": None, "backbone": self.backbone, "classes": self.classes, "history": self.history,
-                "fits": self.fits, "evaluations": self.evaluations, "rng": rng_meta}
-        return write_checkpoint(path, meta, tensors)
+            return save_learner(self, path)
 
     def load_checkpoint(self, path: str | os.PathLike[str]) -> Learner:
         """Restore what :meth:`save_checkpoint` (or a run's checkpoint) saved; return self."""
-        ckpt = read_checkpoint(path)
-        plan = ckpt.meta.get("plan") or {}
-        backbone = ckpt.meta.get("backbone", plan.get("backbone"))
-        classes = ckpt.meta.get("classes", plan.get("classes"))
-        if backbone != self.backbone or classes != self.classes:
-            raise InputError(
-                f"the checkpoint is for backbone {backbone!r} with classes {classes}, not {self.backbone!r} with "
-                f"{self.classes}", path=path,
-            )
-        self.model.load_state_dict(ckpt.group("model"))
-        self.history = list(ckpt.meta.get("history", []))
-        self.fits = list(ckpt.meta.get("fits", self.fits))
-        self.evaluations = dict(ckpt.meta.get("evaluations", {}))
         with self._rng:
-            restore_rng(ckpt.meta["rng"], ckpt.group("rng"), self._generator)
+            load_learner(self, path)
         return self
 
     # -- learning-rate finder ---------------------------------------------------------

@@ -1,21 +1,24 @@
-"""The state of a training run between epochs: written after each one, read back to resume.
+"""The state of a training run between epochs, and of a learner between runs.
 
 One object instead of ten loose arguments: :class:`RunState` holds the
 run's plan and progress (JSON), and :meth:`RunState.write` /
 :meth:`RunState.read` move it, with the model, optimiser, schedule, scaler,
 random states and best weights, through :mod:`any2img.learn.checkpoint`
-(safetensors + JSON, no pickle).
+(safetensors + JSON, no pickle). :func:`save_learner` and
+:func:`load_learner` keep a learner's weights, history and random states
+between runs (``Learner.save_checkpoint`` / ``load_checkpoint``).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
-from any2img.errors import ParameterError
+from any2img.errors import InputError, ParameterError
 from any2img.learn.checkpoint import (
     CHECKPOINT_JSON,
     Checkpoint,
@@ -27,7 +30,10 @@ from any2img.learn.checkpoint import (
     write_checkpoint,
 )
 
-__all__ = ["RunState"]
+if TYPE_CHECKING:
+    from any2img.learn.learner import Learner
+
+__all__ = ["RunState", "load_learner", "save_learner"]
 
 
 @dataclass
@@ -115,3 +121,42 @@ class RunState:
             "rng": rng_meta, "history": self.history, "monitor": self.monitor,
         }
         write_checkpoint(folder, meta, tensors)
+
+
+def save_learner(learn: Learner, path: str | os.PathLike[str]) -> Path:
+    """Save the model, history, fits, evaluations and random states of ``learn`` to the folder ``path``.
+
+    Call inside the learner's own random state (``with learn._rng``), whose states it saves.
+    """
+    rng_meta, rng_tensors = capture_rng(learn._generator)
+    tensors = {f"model/{k}": v for k, v in learn.model.state_dict().items()}
+    tensors.update({f"rng/{k}": v for k, v in rng_tensors.items()})
+    meta = {"plan": None, "backbone": learn.backbone, "classes": learn.classes, "history": learn.history,
+            "fits": learn.fits, "evaluations": learn.evaluations, "rng": rng_meta}
+    return write_checkpoint(path, meta, tensors)
+
+
+def load_learner(learn: Learner, path: str | os.PathLike[str]) -> None:
+    """Restore into ``learn`` what :func:`save_learner` (or a run's checkpoint) saved in ``path``.
+
+    Call inside the learner's own random state (``with learn._rng``), into which it restores.
+
+    Raises
+    ------
+    InputError
+        The checkpoint is for another backbone or other classes.
+    """
+    ckpt = read_checkpoint(path)
+    plan = ckpt.meta.get("plan") or {}
+    backbone = ckpt.meta.get("backbone", plan.get("backbone"))
+    classes = ckpt.meta.get("classes", plan.get("classes"))
+    if backbone != learn.backbone or classes != learn.classes:
+        raise InputError(
+            f"the checkpoint is for backbone {backbone!r} with classes {classes}, not {learn.backbone!r} with "
+            f"{learn.classes}", path=path,
+        )
+    learn.model.load_state_dict(ckpt.group("model"))
+    learn.history = list(ckpt.meta.get("history", []))
+    learn.fits = list(ckpt.meta.get("fits", learn.fits))
+    learn.evaluations = dict(ckpt.meta.get("evaluations", {}))
+    restore_rng(ckpt.meta["rng"], ckpt.group("rng"), learn._generator)
