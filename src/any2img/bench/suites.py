@@ -203,8 +203,10 @@ def _defaults(n_seeds: int) -> list[Config]:
     only the given test side, and then does what ``any2img train`` does:
     ``split_items(valid_pct=0.2, seed=42)`` of the rest (grouped by speaker
     or session where the data has groups), the budget of
-    :mod:`any2img.learn.budget`, and the epoch with the lowest validation
-    loss. Leave-one-speaker-out runs one seed per speaker (six speakers) to
+    :mod:`any2img.learn.budget`, and the epoch the Learner's default
+    selection keeps (``selection="paired"``: the latest epoch whose per-item
+    validation losses are within two standard errors of the lowest epoch's).
+    Leave-one-speaker-out runs one seed per speaker (six speakers) to
     fit 2 CPU cores; Balabit uses the first 6,000 events of each session.
     """
     seeds = range(n_seeds)

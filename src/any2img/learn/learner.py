@@ -171,7 +171,7 @@ class Learner:
         (``budget.describe()``); :meth:`fine_tune` without ``epochs`` uses it.
     selected_epoch : int or None
         The epoch whose weights the model holds after the last run (the one
-        with the lowest validation loss); None before training or without a
+        that ``selection`` kept); None before training or without a
         validation side.
     """
 
