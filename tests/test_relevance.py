@@ -79,6 +79,27 @@ def test_a_lineplot_column_maps_to_the_steps_drawn_there():
     assert rel.values.shape == (1, 5) and np.argmax(conv.relevance(a, np.zeros(5) + np.arange(5)).values[0]) == 4
 
 
+def test_a_lineplot_column_is_shared_by_every_step_it_spans_when_the_series_is_longer():
+    # 11 steps across 4 columns (canvas of 16): a canvas column spans 10 / 15 = 2/3 of a step, so each column is
+    # sampled 8 times, half a canvas column apart: column 0 at canvas x = -0.25, 0.25, ..., 3.25, i.e. steps
+    # 0 (clipped), 1/6, 1/2, 5/6, 7/6, 3/2, 11/6, 13/6, each carrying 4 / 8 of the column's score of 4.
+    conv = any2img.get_converter("lineplot", image_size=4)
+    a = np.zeros((4, 4))
+    a[:, 0] = 1.0
+    expected = np.zeros(11)
+    expected[:4] = [0.5 * (1 + 5 / 6 + 1 / 2 + 1 / 6), 0.5 * 3.0, 0.5 * (1.5 + 5 / 6), 0.5 / 6]
+    np.testing.assert_allclose(conv.relevance(a, np.arange(11.0)).values[0], expected, atol=1e-12)
+
+
+def test_a_uniform_map_over_a_gunpoint_lineplot_reaches_every_step():
+    # 150 steps in 64 columns: sampling only the columns' centres (2.3 steps apart) left 22 steps at 0.
+    conv = any2img.get_converter("lineplot", image_size=64)
+    rel = conv.relevance(np.ones((64, 64)), np.sin(np.linspace(0.0, 6.0, 150))).values[0]
+    assert rel.sum() == pytest.approx(64 * 64)
+    inner = rel[1:-1] / (64 * 64 / 149)  # the end steps are drawn over half the width of an inner one
+    assert inner.min() > 0.95 and inner.max() < 1.05
+
+
 def test_tiled_channels_keep_their_own_relevance_and_stacked_ones_share_it():
     series = np.stack([SERIES, SERIES[::-1], -SERIES, SERIES * 2])  # 4 channels -> a 2 x 2 grid of 15 px tiles
     conv = any2img.get_converter("gadf", image_size=30, multivariate="tile")

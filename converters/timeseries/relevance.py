@@ -15,9 +15,11 @@ original values), so the total is kept.
 * **Recurrence plots**: row ``i`` is the trajectory of resampled steps
   ``i, i + tau, ..., i + (d - 1) tau``; its share is split evenly between
   them.
-* **Line plots**: x is time; column ``c`` sits between two time steps, and
-  its score (summed over the column) is split between them by linear
-  interpolation. The y axis is the value, not time, and is summed out.
+* **Line plots**: x is time; column ``c`` covers a stretch of the series,
+  and its score (summed over the column) is split over the steps drawn
+  there: sampled across the column's width, each sample split between the
+  two steps around it by linear interpolation. The y axis is the value, not
+  time, and is summed out.
 
 Multivariate series: a tiled picture maps each tile to its own channel; a
 stacked one mixes the channels in colour (or on one plot), so every channel
@@ -104,26 +106,40 @@ def lineplot_steps(attribution: np.ndarray, n: int, supersample: int) -> np.ndar
     """Relevance per step of a line plot ``(h, w)`` of ``n`` steps (x spans the whole image).
 
     The plot puts step ``t`` at ``t (w s - 1) / (n - 1)`` on a canvas ``s``
-    times larger; the centre of output column ``c`` is ``(c + 0.5) s - 0.5``
-    there, which falls between two steps, and the column's score is split
-    between them linearly.
+    times larger, which is box-filtered down: output column ``c`` is the mean
+    of the canvas columns ``c s .. c s + s - 1``. The column's score is
+    shared equally by those canvas columns (the adjoint of the box filter),
+    and each canvas column's share goes to the two steps around its position
+    by linear interpolation. Where one canvas column spans more than half a
+    step (``2 (n - 1) > w s - 1``), each is sampled several times, evenly over
+    its width, so that the samples lie at most half a step apart: no step
+    falls between two samples and is left without relevance (sampling only
+    the centres of the ``w`` output columns left 22 of GunPoint's 150 steps
+    at 0 in a 64 px plot).
 
     Examples
     --------
     >>> a = np.zeros((2, 4)); a[:, 0] = 1.0
     >>> lineplot_steps(a, 2, 1).round(3).tolist()
     [2.0, 0.0]
+    >>> lineplot_steps(np.ones((2, 2)), 3, 2).round(3).tolist()  # 2/3 step a canvas column: 4 samples a column
+    [1.25, 1.5, 1.25]
     """
     columns = attribution.sum(axis=0)
     w = columns.size
     s = supersample
     if n == 1:
         return np.array([columns.sum()])
-    u = ((np.arange(w) + 0.5) * s - 0.5) * (n - 1) / max(w * s - 1.0, 1.0)
-    u = np.clip(u, 0.0, n - 1.0)
+    span = (n - 1) / max(w * s - 1.0, 1.0)  # steps per canvas column
+    q = s * max(1, int(np.ceil(2.0 * span - 1e-9)))  # samples per output column, at most half a step apart
+    # sample j of column c: the centre of the j-th of q equal parts of the column's canvas span
+    # [c s - 1/2, (c + 1) s - 1/2]; with q = s these are the canvas columns' centres c s + j
+    x = np.arange(w)[:, None] * s - 0.5 + (np.arange(q)[None, :] + 0.5) * (s / q)
+    u = np.clip(x * span, 0.0, n - 1.0)
     left = np.minimum(np.floor(u).astype(np.intp), n - 2)
     frac = u - left
+    share = np.broadcast_to(columns[:, None] / q, u.shape)
     out = np.zeros(n)
-    np.add.at(out, left, columns * (1.0 - frac))
-    np.add.at(out, left + 1, columns * frac)
+    np.add.at(out, left.ravel(), (share * (1.0 - frac)).ravel())
+    np.add.at(out, left.ravel() + 1, (share * frac).ravel())
     return out
