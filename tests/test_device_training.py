@@ -76,6 +76,9 @@ def test_learner_trains_from_raw_series_on_the_device_and_prediction_repeats_it(
     raw = RawWindowDataset(split.test, learn.classes, learn.data_config)
     answers = np.stack([predictor.predict(raw.raw(i)).window_probabilities[0] for i in range(len(raw))])
     np.testing.assert_allclose(answers, probs, atol=1e-5)  # the same torch pictures as in training
+    built = predictor._torch_converter
+    predictor.predict(raw.raw(0))
+    assert built is not None and predictor._torch_converter is built  # built once, not per input or batch
 
     meta["converter"]["implementation"] = "cupy"
     (folder / "model.json").write_text(json.dumps(meta))

@@ -126,6 +126,7 @@ class Predictor:
         self.batch_size = batch_size
         #: What draws the pictures, as in training: "numpy" (the converter) or "torch" (its device implementation).
         self.implementation = str((self.meta.get("converter") or {}).get("implementation", "numpy"))
+        self._torch_converter: Any = None  # the device implementation, built at the first use
 
     # -- images -> probabilities ----------------------------------------
     def predict_images(self, images: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
@@ -147,9 +148,12 @@ class Predictor:
         if self.converter is None:
             raise InputError("this model has no converter to draw pictures of raw input with")
         if self.implementation == "torch":  # trained with convert_on="device": the same torch converter and resize
+            from any2img.device.registry import device_converter
             from any2img.device.training import device_pictures
 
-            return device_pictures(self.converter, windows, self.data_config, self.device)
+            if self._torch_converter is None:  # built once, not per batch of a long recording
+                self._torch_converter = device_converter(self.converter)
+            return device_pictures(self._torch_converter, windows, self.data_config, self.device)
         return self.converter.convert_batch(windows)
 
     def _scores_of(self, signal: Any) -> tuple[np.ndarray, list[dict[str, Any]]]:

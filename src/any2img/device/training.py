@@ -205,7 +205,11 @@ def device_pictures(converter: Any, windows: Sequence[Any], config: DataConfig,
 
     What prediction does for a model trained with ``convert_on="device"``
     (``implementation: "torch"`` in its ``model.json``): the same torch
-    converter and the same resize as in training.
+    converter and the same resize as in training. ``converter`` is the numpy
+    converter, or its :class:`~any2img.device.base.DeviceConverter` already
+    built (what a predictor keeps, so a long recording does not build one
+    per batch).
     """
-    pictures = device_converter(converter).convert_batch(windows, device)
+    torch_converter = converter if isinstance(converter, DeviceConverter) else device_converter(converter)
+    pictures = torch_converter.convert_batch(windows, device)
     return list(model_pictures(pictures, config).permute(0, 2, 3, 1).cpu().numpy())
