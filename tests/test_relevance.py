@@ -252,3 +252,22 @@ def test_every_converter_maps_a_uniform_attribution_back_and_keeps_its_total(nam
         assert values.sum() == pytest.approx(a.sum())
     json_ready = rel.summary()
     assert json_ready["kind"] == rel.kind
+
+
+@pytest.mark.parametrize("n, m", [(150, 64), (64, 150), (2000, 128), (7, 3), (3, 7), (128, 128), (5, 1)])
+def test_relevance_goes_back_through_the_resampling_as_its_transpose_without_building_it(n, m):
+    from any2img.converters.timeseries.relevance import resample_matrix, to_original_steps
+
+    r = np.random.default_rng(n * 1000 + m).random(m)
+    back = to_original_steps(r, n)
+    np.testing.assert_allclose(back, resample_matrix(n, m).T @ r, atol=1e-12)
+    assert back.shape == (n,) and back.sum() == pytest.approx(r.sum())
+
+
+def test_relevance_of_a_long_series_needs_no_dense_resampling_matrix():
+    from any2img.converters.timeseries.relevance import _matrix, to_original_steps
+
+    _matrix.cache_clear()
+    back = to_original_steps(np.ones(128), 100_000)  # the matrix would be 128 x 100,000 float64
+    assert back.shape == (100_000,) and back.sum() == pytest.approx(128.0)
+    assert _matrix.cache_info().currsize == 0
