@@ -35,6 +35,7 @@ __all__ = [
     "SpecAugment",
     "TimeShift",
     "build_augment",
+    "normalise",
     "preprocess",
     "preprocess_batch",
     "resize_image",
@@ -118,21 +119,32 @@ def resize_image(image: np.ndarray, size: tuple[int, int], interpolation: str = 
     return np.asarray(Image.fromarray(image, mode="RGB").resize((w, h), resample))
 
 
+def normalise(pictures: torch.Tensor, config: DataConfig) -> torch.Tensor:
+    """uint8 ``(N, C, H, W)`` -> the model's float input: ``/ 255``, channels matched, ``(x - mean) / std``.
+
+    The one normalisation of the model's input, for pictures read from files
+    (:func:`preprocess`, one at a time) and drawn on the device (a batch at
+    once, :mod:`any2img.device.training`). A grey picture is repeated on
+    every channel of a 3-channel model; a 1-channel model takes the mean.
+    """
+    x = pictures.float().div_(255.0)
+    c = config.channels
+    if x.shape[1] != c:
+        if x.shape[1] == 1:
+            x = x.expand(-1, c, -1, -1)
+        elif c == 1:
+            x = x.mean(dim=1, keepdim=True)
+        else:
+            raise ParameterError(f"cannot feed a {x.shape[1]}-channel image to a {c}-channel model.")
+    mean = torch.tensor(config.mean, dtype=torch.float32, device=x.device).view(1, -1, 1, 1)
+    std = torch.tensor(config.std, dtype=torch.float32, device=x.device).view(1, -1, 1, 1)
+    return (x - mean) / std
+
+
 def _to_tensor(image: np.ndarray, config: DataConfig) -> torch.Tensor:
     if not image.flags.writeable or not image.flags.c_contiguous:
         image = np.array(image, dtype=np.uint8, order="C")
-    x = torch.from_numpy(image).permute(2, 0, 1).float().div_(255.0)
-    c = config.channels
-    if x.shape[0] != c:
-        if x.shape[0] == 1:
-            x = x.expand(c, -1, -1)
-        elif c == 1:
-            x = x.mean(dim=0, keepdim=True)
-        else:
-            raise ParameterError(f"cannot feed a {x.shape[0]}-channel image to a {c}-channel model.")
-    mean = torch.tensor(config.mean, dtype=torch.float32).view(-1, 1, 1)
-    std = torch.tensor(config.std, dtype=torch.float32).view(-1, 1, 1)
-    return (x - mean) / std
+    return normalise(torch.from_numpy(image).permute(2, 0, 1).unsqueeze(0), config)[0]
 
 
 def preprocess(image: np.ndarray | str, config: DataConfig) -> torch.Tensor:

@@ -33,7 +33,7 @@ from torch.utils.data import DataLoader
 from any2img.data.dataset import ImageDataset
 from any2img.data.items import ImageItems
 from any2img.data.signals import SignalDataset
-from any2img.data.transforms import DataConfig
+from any2img.data.transforms import DataConfig, normalise
 from any2img.device.base import DeviceConverter
 from any2img.device.registry import device_converter
 from any2img.errors import InputError, ParameterError
@@ -89,18 +89,6 @@ def model_pictures(pictures: Sequence[torch.Tensor], config: DataConfig) -> torc
             batch = torch.clamp(torch.round(resized), 0, 255).to(torch.uint8)
         out[members] = batch
     return out
-
-
-def normalise(pictures: torch.Tensor, config: DataConfig) -> torch.Tensor:
-    """uint8 ``(N, 3, H, W)`` -> the model's float input: ``/ 255``, channels matched, ``(x - mean) / std``."""
-    x = pictures.float().div_(255.0)
-    if config.channels == 1:
-        x = x.mean(dim=1, keepdim=True)
-    elif config.channels != 3:
-        raise ParameterError(f"cannot feed a 3-channel picture to a {config.channels}-channel model.")
-    mean = torch.tensor(config.mean, dtype=torch.float32, device=x.device).view(1, -1, 1, 1)
-    std = torch.tensor(config.std, dtype=torch.float32, device=x.device).view(1, -1, 1, 1)
-    return (x - mean) / std
 
 
 class RawWindowDataset(SignalDataset):
