@@ -32,7 +32,7 @@ def test_straight_constant_speed_line_has_one_colour():
     # antialiased: the core of a 2-pixel line keeps that colour
     smooth = Trajectory(image_size=64, line_width=2.0).convert(_line())
     core = smooth[smooth.max(axis=2) >= expected.max() - 8]
-    assert len(core) > 40 and np.abs(core.astype(int) - expected).max() <= 25  # Lanczos rings a little
+    assert len(core) > 40 and np.abs(core.astype(int) - expected).max() <= 25  # the box filter averages the edges
 
 
 def test_speed_colours_use_fixed_bounds():
