@@ -29,6 +29,7 @@ def _windows() -> list[MouseLog]:
     {"image_size": [40, 72], "accel": "brightness", "fade": True, "click_radius": 12.0},
     {"image_size": 32, "supersample": 1, "line_width": 2.0},
     {"image_size": 48, "supersample": 5, "accel": "none", "cmap": "grey"},
+    {"image_size": 16, "click_radius": 16.0},  # rings wider than the picture: no gutter, a canvas each
 ])
 def test_a_batch_draws_the_pictures_one_window_at_a_time_draws(params, monkeypatch):
     conv = Trajectory(**params)
@@ -43,12 +44,12 @@ def test_a_batch_draws_the_pictures_one_window_at_a_time_draws(params, monkeypat
 
 def test_the_gutter_and_the_shrunk_box_hold_everything_drawn(monkeypatch):
     # Far wider gutters and shrunk boxes than needed change nothing: no drawing reaches past them.
+    reach = drawing._reach
     for params in ({"image_size": 64}, {"image_size": 40, "click_radius": 15.0, "line_width": 3.0}):
         conv = Trajectory(**params)
         logs = _windows()
         expected = conv.convert_batch(logs)
         with monkeypatch.context() as m:
-            reach = drawing._reach
             m.setattr(drawing, "_reach", lambda p: reach(p) + 500.0)
             assert all(np.array_equal(a, b) for a, b in zip(conv.convert_batch(logs), expected))
 

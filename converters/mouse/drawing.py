@@ -33,7 +33,7 @@ import operator
 from collections import deque
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from itertools import chain, compress, starmap
+from itertools import chain, compress, repeat, starmap
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -53,8 +53,8 @@ HALO = (255, 255, 255)
 SCROLL_GREY = (150, 150, 150)
 #: Share of each image side left as a margin (so rings at the edge show whole).
 MARGIN = 0.04
-#: Canvas pixels of one batch's canvas (4 bytes each): larger batches are drawn in chunks.
-_CHUNK_PIXELS = 1 << 22
+#: Canvas pixels of one batch's canvas (4 bytes each; 4 MB): larger batches are drawn in chunks.
+_CHUNK_PIXELS = 1 << 20
 
 #: ``f(*args)``, from C (Python 3.11+), so that a list of Pillow calls runs with no Python frame between them.
 _call: Callable[..., Any] = getattr(operator, "call", None) or (lambda f, *args: f(*args))
@@ -123,6 +123,8 @@ def draw_trajectories(logs: Sequence[MouseLog], p: TrajectoryParams) -> list[np.
     spill = max(reach - MARGIN * min(cw, ch), 0.0)
     gutter = int(math.ceil(spill / s)) * s
     per_chunk = max(1, _CHUNK_PIXELS // ((cw + gutter) * (ch + gutter)))
+    if gutter > max(cw, ch):  # click rings wider than the picture: a canvas per window, whose edges cut them
+        gutter, per_chunk = 0, 1
     out: list[np.ndarray] = []
     for start in range(0, len(logs), per_chunk):
         out += _draw_chunk(logs[start : start + per_chunk], p, gutter, reach)
@@ -156,29 +158,32 @@ def _draw_chunk(logs: Sequence[MouseLog], p: TrajectoryParams, gutter: int, reac
 
     drew = _draw_paths(core, logs, p, px, py, off_x, off_y, state, starts, ends, owner)
     base = p.line_width * s
-    extras: list[tuple[Any, ...]] = []
     pressed = state == PRESSED
     clicked = np.add.reduceat(pressed, starts) > 0
-    for i in np.flatnonzero(~drew & ~clicked).tolist():  # the pointer rests: a dot shows where
-        dot = tuple(field_to_rgb(np.zeros(1), p.cmap)[0].tolist())
-        j = int(starts[i])
-        extras.append((core.draw_ellipse, _box(px[j], py[j], base, tile_x[i], tile_y[i]), core.draw_ink(dot), 1))
-    sq = 0.9 * s
-    grey = core.draw_ink(SCROLL_GREY)
-    for j in np.flatnonzero(button == SCROLL).tolist():
-        extras.append((core.draw_rectangle, _box(px[j], py[j], sq, off_x[j], off_y[j]), grey, 1))
+    rest = np.flatnonzero(~drew & ~clicked)  # the pointer rests: a dot shows where
+    if len(rest):
+        dot = core.draw_ink(tuple(field_to_rgb(np.zeros(1), p.cmap)[0].tolist()))
+        _stamp(core.draw_ellipse, px, py, off_x, off_y, starts[rest], base, dot, 1)
+    scrolls = np.flatnonzero(button == SCROLL)
+    if len(scrolls):
+        _stamp(core.draw_rectangle, px, py, off_x, off_y, scrolls, 0.9 * s, core.draw_ink(SCROLL_GREY), 1)
     radius = p.click_radius * s
-    ring = max(int(round(s * 1.0)), 1)
-    if radius > 0:
-        for j in np.flatnonzero(pressed).tolist():
-            colour = core.draw_ink(CLICK_COLOURS.get(int(button[j]), OTHER_CLICK))
-            extras.append((core.draw_ellipse, _box(px[j], py[j], radius, off_x[j], off_y[j]), colour, 0, ring))
-    deque(starmap(_call, extras), maxlen=0)
+    clicks = np.flatnonzero(pressed)
+    if radius > 0 and len(clicks):
+        ring = max(int(round(s * 1.0)), 1)
+        colours = {int(b): core.draw_ink(CLICK_COLOURS.get(int(b), OTHER_CLICK)) for b in np.unique(button[clicks])}
+        _stamp(core.draw_ellipse, px, py, off_x, off_y, clicks, radius, [colours[b] for b in button[clicks].tolist()],
+               0, ring)
     return _shrink(image, p, px, py, starts, tile_x, tile_y, reach)
 
 
-def _box(x: float, y: float, r: float, ox: float, oy: float) -> list[float]:
-    return [math.floor(x - r) + ox, math.floor(y - r) + oy, math.floor(x + r) + ox, math.floor(y + r) + oy]
+def _stamp(method: Any, px: np.ndarray, py: np.ndarray, off_x: np.ndarray, off_y: np.ndarray, at: np.ndarray,
+           r: float, colour: int | list[int], *args: int) -> None:
+    """Call ``method(box, colour, *args)`` for the box of half side ``r`` around each event of ``at``, in order."""
+    x, y, ox, oy = px[at], py[at], off_x[at], off_y[at]
+    boxes = np.stack([np.floor(x - r) + ox, np.floor(y - r) + oy, np.floor(x + r) + ox, np.floor(y + r) + oy], axis=1)
+    colours = repeat(colour) if isinstance(colour, int) else colour
+    deque(starmap(_call, zip(repeat(method), boxes.tolist(), colours, *(repeat(a) for a in args))), maxlen=0)
 
 
 def _effective_times(t: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
