@@ -20,7 +20,12 @@ Sanity shares, from the same relevance:
   would give);
 * GunPoint: the share on the draw / return motion (steps where the smoothed
   series moves faster than ``MOTION_SHARE`` of its fastest), beside the share
-  of such steps;
+  of such steps; and, a different question, the share on the
+  *discriminative* steps (the ``DISCRIMINATIVE_SHARE`` of the steps where the
+  training series' class means differ most: :func:`discriminative_steps`).
+  Each also as the share of the ``TOP_SHARE`` most relevant steps that lie
+  there (a ranking, which a broad positive floor under the relevance does
+  not dilute as it dilutes a share of the mass);
 * Balabit: the share of the attribution on drawn pointer events rather than
   empty canvas (:attr:`~any2img.relevance.EventRelevance.on_path`), beside
   the share of the picture's pixels that are drawn.
@@ -29,6 +34,7 @@ Usage (from the repository root)::
 
     python -m benchmarks.faithfulness                  # trains the three models first if missing
     python -m benchmarks.faithfulness --units 60 --random 3 --threads 1
+    python -m benchmarks.faithfulness --only GunPoint GunPoint-lineplot --tag gunpoint   # gadf vs lineplot
 
 Writes ``benchmarks/results/faithfulness.csv`` (the curves),
 ``faithfulness-units.csv`` (per unit), ``faithfulness.json`` (summary,
@@ -54,16 +60,20 @@ import numpy as np
 from any2img.bench.machine import machine_info, machine_label
 from benchmarks import BENCH_ROOT
 from benchmarks.datasets import get_dataset
-from benchmarks.explain_models import MODELS, converted_folder, model_dir, train_model
+from benchmarks.explain_models import ALL_MODELS, MODELS, converted_folder, model_dir, train_model
 from benchmarks.runner import image_split
 
-__all__ = ["KS", "delete_events", "delete_frames", "delete_steps", "main", "run_dataset"]
+__all__ = ["KS", "delete_events", "delete_frames", "delete_steps", "discriminative_steps", "main", "run_dataset"]
 
 RESULTS = BENCH_ROOT / "results"
 #: Shares of the signal removed.
 KS = (0.05, 0.1, 0.2, 0.3, 0.5)
 ENVELOPE_DB = 30.0
 MOTION_SHARE = 0.1
+#: Share of the time steps called discriminative (where the class means differ most).
+DISCRIMINATIVE_SHARE = 0.2
+#: Share of the most relevant steps whose position is checked (motion_top, discriminative_top).
+TOP_SHARE = 0.2
 SEED = 0
 
 
@@ -124,17 +134,45 @@ def _random(size: int, k: float, rng: np.random.Generator) -> np.ndarray:
     return mask
 
 
+def discriminative_steps(series: Sequence[np.ndarray], labels: Sequence[Any],
+                         share: float = DISCRIMINATIVE_SHARE) -> np.ndarray | None:
+    """The ``share`` of time steps where the class means of ``series`` differ most (``None`` if lengths differ).
+
+    The spread is the variance of the class means at each step (for two
+    classes, a quarter of their squared difference); channels are averaged.
+
+    Examples
+    --------
+    >>> x = [np.array([0.0, 0.0, 1.0, 0.0, 0.0]), np.array([0.0, 0.0, -1.0, 0.5, 0.0])]
+    >>> discriminative_steps(x, ["a", "b"], 0.4).tolist()
+    [False, False, True, True, False]
+    """
+    rows = [np.atleast_2d(np.asarray(s, dtype=np.float64)).mean(axis=0) for s in series]
+    if len({r.size for r in rows}) != 1:
+        return None
+    x, y = np.stack(rows), np.asarray(labels)
+    means = np.stack([x[y == c].mean(axis=0) for c in dict.fromkeys(labels)])
+    return _top(means.var(axis=0), share)
+
+
 # -- per modality: the units of relevance, how to remove them, and the sanity share ---------------------------------
-def _series_parts(window: Any, rel: Any) -> tuple[np.ndarray, Callable[[np.ndarray], Any], dict[str, float]]:
+def _series_parts(window: Any, rel: Any, discriminative: np.ndarray | None = None,
+                  ) -> tuple[np.ndarray, Callable[[np.ndarray], Any], dict[str, float]]:
     from scipy.ndimage import uniform_filter1d
 
     series = np.atleast_2d(np.asarray(window.data, dtype=np.float64))
     values = rel.over_time()
     speed = np.abs(np.gradient(uniform_filter1d(series.mean(axis=0), 5)))
     motion = speed >= MOTION_SHARE * speed.max()
-    total = max(float(np.clip(values, 0, None).sum()), 1e-12)
-    sanity = {"motion_share": float(np.clip(values, 0, None)[motion].sum() / total),
-              "motion_steps": float(motion.mean())}
+    positive = np.clip(values, 0, None)
+    total = max(float(positive.sum()), 1e-12)
+    top = _top(values, TOP_SHARE)
+    sanity = {"motion_share": float(positive[motion].sum() / total),
+              "motion_steps": float(motion.mean()), "motion_top": float(motion[top].mean())}
+    if discriminative is not None and discriminative.size == values.size:
+        sanity.update({"discriminative_share": float(positive[discriminative].sum() / total),
+                       "discriminative_steps": float(discriminative.mean()),
+                       "discriminative_top": float(discriminative[top].mean())})
     return values, lambda remove: replace(window, data=delete_steps(series, remove)), sanity
 
 
@@ -170,18 +208,19 @@ def _mouse_parts(window: Any, rel: Any, image: np.ndarray) -> tuple[np.ndarray, 
 
 
 # -- the run --------------------------------------------------------------------------------------------------------
-def _units(name: str, n_units: int) -> tuple[Any, list[Any], Any]:
-    """The model's predictor, ``n_units`` held-out test items (seeded draw) and their window rebuilder."""
+def _units(name: str, n_units: int) -> tuple[Any, list[Any], Any, list[Any]]:
+    """The predictor, ``n_units`` held-out test items (seeded draw), their window rebuilder, the training items."""
     import any2img
     from any2img.explain import item_windows
 
-    m = MODELS[name]
+    m = ALL_MODELS[name]
     folder = converted_folder(m)
     split = image_split(folder, get_dataset(m.dataset), m.split)
     test = list(split.test)
     rng = np.random.default_rng(SEED)
     chosen = sorted(rng.choice(len(test), min(n_units, len(test)), replace=False).tolist())
-    return any2img.load(model_dir(name), device="cpu"), [test[i] for i in chosen], item_windows(folder)
+    return (any2img.load(model_dir(name), device="cpu"), [test[i] for i in chosen], item_windows(folder),
+            list(split.train) + list(split.valid))
 
 
 def run_dataset(name: str, *, n_units: int, n_random: int, methods: Sequence[str], layer: str = "last",
@@ -189,8 +228,11 @@ def run_dataset(name: str, *, n_units: int, n_random: int, methods: Sequence[str
     """Run the deletion test on one data set; return ``(curve rows, per-unit rows)``."""
     from any2img.explain import attribute
 
-    predictor, items, rebuild = _units(name, n_units)
-    modality = get_dataset(MODELS[name].dataset).modality
+    predictor, items, rebuild, training = _units(name, n_units)
+    modality = get_dataset(ALL_MODELS[name].dataset).modality
+    discriminative = None
+    if modality == "timeseries":  # from the training side of the split only (train + valid), never the test units
+        discriminative = discriminative_steps([rebuild(i)[2].data for i in training], [i.label for i in training])
     rng = np.random.default_rng(SEED + 1)
     per_unit: list[dict[str, Any]] = []
     start = time.perf_counter()
@@ -203,7 +245,7 @@ def run_dataset(name: str, *, n_units: int, n_random: int, methods: Sequence[str
             maps, _ = attribute(predictor, [image], c, method, layer)
             rel = conv.relevance(maps[0], window)
             if modality == "timeseries":
-                values, remove, sanity = _series_parts(window, rel)
+                values, remove, sanity = _series_parts(window, rel, discriminative)
             elif modality == "audio":
                 values, remove, sanity = _audio_parts(window, rel, conv)
             else:
@@ -273,7 +315,8 @@ def plot_curves(curves: list[dict[str, Any]], path: Path) -> None:
 
 def _sanity(per_unit: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    keys = ("motion_share", "motion_steps", "envelope_share", "envelope_frames", "envelope20_share",
+    keys = ("motion_share", "motion_steps", "motion_top", "discriminative_share", "discriminative_steps",
+            "discriminative_top", "envelope_share", "envelope_frames", "envelope20_share",
             "envelope20_frames", "on_path", "drawn_pixels")
     for name in dict.fromkeys(r["dataset"] for r in per_unit):
         for method in dict.fromkeys(r["method"] for r in per_unit if r["dataset"] == name):
@@ -284,7 +327,8 @@ def _sanity(per_unit: list[dict[str, Any]]) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.faithfulness", description=__doc__.split("\n\n")[0])
-    p.add_argument("--only", nargs="*", default=list(MODELS), help="data sets (default: GunPoint FSDD Balabit)")
+    p.add_argument("--only", nargs="*", default=list(MODELS), choices=list(ALL_MODELS),
+                   help="models (default: GunPoint FSDD Balabit; GunPoint-lineplot only when named)")
     p.add_argument("--units", type=int, default=60, help="held-out units per data set (seeded draw)")
     p.add_argument("--random", type=int, default=3, help="random deletions per unit and share, averaged")
     p.add_argument("--methods", nargs="*", default=["gradcam", "occlusion"], choices=("gradcam", "occlusion"))
@@ -324,7 +368,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                                               "training": SEED},
                "ks": list(KS), "units": args.units, "layer": args.layer, "random_draws": args.random,
                "threads": args.threads,
-               "envelope_db": ENVELOPE_DB, "motion_share": MOTION_SHARE, "models": training,
+               "envelope_db": ENVELOPE_DB, "motion_share": MOTION_SHARE,
+               "discriminative_share": DISCRIMINATIVE_SHARE, "top_share": TOP_SHARE, "models": training,
                "curves": curves, "sanity": _sanity(per_unit)}
     (out / f"{stem}.json").write_text(json.dumps(summary, indent=1, default=str) + "\n", encoding="utf-8")
     print(json.dumps(summary["sanity"], indent=1))

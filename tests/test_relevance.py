@@ -47,6 +47,23 @@ def test_a_gadf_pixel_maps_to_interpolated_steps_when_the_series_is_stretched():
     np.testing.assert_allclose(conv.relevance(a, np.arange(10.0)).values[0], np.eye(10)[2] * 2.0, atol=1e-12)
 
 
+def test_a_gadf_block_maps_to_its_steps_of_a_gunpoint_length_series():
+    # 150 steps shrink to 64 rows: row k averages steps [k * 150 / 64, (k + 1) * 150 / 64). A block of ones on
+    # rows and columns 10..20 covers steps 23.4375 .. 49.21875: each step gets 11 (its row's and its column's
+    # marginal, half each) times its overlap with the block over the cell width 150 / 64.
+    conv = any2img.get_converter("gadf", image_size=64)
+    a = np.zeros((64, 64))
+    a[10:21, 10:21] = 1.0
+    cell = 150 / 64
+    expected = np.zeros(150)
+    expected[24:49] = 11 / cell
+    expected[23] = 11 * (24 - 10 * cell) / cell
+    expected[49] = 11 * (21 * cell - 49) / cell
+    rel = conv.relevance(a, np.sin(np.linspace(0.0, 6.0, 150)))
+    np.testing.assert_allclose(rel.values[0], expected, atol=1e-12)
+    assert rel.values.sum() == pytest.approx(121.0)
+
+
 @pytest.mark.parametrize("name", ["gasf", "mtf", "gaf_mtf"])
 def test_every_field_maps_rows_and_columns_as_gadf_does(name):
     conv = any2img.get_converter(name, image_size=30)
