@@ -271,7 +271,8 @@ def test_every_converter_maps_a_uniform_attribution_back_and_keeps_its_total(nam
     assert json_ready["kind"] == rel.kind
 
 
-@pytest.mark.parametrize("n, m", [(150, 64), (64, 150), (2000, 128), (7, 3), (3, 7), (128, 128), (5, 1)])
+@pytest.mark.parametrize("n, m", [(150, 64), (64, 150), (2000, 128), (7, 3), (3, 7), (128, 128), (5, 1),
+                                  (1, 4), (2, 5)])
 def test_relevance_goes_back_through_the_resampling_as_its_transpose_without_building_it(n, m):
     from any2img.converters.timeseries.relevance import resample_matrix, to_original_steps
 

@@ -71,6 +71,8 @@ def to_original_steps(relevance: np.ndarray, n: int) -> np.ndarray:
     n, m = int(n), r.size
     if m == n:
         return r.copy()
+    if n == 1:  # every resampled step is the one original step
+        return np.array([r.sum()])
     if m > n:  # resample interpolated: step k is (1 - frac) of step left and frac of step left + 1
         pos = np.linspace(0.0, n - 1.0, m)
         left = np.clip(np.floor(pos).astype(np.intp), 0, n - 2)
