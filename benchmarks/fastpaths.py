@@ -22,7 +22,11 @@ to run.
   plain supersampled Pillow polyline of the same path (black, one width) for
   scale;
 * the torch implementations (``any2img.device``) against the numpy
-  converters on this CPU.
+  converters on this CPU;
+* the mel converter's ``convert_batch`` on real FSDD clips at 128 px and
+  at natural size against two references to the same picture: librosa per
+  clip (``melspectrogram`` + ``power_to_db(ref=np.max)`` + Pillow resize),
+  and a length-bucketed ``torch.stft`` (:func:`torch_mel`).
 
 BLAS, OpenMP and torch threads are pinned to ``--threads`` (default 1)
 before numpy is imported, and printed.
@@ -48,7 +52,7 @@ from typing import Any, cast  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-__all__ = ["main", "ratio"]
+__all__ = ["main", "ratio", "torch_mel"]
 
 
 def _best(fn: Callable[[], Any], repeat: int) -> float:
@@ -207,12 +211,97 @@ def _device(n: int, repeat: int) -> list[dict[str, Any]]:
     return rows
 
 
+def torch_mel(clips: Sequence[np.ndarray], size: int | None, *, sample_rate: int = 8000, n_fft: int = 1024,
+              hop_length: int = 160, n_mels: int = 128, top_db: float = 80.0, bucket: int = 32) -> list[np.ndarray]:
+    """Log-mel pictures the way a torch user batches them: length buckets through one ``torch.stft`` each.
+
+    The clips are sorted by length and cut into buckets of ``bucket``; each
+    bucket is zero-padded to its longest clip and goes through one
+    ``torch.stft`` (periodic Hann window, ``center=True``,
+    ``pad_mode="constant"``, as the converter), power scaled as
+    ``stft_power``, one matmul with librosa's mel filter bank (``norm=None``,
+    the converter's bank), dB with the -200 dBFS floor. Zero padding leaves
+    a clip's own ``1 + len // hop_length`` frames unchanged, so each clip
+    keeps those, is referred to its own peak (``ref=np.max``), floored at
+    ``-top_db``, flipped, resized with torch's antialiased bilinear filter
+    (Pillow's) and rounded to uint8 RGB. Returns the pictures in input order.
+    """
+    import torch
+    import torch.nn.functional as F
+    from any2img.converters.audio.features import mel_basis
+
+    basis = torch.from_numpy(mel_basis(sample_rate, n_fft, n_mels, 0.0, sample_rate / 2.0).toarray())
+    window = torch.hann_window(n_fft, periodic=True)
+    scale = 4.0 / float(window.sum()) ** 2
+    order = sorted(range(len(clips)), key=lambda i: len(clips[i]))
+    out: list[np.ndarray] = [np.empty(0, np.uint8)] * len(clips)
+    for b in range(0, len(order), bucket):
+        idx = order[b : b + bucket]
+        longest = max(len(clips[i]) for i in idx)
+        batch = torch.zeros(len(idx), longest)
+        for row, i in enumerate(idx):
+            batch[row, : len(clips[i])] = torch.from_numpy(np.asarray(clips[i], np.float32))
+        spec = torch.stft(batch, n_fft, hop_length, window=window, center=True, pad_mode="constant",
+                          return_complex=True)
+        db = 10.0 * torch.log10(torch.clamp(torch.matmul(basis, (spec.real**2 + spec.imag**2) * scale), min=1e-20))
+        for row, i in enumerate(idx):
+            d = db[row, :, : 1 + len(clips[i]) // hop_length]
+            unit = torch.clamp((torch.clamp(d - d.max(), min=-top_db) / top_db + 1.0), 0.0, 1.0).flip(0)
+            if size is not None:
+                unit = F.interpolate(unit[None, None], size=(size, size), mode="bilinear", align_corners=False,
+                                     antialias=True)[0, 0]
+            grey = torch.round(unit * 255).to(torch.uint8).numpy()
+            out[i] = np.repeat(grey[:, :, None], 3, axis=2)
+    return out
+
+
+def _librosa_mel(clips: Sequence[np.ndarray], size: int | None) -> list[np.ndarray]:
+    import librosa
+    from PIL import Image
+
+    from benchmarks.speed import _grey
+
+    out = []
+    for y in clips:
+        mel = librosa.feature.melspectrogram(y=y, sr=8000, n_fft=1024, hop_length=160, n_mels=128, norm=None,
+                                             center=True, pad_mode="constant")
+        db = librosa.power_to_db(mel, ref=np.max, top_db=80.0)
+        img = _grey(db[::-1], float(db.max()) - 80.0, float(db.max()))
+        if size is not None:
+            img = np.asarray(Image.fromarray(img).resize((size, size), Image.Resampling.BILINEAR))
+        out.append(np.repeat(img[:, :, None], 3, axis=2))
+    return out
+
+
+def _mel(n: int, repeat: int) -> list[dict[str, Any]]:
+    import any2img
+    from benchmarks.speed import _fsdd
+
+    clips, where = _fsdd(n)
+    k = len(clips)
+    rows = []
+    for size in (128, None):
+        conv = any2img.get_converter("mel", sample_rate=8000, image_size=size)
+        ours = partial(conv.convert_batch, clips)
+        mine, ref = ours(), torch_mel(clips, size)
+        off = np.concatenate([np.abs(a.astype(int) - b.astype(int)).ravel() for a, b in zip(mine, ref)])
+        agree = {"torch_pixels_within_1": float(np.mean(off <= 1)), "torch_max_off": int(off.max())}
+        label = f"{size} px" if size else "natural size"
+        for name, theirs in (("length-bucketed torch.stft (1 thread)", partial(torch_mel, clips, size)),
+                             ("librosa per clip", partial(_librosa_mel, clips, size))):
+            ours_t, theirs_t = ratio(ours, theirs, repeat)
+            rows.append({"case": f"mel {label}", "ours": "any2img convert_batch", "inputs": where,
+                         "reference": name, "n": k, "ours_ms_per_image": 1e3 * ours_t / k,
+                         "reference_ms_per_image": 1e3 * theirs_t / k, "speedup": theirs_t / ours_t, **agree})
+    return rows
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.fastpaths", description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=200, help="series per field case (default 200)")
     p.add_argument("--repeat", type=int, default=5, help="alternate timed runs per side; the best counts")
     p.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP/torch threads (default 1)")
-    p.add_argument("--only", nargs="+", choices=("fields", "colouring", "trajectory", "device"))
+    p.add_argument("--only", nargs="+", choices=("fields", "colouring", "trajectory", "device", "mel"))
     args = p.parse_args(argv)
     import torch
 
@@ -224,7 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                                                    "OPENBLAS_NUM_THREADS")}}))
     parts = {"fields": lambda: _fields(args.n, args.repeat), "colouring": lambda: _colouring(args.repeat),
              "trajectory": lambda: _trajectory(min(args.n, 60), args.repeat),
-             "device": lambda: _device(args.n, args.repeat)}
+             "device": lambda: _device(args.n, args.repeat), "mel": lambda: _mel(min(args.n, 100), args.repeat)}
     rows: list[dict[str, Any]] = []
     for name, run in parts.items():
         if args.only and name not in args.only:

@@ -59,7 +59,8 @@ from .signal import CHANNEL_MODES, AudioSignal, as_signal, check_finite, resampl
 from .stream import LONG_CLIP_SECONDS, MAX_WINDOW_SAMPLES, AudioStream, StreamSpan, stream_trim_bounds
 from .windows import PAD_MODES, fill, plan_spans, trim_bounds
 
-__all__ = ["MAX_FIELD_CELLS", "REFERENCES", "AudioConverter", "AudioParams", "synthetic_signal"]
+__all__ = ["MAX_FIELD_CELLS", "REFERENCES", "AudioConverter", "AudioParams", "check_field_size",
+           "synthetic_signal"]
 
 #: What ``ref`` may be.
 REFERENCES = ("full_scale", "max")
@@ -286,7 +287,7 @@ class AudioConverter(Converter, Generic[AP]):
         return signal.samples[0]
 
     def _render(self, y: np.ndarray, p: AP) -> np.ndarray:
-        _check_field_size(y.shape[0], p)
+        check_field_size(y.shape[0], p)
         fields = self._unit_fields(y, p)
         size = p.image_size
         if isinstance(fields, tuple):
@@ -354,6 +355,21 @@ class AudioConverter(Converter, Generic[AP]):
         rel = cls._relative_db(db, p)
         return np.clip(rel / np.float32(p.top_db) + np.float32(1.0), 0.0, 1.0)
 
+    @staticmethod
+    def _db_to_unit_columns(db: np.ndarray, starts: np.ndarray, counts: np.ndarray, p: AudioParams) -> np.ndarray:
+        """:meth:`_db_to_unit` of many windows side by side: window ``i`` is columns ``starts[i]`` + ``counts[i]``.
+
+        Each window keeps its own reference, so every block equals
+        ``_db_to_unit`` of that block alone.
+        """
+        if p.ref == "max":
+            peaks = np.maximum.reduceat(db.max(axis=0), starts)
+            refs = np.where(peaks.astype(np.float64) > _AMIN_DB + 1e-3, peaks, 0.0).astype(np.float32)  # silence: floor
+            rel = np.maximum(db - np.repeat(refs, counts), np.float32(-p.top_db))
+        else:
+            rel = np.maximum(db, np.float32(-p.top_db))
+        return np.clip(rel / np.float32(p.top_db) + np.float32(1.0), 0.0, 1.0)
+
 
 def _window_of(n_samples: int, p: AudioParams) -> int | None:
     """The window length: ``duration``'s, or for a whole clip longer than LONG_CLIP_SECONDS, that length."""
@@ -363,7 +379,7 @@ def _window_of(n_samples: int, p: AudioParams) -> int | None:
     return longest if n_samples > longest else None
 
 
-def _check_field_size(n_samples: int, p: AudioParams) -> None:
+def check_field_size(n_samples: int, p: AudioParams) -> None:
     """Refuse, before computing it, a field of more than MAX_FIELD_CELLS values (one image must fit in memory)."""
     rows, frames = p.field_rows(), 1 + n_samples // p.hop_length
     if rows * frames > MAX_FIELD_CELLS:

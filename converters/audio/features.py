@@ -7,7 +7,8 @@ same pixels.
 
 * :func:`stft_power` — periodic Hann window, frames centred on
   ``t * hop_length`` (zero padding at both ends, as ``librosa.stft`` with
-  ``center=True, pad_mode="constant"``), power divided by ``(sum(window)/2)**2``.
+  ``center=True, pad_mode="constant"``), power divided by ``(sum(window)/2)**2``;
+  :func:`stft_power_many` does many signals in one ``rfft``.
 * :func:`mel_basis` — ``librosa.filters.mel`` with triangles of peak 1
   (``norm=None``), cached: a sine at a band's centre reads ~0 dBFS.
 * :func:`chroma_basis` — ``librosa.filters.chroma`` without octave weighting,
@@ -22,6 +23,7 @@ filter bank once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -39,6 +41,7 @@ __all__ = [
     "mel_basis",
     "power_to_db",
     "stft_power",
+    "stft_power_many",
 ]
 
 #: Smallest power kept before taking logs (-100 dBFS).
@@ -72,15 +75,35 @@ def stft_power(y: np.ndarray, n_fft: int, hop_length: int) -> np.ndarray:
 
     Normalised so that a full-scale sine centred on a bin reads 1.0 there.
     """
+    return stft_power_many([y], n_fft, hop_length)
+
+
+def stft_power_many(ys: Sequence[np.ndarray], n_fft: int, hop_length: int) -> np.ndarray:
+    """Power spectrograms of many 1-D signals side by side, ``(n_fft // 2 + 1, sum(1 + len(y) // hop_length))``.
+
+    The columns of ``ys[0]`` come first, then those of ``ys[1]``, and so on;
+    each block is exactly :func:`stft_power` of that signal (every frame is
+    transformed on its own), but the frames of all signals go through one
+    ``scipy.fft.rfft`` call (one thread; 3x faster than ``numpy.fft`` on
+    float32 frames here) and one power step.
+    """
     window = _hann(n_fft)
     pad = n_fft // 2
-    padded = np.pad(np.asarray(y, dtype=np.float32), (pad, n_fft - pad))
-    n_frames = 1 + len(y) // hop_length
-    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[: (n_frames - 1) * hop_length + 1 : hop_length]
-    spec = np.fft.rfft(frames * window, axis=-1)
+    counts = [1 + len(y) // hop_length for y in ys]
+    frames = np.empty((sum(counts), n_fft), dtype=np.float32)
+    at = 0
+    for y, n_frames in zip(ys, counts):
+        padded = np.zeros(len(y) + n_fft, dtype=np.float32)
+        padded[pad : pad + len(y)] = y
+        view = np.lib.stride_tricks.as_strided(padded, (n_frames, n_fft), (hop_length * 4, 4), writeable=False)
+        np.multiply(view, window, out=frames[at : at + n_frames])
+        at += n_frames
+    from scipy import fft
+
+    spec = fft.rfft(frames, axis=-1, overwrite_x=True, workers=1)
     power = spec.real**2 + spec.imag**2
     power *= np.float32(4.0 / float(window.sum()) ** 2)
-    return np.ascontiguousarray(power.T, dtype=np.float32)
+    return np.ascontiguousarray(power.T)
 
 
 @lru_cache(maxsize=32)
