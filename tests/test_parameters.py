@@ -106,3 +106,16 @@ def test_rules_with_bounds_on_earlier_parameters():
     with pytest.raises(ParameterError, match=r"^'n' must be at most 800 \(a tenth of the rate\) \(got 801\)\.$"):
         capped.check("n", 801, Ctx())
     assert 801 in capped.bad_values(Ctx()) and 0 in capped.bad_values(Ctx())
+
+
+def test_a_subclass_of_a_declared_converter_with_its_own_init_gets_its_own_signature_and_a_true_message():
+    from any2img.converters.timeseries.gaf import GADF
+
+    class OwnInit(GADF):
+        def __init__(self, *, image_size=32, extra=1):
+            self.image_size, self.extra = image_size, extra
+
+    assert list(inspect.signature(OwnInit).parameters) == ["image_size", "extra"]  # not GADF's declared ones
+    assert "extra" not in inspect.signature(GADF).parameters
+    with pytest.raises(TypeError, match="OwnInit writes its own __init__.*subclass of GAFParams"):
+        OwnInit().checked_params()

@@ -129,6 +129,8 @@ class Converter:
                 [inspect.Parameter(d.name, inspect.Parameter.KEYWORD_ONLY, default=d.default) for d in decls])
             if cls.__doc__ and "\nParameters\n" not in cls.__doc__:
                 cls.__doc__ = _with_parameters(cls.__doc__, docstring_section(cls.params_class))
+        elif getattr(cls, "__signature__", None) is not None:
+            cls.__signature__ = None  # type: ignore[attr-defined]  # its own __init__, not a declared base's, is it
 
     def __init__(self, **params: Any) -> None:
         if self.params_class is None:
@@ -202,10 +204,18 @@ class Converter:
         checked = self.__dict__.get("_checked")
         if checked is None:
             if not self._declared() or self.params_class is None:
-                raise TypeError(f"{type(self).__name__} declares no params_class; use _check_params().")
+                raise TypeError(self._undeclared_message())
             checked = self.params_class(**self.get_params())
             self.__dict__["_checked"] = checked
         return checked
+
+    def _undeclared_message(self) -> str:
+        name = type(self).__name__
+        if self.params_class is None:
+            return f"{name} declares no params_class; use _check_params()."
+        return (f"{name} writes its own __init__, so its parameters are not the declared ones of "
+                f"{self.params_class.__name__}; declare new parameters in a subclass of {self.params_class.__name__} "
+                "named in params_class (see any2img.parameters) instead of overriding __init__.")
 
     def check_params(self) -> None:
         """Check every parameter; raise :class:`ParameterError` on the first bad one.
