@@ -249,8 +249,9 @@ class Mel(_MelBased[MelParams]):
     name: ClassVar[str] = "mel"
     params_class: ClassVar[type[ConverterParams] | None] = MelParams
 
-    #: Most frame samples (frames x n_fft) one pass of convert_batch holds: 16 MB as float32.
-    BATCH_FRAME_CELLS: ClassVar[int] = 2**22
+    #: Most frame samples (frames x n_fft) one pass of convert_batch holds: 2 MB as float32, so a pass stays in
+    #: the cache (passes of 16 MB took 1.7x as long on FSDD clips, benchmarks/SPEED.md).
+    BATCH_FRAME_CELLS: ClassVar[int] = 2**19
 
     def _unit_fields(self, y: np.ndarray, p: MelParams) -> np.ndarray:
         return self._db_to_unit(self._mel_db(y, p), p)
