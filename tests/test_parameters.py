@@ -119,3 +119,32 @@ def test_a_subclass_of_a_declared_converter_with_its_own_init_gets_its_own_signa
     assert "extra" not in inspect.signature(GADF).parameters
     with pytest.raises(TypeError, match="OwnInit writes its own __init__.*subclass of GAFParams"):
         OwnInit().checked_params()
+
+
+def test_a_converter_without_parameters_needs_neither_params_class_nor_init():
+    from any2img.converter import Converter
+    from any2img.testing import check_converter
+
+    class Flat(Converter):
+        """A series as one grey row per step (no parameters)."""
+
+        name = "flat"
+        kind = "timeseries"
+
+        def convert(self, window):
+            x = np.asarray(getattr(window, "data", window), dtype=np.float64)
+            if x.ndim != 1 or x.size == 0 or not np.isfinite(x).all():
+                from any2img.errors import InputError
+
+                raise InputError("a finite 1-D series, please")
+            v = np.round((x - x.min()) / (np.ptp(x) or 1.0) * 255).astype(np.uint8)
+            return np.repeat(np.repeat(v[None, :, None], 4, axis=0), 3, axis=2)
+
+        @classmethod
+        def example_signal(cls, rng=None):
+            return np.sin(np.linspace(0.0, 6.0, 16))
+
+    assert Flat().get_params() == {} and Flat().param_declarations() == []
+    with pytest.raises(ParameterError, match=r"'size' is not a parameter of converter 'flat'; valid parameters"):
+        Flat(size=3)
+    check_converter(Flat)

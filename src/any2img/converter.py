@@ -133,9 +133,9 @@ class Converter:
             cls.__signature__ = None  # type: ignore[attr-defined]  # its own __init__, not a declared base's, is it
 
     def __init__(self, **params: Any) -> None:
-        if self.params_class is None:
-            raise TypeError(f"{type(self).__name__} declares no params_class; declare its parameters "
-                            "(see any2img.parameters) or write its own __init__.")
+        if self.params_class is None:  # a converter without parameters (as before declarations)
+            self._refuse_unknown(params, [])
+            return
         defaults = self.param_defaults()
         self._refuse_unknown(params, list(defaults))
         for key, default in defaults.items():
