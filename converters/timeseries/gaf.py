@@ -26,15 +26,18 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from any2img.converters.timeseries.base import ColouredParams, FieldConverter
+from any2img.converters.timeseries.base import PASS_PIXELS, ColouredParams, FieldConverter
+from any2img.converters.timeseries.blas import one_blas_thread
 from any2img.converters.timeseries.resample import resample
 
 from any2img.errors import InputError, ParameterError
+from any2img.imaging import level_codes, paint_levels
 from any2img.parameters import Check, ConverterParams, param
 from any2img.validation import check_range
 
 __all__ = [
-    "GADF", "GASF", "GAFParams", "check_sample_range", "gramian_fields", "picture_fields", "sample_range_param",
+    "GADF", "GASF", "GAFParams", "check_sample_range", "gramian_fields", "gramian_pictures", "picture_fields",
+    "sample_range_param",
 ]
 
 
@@ -168,6 +171,58 @@ def picture_fields(
     return field
 
 
+def gramian_pictures(
+    X: np.ndarray,
+    size: tuple[int, int],
+    method: str = "summation",
+    sample_range: tuple[float, float] | None = (-1.0, 1.0),
+    cmap: str = "grey",
+) -> np.ndarray:
+    """The fields of :func:`picture_fields` coloured as :func:`~any2img.imaging.field_to_rgb` does, fused.
+
+    With ``x = cos(phi)`` and ``s = sin(phi)`` per row or column, a GASF is
+    the product ``[x_i, s_i] . [x_j, -s_j]`` and a GADF
+    ``[s_i, x_i] . [x_j, -s_j]``: one float32 BLAS product per series. The
+    field is then scaled to levels, rounded and written into the uint8
+    picture a few series at a time, while they are in the cache. The BLAS
+    product rounds differently from the two float32 outer products of
+    :func:`picture_fields`: on GunPoint's 200 series, 2 pixels of 3.3
+    million move by one level at 128 px (2 of 0.8 million at 64 px, GADF;
+    none for GASF).
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_series, height, width, 3), uint8
+
+    Examples
+    --------
+    >>> gramian_pictures(np.array([[0.0, 1.0, 2.0]]), (3, 3))[0, ..., 0]
+    array([[255, 128,   0],
+           [128,   0, 128],
+           [  0, 128, 255]], dtype=uint8)
+    """
+    X = np.asarray(X, dtype=np.float64)
+    height, width = size
+    rows = resample(X, height)
+    cols = rows if width == height else resample(X, width)
+    cos_r, sin_r, cos_c, sin_c = _angles(rows, cols, sample_range)
+    left = np.stack((cos_r, sin_r) if method == "summation" else (sin_r, cos_r), axis=2).astype(np.float32)
+    right = np.stack((cos_c, -sin_c), axis=1).astype(np.float32)
+    n = len(X)
+    out = np.empty((n, height, width, 3), dtype=np.uint8)
+    step = max(1, PASS_PIXELS // (height * width))
+    buffer = np.empty((min(step, n), height, width), dtype=np.float32)
+    with one_blas_thread():
+        for start in range(0, n, step):
+            stop = min(start + step, n)
+            field = np.matmul(left[start:stop], right[start:stop], out=buffer[: stop - start])
+            field += np.float32(1.0)
+            field *= np.float32(127.5)  # (field + 1) / 2 * 255, rounded as field_to_rgb rounds it
+            np.clip(field, 0.0, 255.0, out=field)
+            paint_levels(out[start:stop], level_codes(field), cmap)
+    return out
+
+
 @dataclass(frozen=True, kw_only=True)
 class GAFParams(ColouredParams):
     """``gasf`` and ``gadf``."""
@@ -181,6 +236,9 @@ class _GAF(FieldConverter[GAFParams]):
 
     def _fields(self, X: np.ndarray, size: tuple[int, int], params: GAFParams) -> np.ndarray:
         return picture_fields(X, size, self.method, params.sample_range)
+
+    def _colour(self, X: np.ndarray, size: tuple[int, int], params: GAFParams) -> np.ndarray:
+        return gramian_pictures(X, size, self.method, params.sample_range, params.cmap)
 
 
 class GASF(_GAF):

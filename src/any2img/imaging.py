@@ -14,7 +14,9 @@ from PIL import Image
 
 from any2img.errors import ParameterError
 
-__all__ = ["colormap_names", "field_to_rgb", "fields_to_rgb", "resize_field", "scale_unit"]
+__all__ = [
+    "colormap_names", "field_to_rgb", "fields_to_rgb", "level_codes", "paint_levels", "resize_field", "scale_unit",
+]
 
 #: Colour map names that need no matplotlib.
 _GREY = ("grey", "gray")
@@ -76,12 +78,57 @@ def check_cmap(cmap: object) -> str:
     return cmap
 
 
+#: Added to a float in [0, 255], this constant leaves that float rounded half to even in the low byte of
+#: its bit pattern: the sum lies in [2**p, 2**(p + 1)) (p mantissa bits), where the spacing is exactly 1.
+_ROUNDERS: dict[np.dtype, tuple[np.floating, type[np.signedinteger]]] = {
+    np.dtype(np.float32): (np.float32(1.5 * 2**23), np.int32),
+    np.dtype(np.float64): (np.float64(1.5 * 2**52), np.int64),
+}
+
+
+def level_codes(scaled: np.ndarray) -> np.ndarray:
+    """Round a float32 or float64 array already clipped to [0, 255], in place; return the levels.
+
+    The result is an integer view of ``scaled`` whose low byte is
+    ``rint(scaled)`` (half to even), ready for :func:`paint_levels`: one
+    addition instead of ``rint`` and a cast.
+
+    Examples
+    --------
+    >>> level_codes(np.array([0.5, 1.5, 254.5, 255.0], np.float32)).astype(np.uint8)
+    array([  0,   2, 254, 255], dtype=uint8)
+    """
+    rounder, integer = _ROUNDERS[scaled.dtype]
+    scaled += rounder
+    return scaled.view(integer)
+
+
+def paint_levels(out: np.ndarray, levels: np.ndarray, cmap: str = "grey") -> np.ndarray:
+    """Write levels into ``out[..., :3]`` (uint8) through ``cmap``, channel by channel; return ``out``.
+
+    ``levels`` is uint8, or the integer codes of :func:`level_codes` (their
+    low byte is the level).
+    """
+    if cmap in _GREY:
+        for c in range(3):
+            out[..., c] = levels
+        return out
+    if levels.dtype != np.uint8:
+        levels = levels.astype(np.uint8)
+    table = _lut(cmap)
+    for c in range(3):
+        out[..., c] = np.take(table[:, c], levels)
+    return out
+
+
 def _levels(unit: np.ndarray) -> np.ndarray:
-    """``round(clip(unit, 0, 1) * 255)`` as uint8, in place on one float copy (round half to even)."""
+    """``round(clip(unit, 0, 1) * 255)`` on one float copy (round half to even): uint8 or :func:`level_codes`."""
     levels = np.clip(unit, 0.0, 1.0)
     if not np.issubdtype(levels.dtype, np.floating):
         levels = levels.astype(np.float64)
     levels *= 255
+    if levels.dtype in _ROUNDERS:
+        return level_codes(levels)
     np.rint(levels, out=levels)
     return levels.astype(np.uint8)
 
@@ -97,15 +144,7 @@ def field_to_rgb(unit: np.ndarray, cmap: str = "grey") -> np.ndarray:
     128 px (``benchmarks/SPEED.md``).
     """
     idx = _levels(unit)
-    out = np.empty(idx.shape + (3,), dtype=np.uint8)
-    if cmap in _GREY:
-        for c in range(3):
-            out[..., c] = idx
-        return out
-    table = _lut(cmap)
-    for c in range(3):
-        out[..., c] = np.take(table[:, c], idx)
-    return out
+    return paint_levels(np.empty(idx.shape + (3,), dtype=np.uint8), idx, cmap)
 
 
 def fields_to_rgb(red: np.ndarray, green: np.ndarray, blue: np.ndarray) -> np.ndarray:
