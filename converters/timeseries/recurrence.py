@@ -34,14 +34,17 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from any2img.converters.timeseries.base import ColouredParams, FieldConverter
+from any2img.converters.timeseries.base import PASS_PIXELS, ColouredParams, FieldConverter
 from any2img.converters.timeseries.relevance import field_steps
 from any2img.converters.timeseries.resample import resample
 
 from any2img.errors import ParameterError
+from any2img.imaging import level_codes, paint_levels
 from any2img.parameters import Check, ConverterParams, Float, Int, param
 
-__all__ = ["Recurrence", "RecurrenceParams", "check_threshold", "distance_fields", "recurrence_fields"]
+__all__ = [
+    "Recurrence", "RecurrenceParams", "check_threshold", "distance_fields", "distance_pictures", "recurrence_fields",
+]
 
 
 def check_threshold(value: Any) -> float | str | None:
@@ -150,6 +153,58 @@ def distance_fields(X: np.ndarray, size: tuple[int, int], dimension: int = 1, ti
     return np.sqrt(squared, out=squared)
 
 
+def distance_pictures(
+    X: np.ndarray, size: tuple[int, int], dimension: int = 1, time_delay: int = 1, cmap: str = "grey"
+) -> np.ndarray:
+    """The fields of :func:`distance_fields`, each divided by its largest distance and coloured, fused.
+
+    The same pixels as ``field_to_rgb`` of those unit fields, computed a few
+    series at a time into a buffer that stays in the cache.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_series, height, width, 3), uint8
+
+    Examples
+    --------
+    >>> distance_pictures(np.array([[0.0, 1.0, 3.0]]), (3, 3))[0, ..., 0]
+    array([[  0,  85, 255],
+           [ 85,   0, 170],
+           [255, 170,   0]], dtype=uint8)
+    """
+    X = np.asarray(X, dtype=np.float64)
+    height, width = size
+    span = (dimension - 1) * time_delay
+    rows = _trajectories(resample(X, height + span), height, dimension, time_delay).astype(np.float32)
+    cols = rows if height == width else _trajectories(
+        resample(X, width + span), width, dimension, time_delay).astype(np.float32)
+    n = len(X)
+    out = np.empty((n, height, width, 3), dtype=np.uint8)
+    step = max(1, PASS_PIXELS // (height * width))
+    buffer = np.empty((min(step, n), height, width), dtype=np.float32)
+    spare = np.empty_like(buffer) if dimension > 1 else buffer
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        dist = buffer[: stop - start]
+        if dimension == 1:
+            np.subtract(rows[start:stop, :, None, 0], cols[start:stop, None, :, 0], out=dist)
+            np.abs(dist, out=dist)
+        else:
+            dist[...] = 0.0
+            term = spare[: stop - start]
+            for k in range(dimension):
+                np.subtract(rows[start:stop, :, None, k], cols[start:stop, None, :, k], out=term)
+                np.multiply(term, term, out=term)
+                dist += term
+            np.sqrt(dist, out=dist)
+        top = dist.max(axis=(1, 2), keepdims=True)
+        # 0 <= dist <= top, so the correctly rounded quotient lies in [0, 1]: field_to_rgb's clip changes nothing
+        np.divide(dist, np.where(top > 0, top, np.float32(1.0)), out=dist)
+        dist *= np.float32(255.0)  # scaled and rounded as field_to_rgb does
+        paint_levels(out[start:stop], level_codes(dist), cmap)
+    return out
+
+
 @dataclass(frozen=True, kw_only=True)
 class RecurrenceParams(ColouredParams):
     """``recurrence``."""
@@ -181,6 +236,11 @@ class Recurrence(FieldConverter[RecurrenceParams]):
     def _steps(self, attribution: np.ndarray, n: int, params: RecurrenceParams) -> np.ndarray:
         """Row i is the trajectory of resampled steps i, i + tau, ...: each gets an equal share."""
         return field_steps(attribution, n, dimension=params.dimension, time_delay=params.time_delay)
+
+    def _colour(self, X: np.ndarray, size: tuple[int, int], params: RecurrenceParams) -> np.ndarray:
+        if params.threshold is None:
+            return distance_pictures(X, size, params.dimension, params.time_delay, params.cmap)
+        return super()._colour(X, size, params)
 
     def _fields(self, X: np.ndarray, size: tuple[int, int], params: RecurrenceParams) -> np.ndarray:
         if params.threshold is None:
