@@ -133,6 +133,24 @@ def gramian_fields(
     return field
 
 
+def _factors(
+    X: np.ndarray, size: tuple[int, int], method: str, sample_range: tuple[float, float] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """float32 ``(left, right)``, ``(n, height, 2)`` and ``(n, 2, width)``: the field is their product.
+
+    With ``x = cos(phi)`` and ``s = sin(phi)`` per row or column, a GASF is
+    ``[x_i, s_i] . [x_j, -s_j]`` and a GADF ``[s_i, x_i] . [x_j, -s_j]``.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    height, width = size
+    rows = resample(X, height)
+    cols = rows if width == height else resample(X, width)
+    cos_r, sin_r, cos_c, sin_c = _angles(rows, cols, sample_range)
+    left = np.stack((cos_r, sin_r) if method == "summation" else (sin_r, cos_r), axis=2).astype(np.float32)
+    right = np.stack((cos_c, -sin_c), axis=1).astype(np.float32)
+    return left, right
+
+
 def picture_fields(
     X: np.ndarray,
     size: tuple[int, int],
@@ -142,11 +160,12 @@ def picture_fields(
     """The fields of :func:`gramian_fields` mapped to [0, 1], as float32, for pictures.
 
     The resampling and the angles (one value per row or column) are float64;
-    the outer products (one value per pixel, nearly all the work) are
-    float32, which halves the memory traffic and takes a third of the time
-    at 128 px. A pixel then differs from the float64 field's by one level
-    only where that field lies within about 1e-5 of a rounding boundary: 10
-    of GunPoint's 3.3 million pixels at 128 px, none at 64 px.
+    the field (one value per pixel, nearly all the work) is one float32 BLAS
+    product per series (see :func:`gramian_pictures`, whose pixels these
+    are). A pixel then differs from the float64 field's by one level only
+    where that field lies within about 1e-5 of a rounding boundary: on
+    GunPoint's 200 series, 24 of 3.3 million GASF pixels at 128 px, 6 of 0.8
+    million at 64 px.
 
     Examples
     --------
@@ -155,17 +174,9 @@ def picture_fields(
            [0.5, 0. , 0.5],
            [0. , 0.5, 1. ]], dtype=float32)
     """
-    X = np.asarray(X, dtype=np.float64)
-    height, width = size
-    rows = resample(X, height)
-    cols = rows if width == height else resample(X, width)
-    cos_r, sin_r, cos_c, sin_c = (v.astype(np.float32) for v in _angles(rows, cols, sample_range))
-    if method == "summation":
-        field = np.multiply(cos_r[:, :, None], cos_c[:, None, :])
-        field -= np.multiply(sin_r[:, :, None], sin_c[:, None, :])
-    else:
-        field = np.multiply(sin_r[:, :, None], cos_c[:, None, :])
-        field -= np.multiply(cos_r[:, :, None], sin_c[:, None, :])
+    left, right = _factors(X, size, method, sample_range)
+    with one_blas_thread():
+        field = np.matmul(left, right)
     field += np.float32(1.0)
     field *= np.float32(0.5)
     return field
@@ -184,11 +195,11 @@ def gramian_pictures(
     the product ``[x_i, s_i] . [x_j, -s_j]`` and a GADF
     ``[s_i, x_i] . [x_j, -s_j]``: one float32 BLAS product per series. The
     field is then scaled to levels, rounded and written into the uint8
-    picture a few series at a time, while they are in the cache. The BLAS
-    product rounds differently from the two float32 outer products of
-    :func:`picture_fields`: on GunPoint's 200 series, 2 pixels of 3.3
-    million move by one level at 128 px (2 of 0.8 million at 64 px, GADF;
-    none for GASF).
+    picture a few series at a time, while they are in the cache: the pixels
+    of ``field_to_rgb(picture_fields(...))``. The BLAS product rounds
+    differently from the two float32 outer products used before it: on
+    GunPoint's 200 series, 2 of 3.3 million pixels move by one level at
+    128 px (GADF: 2 of 0.8 million at 64 px; GASF: none).
 
     Returns
     -------
@@ -201,14 +212,9 @@ def gramian_pictures(
            [128,   0, 128],
            [  0, 128, 255]], dtype=uint8)
     """
-    X = np.asarray(X, dtype=np.float64)
+    left, right = _factors(X, size, method, sample_range)
     height, width = size
-    rows = resample(X, height)
-    cols = rows if width == height else resample(X, width)
-    cos_r, sin_r, cos_c, sin_c = _angles(rows, cols, sample_range)
-    left = np.stack((cos_r, sin_r) if method == "summation" else (sin_r, cos_r), axis=2).astype(np.float32)
-    right = np.stack((cos_c, -sin_c), axis=1).astype(np.float32)
-    n = len(X)
+    n = len(left)
     out = np.empty((n, height, width, 3), dtype=np.uint8)
     step = max(1, PASS_PIXELS // (height * width))
     buffer = np.empty((min(step, n), height, width), dtype=np.float32)
