@@ -33,6 +33,17 @@ def test_stft_power_many_is_stft_power_of_each_side_by_side():
     np.testing.assert_array_equal(many, np.concatenate(parts, axis=1))
 
 
+@pytest.mark.parametrize("cells", [512 * 3, 512 * 7, 512 * 10_000])
+def test_stft_power_many_in_small_passes_gives_the_same_columns(cells, monkeypatch):
+    """Passes that split a signal's frames, or hold several signals, change no value (bounded memory)."""
+    from any2img.converters.audio import features
+
+    ys = clips()
+    whole = stft_power_many(ys, 512, 128)
+    monkeypatch.setattr(features, "FFT_PASS_CELLS", cells)
+    np.testing.assert_array_equal(features.stft_power_many(ys, 512, 128), whole)
+
+
 @pytest.mark.parametrize("params", [{"image_size": 128}, {}, {"image_size": 64, "cmap": "viridis"},
                                     {"ref": "full_scale"}, {"image_size": (50, 70), "n_mels": 40, "top_db": 60.0}])
 def test_convert_batch_gives_the_pictures_of_convert(params, monkeypatch):
