@@ -43,6 +43,7 @@ from any2img.validation import (
     check_optional_size,
     check_range,
     check_size,
+    interval_text,
 )
 
 __all__ = [
@@ -93,13 +94,9 @@ def _text(bound: Bound) -> str:
 
 
 def _interval(low: Bound, high: Bound, low_open: bool = False, high_open: bool = False) -> str:
-    if low is None and high is None:
-        return ""
-    if high is None:
-        return f" {'>' if low_open else '>='} {_text(low)}"
-    if low is None:
-        return f" {'<' if high_open else '<='} {_text(high)}"
-    return f" in {'(' if low_open else '['}{_text(low)}, {_text(high)}{')' if high_open else ']'}"
+    rule = interval_text(None if low is None else _text(low), None if high is None else _text(high),
+                         low_open=low_open, high_open=high_open)
+    return f" {rule}" if rule else ""
 
 
 class Rule:

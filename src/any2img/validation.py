@@ -29,6 +29,7 @@ __all__ = [
     "check_optional_size",
     "check_range",
     "check_size",
+    "interval_text",
 ]
 
 
@@ -144,13 +145,27 @@ def check_range(name: str, value: Any) -> tuple[float, float]:
     raise ParameterError(f"'{name}' must be a pair (low, high) of numbers with low < high (got {_fmt(value)}).")
 
 
-def _interval(
-    low: float | None, high: float | None, *, low_open: bool = False, high_open: bool = False
+def interval_text(
+    low: object | None, high: object | None, *, low_open: bool = False, high_open: bool = False
 ) -> str:
+    """A range in words for messages: ``">= 1"``, ``"< 2.0"``, ``"in [1, 8]"``, ``"in (0.0, 1.0)"``; ``""`` for none.
+
+    The bounds are written as ``format`` writes them (numbers, or the text
+    of a bound that depends on other parameters).
+    """
     if low is None and high is None:
         return ""
     if high is None:
-        return f"{'>' if low_open else '>='} {low} "
+        return f"{'>' if low_open else '>='} {low}"
     if low is None:
-        return f"{'<' if high_open else '<='} {high} "
-    return f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'} "
+        return f"{'<' if high_open else '<='} {high}"
+    return f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+
+
+def _interval(
+    low: float | None, high: float | None, *, low_open: bool = False, high_open: bool = False
+) -> str:
+    rule = interval_text(low, high, low_open=low_open, high_open=high_open)
+    return f"{rule} " if rule else ""
+
+
