@@ -119,6 +119,20 @@ def recurrence_fields(
     return (dist < cut[:, None, None]).astype(np.float64)
 
 
+def _row_and_column_trajectories(X: np.ndarray, size: tuple[int, int], dimension: int,
+                                 time_delay: int) -> tuple[np.ndarray, np.ndarray]:
+    """float32 trajectories of the series resampled to the field's height (rows) and width (columns).
+
+    The columns are the rows themselves for a square field.
+    """
+    height, width = size
+    span = (dimension - 1) * time_delay
+    rows = _trajectories(resample(X, height + span), height, dimension, time_delay).astype(np.float32)
+    cols = rows if height == width else _trajectories(
+        resample(X, width + span), width, dimension, time_delay).astype(np.float32)
+    return rows, cols
+
+
 def distance_fields(X: np.ndarray, size: tuple[int, int], dimension: int = 1, time_delay: int = 1) -> np.ndarray:
     """The distances of :func:`recurrence_fields` (no threshold) as float32, for pictures.
 
@@ -138,10 +152,7 @@ def distance_fields(X: np.ndarray, size: tuple[int, int], dimension: int = 1, ti
     """
     X = np.asarray(X, dtype=np.float64)
     height, width = size
-    span = (dimension - 1) * time_delay
-    rows = _trajectories(resample(X, height + span), height, dimension, time_delay).astype(np.float32)
-    cols = rows if height == width else _trajectories(
-        resample(X, width + span), width, dimension, time_delay).astype(np.float32)
+    rows, cols = _row_and_column_trajectories(X, size, dimension, time_delay)
     if dimension == 1:
         dist = np.subtract(rows[:, :, None, 0], cols[:, None, :, 0])
         return np.abs(dist, out=dist)
@@ -174,10 +185,7 @@ def distance_pictures(
     """
     X = np.asarray(X, dtype=np.float64)
     height, width = size
-    span = (dimension - 1) * time_delay
-    rows = _trajectories(resample(X, height + span), height, dimension, time_delay).astype(np.float32)
-    cols = rows if height == width else _trajectories(
-        resample(X, width + span), width, dimension, time_delay).astype(np.float32)
+    rows, cols = _row_and_column_trajectories(X, size, dimension, time_delay)
     n = len(X)
     out = np.empty((n, height, width, 3), dtype=np.uint8)
     step = max(1, PASS_PIXELS // (height * width))
