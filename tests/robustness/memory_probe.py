@@ -23,6 +23,18 @@ import sys
 import time
 
 
+def _status_mb(field: str) -> float | None:
+    """A ``kB`` line of ``/proc/self/status`` (Linux) in MB; None where there is none."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith(f"{field}:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return None
+
+
 def _peak_mb() -> float:
     """Peak resident memory of this process image, MB.
 
@@ -31,13 +43,9 @@ def _peak_mb() -> float:
     a child of a large pytest process would report the parent's size.
     Elsewhere ``ru_maxrss`` (kB on Linux, bytes on macOS).
     """
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
+    hwm = _status_mb("VmHWM")
+    if hwm is not None:
+        return hwm
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 1024.0 / (1024.0 if sys.platform == "darwin" else 1.0)
 
@@ -52,14 +60,7 @@ def _library_files_mb() -> float:
     from a venv on one disk and 1,030 MB from a fresh venv under ``/tmp``,
     with the same 450 MB of private memory.
     """
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("RssFile:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return 0.0
+    return _status_mb("RssFile") or 0.0
 
 
 def main(argv: list[str]) -> dict[str, object]:
