@@ -358,11 +358,11 @@ def item_windows(root: str | os.PathLike[str]) -> Any:
         return None
 
     def rebuild(item: Any) -> tuple[Converter, Any, Window]:
-        conv, signal = read(item)
+        conv, signal, path = read(item)
         windows = conv.segment(signal)
         index = int((item.window or {}).get("index", 0))
         if not 0 <= index < len(windows):
-            raise InputError(f"the source yields {len(windows)} windows, not window {index}", path=item.source)
+            raise InputError(f"the source yields {len(windows)} windows, not window {index}", path=path)
         return conv, signal, windows[index]
 
     return rebuild

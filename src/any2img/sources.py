@@ -57,12 +57,13 @@ def draw_signal(ax: Any, signal: Any, window: dict[str, Any] | None = None) -> N
     ax.tick_params(labelsize=6)
 
 
-def source_reader_for(manifest: str | os.PathLike[str]) -> Callable[[Any], tuple[Converter, Any]] | None:
-    """Return ``f(item) -> (converter, signal)`` re-reading a converted item's source record.
+def source_reader_for(manifest: str | os.PathLike[str]) -> Callable[[Any], tuple[Converter, Any, Path]] | None:
+    """Return ``f(item) -> (converter, signal, path)`` re-reading a converted item's source record.
 
     ``manifest`` is a converted folder's ``manifest.jsonl`` (or the folder);
     its ``conversion.json`` names the converter, its parameters and the
-    source folder; the converter is built with the recorded parameters.
+    source folder; the converter is built with the recorded parameters, and
+    ``path`` is the source file read (for messages).
     Returns ``None`` when the folder holds no conversion record.
     """
     root = Path(manifest)
@@ -75,13 +76,13 @@ def source_reader_for(manifest: str | os.PathLike[str]) -> Callable[[Any], tuple
     src = Path(info["src"])
     src_root = src.parent if src.is_file() else src
 
-    def read(item: Any) -> tuple[Converter, Any]:
+    def read(item: Any) -> tuple[Converter, Any, Path]:
         path = src_root / str(item.source)
         if not path.exists():
             raise InputError("the source file is no longer there", path=path)
         records = {r.key: r for r in converter.read_records(path)}
         record = records.get(item.record or "", next(iter(records.values())))
-        return converter, record.signal
+        return converter, record.signal, path
 
     return read
 
@@ -93,7 +94,7 @@ def source_plotter_for(manifest: str | os.PathLike[str]) -> Callable[[Any, Any],
         return None
 
     def plot(ax: Any, item: Any) -> None:
-        _, signal = read(item)
+        _, signal, _ = read(item)
         draw_signal(ax, signal, item.window)
 
     return plot
