@@ -24,7 +24,10 @@ which plays the test set's role here. Then
 * ``lpft``: as ``select``, after a linear probe: the head alone (body
   frozen) for a quarter of the budget's epochs, then every layer;
 * ``lite1``: as ``select``, with the ``tf_efficientnet_lite1`` backbone
-  (its offline ImageNet weights package installed).
+  (its offline ImageNet weights package installed);
+* ``side128``: as ``select``, every input 128 x 128 (upsampled where smaller);
+* ``steps2x``: as ``select``, twice the budget's epochs (so twice its
+  optimiser steps) at the same batch size.
 
 ``--probs DIR`` keeps each arm's judging probabilities; ``--ensemble gadf
 lineplot recurrence`` (no training) then scores each converter's ``select``
@@ -57,12 +60,14 @@ from benchmarks.datasets import get_dataset
 from benchmarks.runner import CACHE_DIR, RESULTS_DIR, _unit, convert_cached
 from benchmarks.suites import Config
 
-ARMS = ("select", "refit", "signal", "mixup", "lpft", "lite1", "side128")  # select also yields select-late and last
+#: The arms; ``select`` also yields ``select+tta``, ``select-late``, ``select-paired`` and ``last``.
+ARMS = ("select", "refit", "signal", "mixup", "lpft", "lite1", "side128", "steps2x")
 #: What each arm other than ``refit`` changes in the default Learner and ``fine_tune``.
 ARM_LEARNER = {"signal": {"augment": "signal"}, "mixup": {"mixup": 0.4}, "lite1": {"backbone": "tf_efficientnet_lite1"},
                "side128": {"image_size": 128}}  # side128: every input 128x128, upsampled where smaller
 #: ``lpft``: the head alone first (the body frozen, a linear probe) for a quarter of the budget's epochs, then all.
-ARM_FINE_TUNE = {"lpft": lambda epochs: {"freeze_epochs": max(1, epochs // 4)}}
+ARM_FINE_TUNE = {"lpft": lambda epochs: {"freeze_epochs": max(1, epochs // 4)},
+                 "steps2x": lambda epochs: {"epochs": 2 * epochs}}  # twice the budget's steps, same batch
 #: Validation-loss difference treated as a tie by the ``select-late`` arm (nats).
 TOLERANCE = 0.01
 #: Perturbed pictures averaged with the plain one by the ``select+tta`` arm.
@@ -174,7 +179,7 @@ def run(dataset: str, converter: str, seed: int, cache: Path, arms: Sequence[str
         "select": selected,
         "refit": Split(train=fit, valid=ImageItems([], root=fit.root, converter=fit.converter), test=judge,
                        classes=outer.classes, info=outer.info),
-        **{arm: selected for arm in ("signal", "mixup", "lpft", "lite1", "side128")},
+        **{arm: selected for arm in ("signal", "mixup", "lpft", "lite1", "side128", "steps2x")},
     }
     for arm in arms:
         rows += _arm_rows(arm, splits[arm], dataset, converter, seed, probs_dir)
