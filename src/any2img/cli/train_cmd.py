@@ -151,8 +151,8 @@ def _train(args: argparse.Namespace, out_dir: Path, images: Path, device: str) -
         early_stopping=args.early_stopping, patience=args.patience, verbose=verbose,
     )
     if verbose:
-        print(f"backbone {learn.backbone} (weights: {learn.weights_source}), input {learn.data_config.input_size}, "
-              f"device {learn.device}")
+        print(f"backbone {learn.settings.backbone} (weights: {learn.weights_source}), "
+              f"input {learn.data_config.input_size}, device {learn.device}")
     start = time.perf_counter()
     learn.fine_tune(args.epochs, base_lr=args.lr, freeze_epochs=args.freeze_epochs, lr_mult=args.lr_mult,
                     time_budget=args.time_budget, checkpoint_dir=args.checkpoint_dir, resume=args.resume)

@@ -24,25 +24,26 @@ _SPLIT_KEYS = ("strategy", "seed", "valid_pct", "test", "counts", "groups")
 
 def training_config(learn: Learner) -> dict[str, Any]:
     """The resolved settings of ``learn`` (JSON-able), for records and artifacts."""
-    augment = learn.augment
+    asked = learn.settings
+    augment = asked.augment
     return {
-        "backbone": learn.backbone,
+        "backbone": asked.backbone,
         "weights": learn.weights_source,
-        "pretrained": learn.pretrained,
+        "pretrained": asked.pretrained,
         "image_size": list(learn.data_config.size),
         "batch_size": learn.batch_size,
-        "metrics": list(learn.metrics),
-        "seed": learn.seed,
+        "metrics": list(asked.metrics),
+        "seed": asked.seed,
         "augment": augment if augment is None or isinstance(augment, (str, list)) else repr(augment),
-        "label_smoothing": learn.label_smoothing,
-        "mixup": learn.mixup,
-        "weight_decay": learn.weight_decay,
-        "selection": learn.selection,
-        "early_stopping": learn.early_stopping,
-        "patience": learn.patience,
+        "label_smoothing": asked.label_smoothing,
+        "mixup": asked.mixup,
+        "weight_decay": asked.weight_decay,
+        "selection": asked.selection,
+        "early_stopping": asked.early_stopping,
+        "patience": asked.patience,
         "device": str(learn.device),
         "mixed_precision": learn._amp,
-        "convert_on": learn.convert_on,
+        "convert_on": asked.convert_on,
         "fits": learn.fits,
         **({"refit_of": learn.refit_of} if learn.refit_of is not None else {}),
     }
@@ -50,17 +51,20 @@ def training_config(learn: Learner) -> dict[str, Any]:
 
 def converter_record(learn: Learner) -> dict[str, Any] | None:
     """The converter for model.json; ``implementation: "torch"`` when its torch implementation drew the pictures."""
-    if learn.converter is None or learn.convert_on != "device":
+    if learn.converter is None or learn.settings.convert_on != "device":
         return learn.converter
     return {**learn.converter, "implementation": "torch"}
 
 
 def export(learn: Learner, path: str | os.PathLike[str]) -> Path:
-    """Write ``learn``'s model to the folder ``path``; see :meth:`Learner.export`.
+    """Write ``learn``'s model to the folder ``path``: ``weights.safetensors`` and ``model.json`` (``Learner.export``).
 
     Validation metrics are computed now if the last ``evaluate("valid")``
-    predates the last epoch; other sides' metrics are kept only when they
-    were evaluated after the last epoch.
+    predates the last epoch; test metrics are included when
+    ``evaluate("test")`` was called after the last epoch. The split's
+    training and validation items are recorded by content fingerprint, so
+    ``any2img evaluate`` can leave them out. Load the folder with
+    ``any2img.load(path)``; see :func:`any2img.artifact.write_artifact`.
     """
     from any2img.artifact import write_artifact
     from any2img.data.fingerprint import FINGERPRINT, fingerprints
@@ -77,7 +81,8 @@ def export(learn: Learner, path: str | os.PathLike[str]) -> Path:
     if not distributed.is_rank0():  # under torchrun one artifact, written by rank 0
         return Path(path)
     return write_artifact(
-        path, model=learn.model, backbone=learn.backbone, classes=learn.classes, data_config=learn.data_config,
+        path, model=learn.model, backbone=learn.settings.backbone, classes=learn.classes,
+        data_config=learn.data_config,
         model_kwargs=learn.model_kwargs, converter=converter_record(learn), segmenter=None, split=split,
         metrics=metrics, history=learn.history, training=learn.config(),
     )

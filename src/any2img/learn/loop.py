@@ -128,13 +128,14 @@ class TrainingLoop:
         self.folder = None if checkpoint_dir is None else Path(checkpoint_dir)
         if resume and self.folder is None:
             raise ParameterError("'resume' needs 'checkpoint_dir' (the folder the interrupted run wrote to).")
+        asked = learner.settings
         self.plan = {"kind": kind, "phases": [asdict(p) for p in self.phases], "batch_size": learner.batch_size,
-                     "seed": learner.seed, "backbone": learner.backbone, "classes": learner.classes,
-                     "selection": OverfitMonitor.SELECTION[learner.selection]}
+                     "seed": asked.seed, "backbone": asked.backbone, "classes": learner.classes,
+                     "selection": OverfitMonitor.SELECTION[asked.selection]}
         self.start = len(learner.history)
-        self.monitor = OverfitMonitor(learner.patience, learner.early_stopping, selection=learner.selection)
-        self.table = EpochTable(["epoch", "phase", "train_loss", "valid_loss", *learner.metrics, "time"],
-                                enabled=learner.verbose)
+        self.monitor = OverfitMonitor(asked.patience, asked.early_stopping, selection=asked.selection)
+        self.table = EpochTable(["epoch", "phase", "train_loss", "valid_loss", *asked.metrics, "time"],
+                                enabled=asked.verbose)
         self.resumed = RunState.read(self.folder, self.plan) if resume and self.folder is not None else None
         state = self.resumed or RunState(self.plan)
         self.state = state
@@ -163,7 +164,7 @@ class TrainingLoop:
         learn = self.learner
         if len(learn.split.train) == 0:
             raise InputError("the train side of the split holds no image.")
-        if len(learn.split.valid) == 0 and learn.verbose:
+        if len(learn.split.valid) == 0 and learn.settings.verbose:
             warnings.warn("the split has no validation side: no metrics, no overfitting detection.", stacklevel=4)
         self._restore()
         learn.fits.append(self.plan)
@@ -197,7 +198,7 @@ class TrainingLoop:
         """Train phase ``pi`` from its epoch ``skip``; return whether the run stops."""
         learn, phase = self.learner, self.phases[pi]
         groups = param_groups(learn.model, phase.lr, lr_mult=phase.lr_mult, train_body=phase.train_body)
-        self.optimizer = optimizer = make_optimizer(groups, learn.weight_decay)
+        self.optimizer = optimizer = make_optimizer(groups, learn.settings.weight_decay)
         loader = learn._train_loader()
         self.scheduler = make_one_cycle(optimizer, phase.epochs * len(loader)) if phase.schedule == "one_cycle" \
             else None
@@ -232,7 +233,8 @@ class TrainingLoop:
         assert self.optimizer is not None
         learn.model.train()
         total, count = 0.0, 0
-        bar = tqdm(loader, desc=label, leave=False, disable=not learn.verbose, file=sys.stderr, dynamic_ncols=True)
+        bar = tqdm(loader, desc=label, leave=False, disable=not learn.settings.verbose, file=sys.stderr,
+                   dynamic_ncols=True)
         for x, y in bar:
             loss = learn._train_step(self.optimizer, x, y, finite=True)
             if self.scheduler is not None:

@@ -66,15 +66,10 @@ def refit(learn: Learner, *, verbose: bool | None = None) -> Learner:
 
     if not len(learn.split.valid):
         raise InputError("refit moves the validation side onto the training side, but the split has none.")
-    new = Learner(
-        merged_split(learn.split), backbone=learn.backbone, pretrained=learn.pretrained,
-        image_size=learn.data_config.size, batch_size=learn.requested_batch_size,
-        metrics=learn.metrics, seed=learn.seed, augment=learn.augment, num_workers=learn.num_workers,
-        device=learn.device, weights=learn.weights, label_smoothing=learn.label_smoothing, mixup=learn.mixup,
-        weight_decay=learn.weight_decay, selection=learn.selection, early_stopping=False, patience=learn.patience,
-        mixed_precision=learn.mixed_precision, verbose=learn.verbose if verbose is None else verbose,
-        num_threads=learn.num_threads, convert_on=learn.convert_on,
-    )
+    asked = learn.settings  # the batch size as given (None: planned anew), the input size as resolved
+    new = Learner(merged_split(learn.split), **{
+        **asked.arguments(), "image_size": learn.data_config.size, "device": learn.device, "early_stopping": False,
+        "verbose": asked.verbose if verbose is None else verbose})
     valid = learn.evaluations.get("valid")
     record: dict[str, Any] = {"selected_epoch": learn.selected_epoch, "epochs": len(learn.history),
                               "valid_items": len(learn.split.valid), "valid": dict(valid) if valid else None}

@@ -131,7 +131,7 @@ def save_learner(learn: Learner, path: str | os.PathLike[str]) -> Path:
     rng_meta, rng_tensors = capture_rng(learn._generator)
     tensors = {f"model/{k}": v for k, v in learn.model.state_dict().items()}
     tensors.update({f"rng/{k}": v for k, v in rng_tensors.items()})
-    meta = {"plan": None, "backbone": learn.backbone, "classes": learn.classes, "history": learn.history,
+    meta = {"plan": None, "backbone": learn.settings.backbone, "classes": learn.classes, "history": learn.history,
             "fits": learn.fits, "evaluations": learn.evaluations, "rng": rng_meta}
     return write_checkpoint(path, meta, tensors)
 
@@ -150,9 +150,9 @@ def load_learner(learn: Learner, path: str | os.PathLike[str]) -> None:
     plan = ckpt.meta.get("plan") or {}
     backbone = ckpt.meta.get("backbone", plan.get("backbone"))
     classes = ckpt.meta.get("classes", plan.get("classes"))
-    if backbone != learn.backbone or classes != learn.classes:
+    if backbone != learn.settings.backbone or classes != learn.classes:
         raise InputError(
-            f"the checkpoint is for backbone {backbone!r} with classes {classes}, not {learn.backbone!r} with "
+            f"the checkpoint is for backbone {backbone!r} with classes {classes}, not {learn.settings.backbone!r} with "
             f"{learn.classes}", path=path,
         )
     learn.model.load_state_dict(ckpt.group("model"))

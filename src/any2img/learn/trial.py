@@ -8,6 +8,7 @@ so that training after them is the same as without them.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,7 +36,7 @@ def trial(learn: Learner, lr: float) -> Iterator[tuple[torch.optim.Optimizer,
     """
     saved = {k: v.detach().clone() for k, v in learn.model.state_dict().items()}
     rng_meta, rng_tensors = capture_rng(learn._generator)
-    optimizer = make_optimizer(param_groups(learn.model, lr), learn.weight_decay)
+    optimizer = make_optimizer(param_groups(learn.model, lr), learn.settings.weight_decay)
     learn.model.train()
 
     def batches() -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -66,11 +67,26 @@ def seconds_per_step(learn: Learner, steps: int = 3) -> float:
     return distributed.agree_max(train * (1 + 0.7 * valid_batches / learn.budget.steps_per_epoch))
 
 
-def lr_find(learn: Learner, start_lr: float = 1e-7, end_lr: float = 10.0, num_it: int = 100) -> LRFindResult:
-    """Exponentially rising rates for ``num_it`` steps, the smoothed losses, and a suggested rate.
+def lr_find(learn: Learner, start_lr: float = 1e-7, end_lr: float = 10.0, num_it: int = 100, *,
+            plot: str | os.PathLike[str] | None = None) -> LRFindResult:
+    """Try exponentially rising rates for ``num_it`` steps; suggest one (``Learner.lr_find``).
 
-    Stops early when the smoothed loss is no longer finite or exceeds four times its lowest.
-    See :meth:`Learner.lr_find <any2img.learn.learner.Learner.lr_find>`.
+    The model's weights and every random state are restored afterwards, so
+    training after ``lr_find`` is the same as without it. Stops early when
+    the smoothed loss is no longer finite or exceeds four times its lowest.
+
+    Parameters
+    ----------
+    start_lr, end_lr : float
+    num_it : int, default=100
+        Steps (the training side is cycled if it has fewer batches).
+    plot : path, optional
+        Save the curve there as PNG.
+
+    Returns
+    -------
+    LRFindResult
+        ``suggestion`` (the "valley" rate) and ``steep``.
     """
     start_lr = check_float("start_lr", start_lr, low=0.0, low_open=True)
     end_lr = check_float("end_lr", end_lr, low=start_lr, low_open=True)
@@ -94,5 +110,8 @@ def lr_find(learn: Learner, start_lr: float = 1e-7, end_lr: float = 10.0, num_it
             if smooth > 4 * best:
                 break
     cut = max(3, len(losses) - 3) if len(losses) > 6 else len(losses)
-    return LRFindResult(lrs=lrs, losses=losses, suggestion=valley_lr(lrs[:cut], losses[:cut]),
-                        steep=steep_lr(lrs[:cut], losses[:cut]))
+    result = LRFindResult(lrs=lrs, losses=losses, suggestion=valley_lr(lrs[:cut], losses[:cut]),
+                          steep=steep_lr(lrs[:cut], losses[:cut]))
+    if plot is not None:
+        result.plot(plot)
+    return result
