@@ -115,10 +115,11 @@ class Predictor:
         batch_size: int = 64,
         device: str = "auto",
     ) -> None:
+        from any2img.learn.backbones import place_model
         from any2img.learn.inference import resolve_device
 
         self.device = resolve_device(device)
-        self.model = model.to(self.device).eval()
+        self.model = place_model(model, self.device).eval()
         self.classes = list(classes)
         self.data_config = data_config
         self.converter = converter
