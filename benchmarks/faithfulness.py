@@ -5,12 +5,16 @@ official split, a 300-event window of a Balabit user's held-out last
 session) the model's predicted class ``c`` is explained (Grad-CAM, and
 occlusion as the model-agnostic check) and the relevance mapped back onto
 the signal by the converter (:meth:`any2img.converter.Converter.relevance`):
-per time step, per spectrogram frame (20 ms), per mouse event. Then the
-top-k % most relevant parts are removed from the *raw* signal -- series steps
-replaced by linear interpolation between the kept steps, audio frames
-zeroed, mouse events deleted -- the signal is converted again, and the drop
-of ``p(c)`` is recorded, against removing a random k % (``--random`` draws,
-averaged). A faithful explanation hurts more than chance.
+per time step, per spectrogram frame (20 ms), per mouse event; or, with
+``--methods signal``, by the library's occlusion in the signal's domain
+(:func:`any2img.explain_signal.signal_occlusion`), already per step, frame or
+event. Then the top-k % most relevant parts are removed from the *raw*
+signal with the converter family's own removal
+(:meth:`any2img.converter.Converter.parts`) -- series steps replaced by
+linear interpolation between the kept steps, audio frames zeroed, mouse
+events deleted -- the signal is converted again, and the drop of ``p(c)`` is
+recorded, against removing a random k % (``--random`` draws, averaged). A
+faithful explanation hurts more than chance.
 
 Sanity shares, from the same relevance:
 
@@ -28,7 +32,10 @@ Sanity shares, from the same relevance:
   not dilute as it dilutes a share of the mass);
 * Balabit: the share of the attribution on drawn pointer events rather than
   empty canvas (:attr:`~any2img.relevance.EventRelevance.on_path`), beside
-  the share of the picture's pixels that are drawn.
+  the share of the picture's pixels that are drawn (None for ``signal``,
+  which scores events, never canvas); and the share of the relevance on
+  *moving* events (the end of a step where the pointer moved, so drawn as a
+  line), beside the share of such events.
 
 Usage (from the repository root)::
 
@@ -50,12 +57,14 @@ import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from any2img.converters.audio.removal import delete_frames
+from any2img.converters.mouse.removal import delete_events
+from any2img.converters.timeseries.removal import delete_steps
 
 from any2img.bench.machine import machine_info, machine_label
 from benchmarks import BENCH_ROOT
@@ -63,7 +72,8 @@ from benchmarks.datasets import get_dataset
 from benchmarks.explain_models import ALL_MODELS, MODELS, converted_folder, model_dir, train_model
 from benchmarks.runner import image_split
 
-__all__ = ["KS", "delete_events", "delete_frames", "delete_steps", "discriminative_steps", "main", "run_dataset"]
+__all__ = ["KS", "delete_events", "delete_frames", "delete_steps", "discriminative_steps", "main", "motion_steps",
+           "run_dataset"]
 
 RESULTS = BENCH_ROOT / "results"
 #: Shares of the signal removed.
@@ -77,49 +87,7 @@ TOP_SHARE = 0.2
 SEED = 0
 
 
-# -- removing parts of a raw signal -------------------------------------------------------------------------------
-def delete_steps(series: np.ndarray, remove: np.ndarray) -> np.ndarray:
-    """Replace the removed time steps of every channel by linear interpolation between the kept ones.
-
-    Examples
-    --------
-    >>> delete_steps(np.array([[0.0, 5.0, 2.0, 3.0]]), np.array([False, True, False, False])).tolist()
-    [[0.0, 1.0, 2.0, 3.0]]
-    """
-    x = np.atleast_2d(np.asarray(series, dtype=np.float64)).copy()
-    keep = ~remove
-    if not keep.any():
-        return np.zeros_like(x)
-    idx = np.arange(x.shape[1])
-    for c in range(x.shape[0]):
-        x[c, remove] = np.interp(idx[remove], idx[keep], x[c, keep])
-    return x
-
-
-def delete_frames(samples: np.ndarray, frames: np.ndarray, hop: int) -> np.ndarray:
-    """Zero the samples of the removed frames (frame ``k`` spans samples ``k hop - hop/2 .. k hop + hop/2``).
-
-    Examples
-    --------
-    >>> delete_frames(np.ones(8), np.array([False, True, False]), 4).tolist()
-    [1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0]
-    """
-    y = np.asarray(samples, dtype=np.float32).copy()
-    for k in np.flatnonzero(frames):
-        lo, hi = max(0, int(k * hop - hop // 2)), min(y.size, int(k * hop + hop - hop // 2))
-        y[lo:hi] = 0.0
-    return y
-
-
-def delete_events(log: Any, remove: np.ndarray) -> Any:
-    """The mouse log without the removed events (the path goes straight from kept event to kept event)."""
-    keep = ~remove
-    if keep.sum() < 2:
-        keep = np.zeros_like(keep)
-        keep[[0, -1]] = True
-    return log.take(keep)
-
-
+# -- removing parts of a raw signal: the converter families' own (Converter.parts), re-exported here ---------------
 def _top(values: np.ndarray, k: float) -> np.ndarray:
     n = max(1, int(round(k * values.size)))
     mask = np.zeros(values.size, dtype=bool)
@@ -155,56 +123,65 @@ def discriminative_steps(series: Sequence[np.ndarray], labels: Sequence[Any],
     return _top(means.var(axis=0), share)
 
 
-# -- per modality: the units of relevance, how to remove them, and the sanity share ---------------------------------
-def _series_parts(window: Any, rel: Any, discriminative: np.ndarray | None = None,
-                  ) -> tuple[np.ndarray, Callable[[np.ndarray], Any], dict[str, float]]:
+# -- per modality: the units of relevance and the sanity shares (the removal is the converter's: Converter.parts) ----
+def motion_steps(series: np.ndarray) -> np.ndarray:
+    """The steps called motion: the smoothed series moves faster than ``MOTION_SHARE`` of its fastest.
+
+    Examples
+    --------
+    >>> motion_steps(np.r_[np.zeros(10), np.linspace(0, 1, 10), np.ones(10)]).nonzero()[0].tolist()[:3]
+    [9, 10, 11]
+    """
     from scipy.ndimage import uniform_filter1d
 
+    speed = np.abs(np.gradient(uniform_filter1d(np.atleast_2d(series).mean(axis=0), 5)))
+    return np.asarray(speed >= MOTION_SHARE * speed.max())
+
+
+def _shares(values: np.ndarray, where: np.ndarray, name: str, chance: str) -> dict[str, float]:
+    """Share of the positive relevance on ``where``, beside the share of parts there (chance)."""
+    positive = np.clip(values, 0, None)
+    return {f"{name}_share": float(positive[where].sum() / max(float(positive.sum()), 1e-12)),
+            f"{name}_{chance}": float(where.mean())}
+
+
+def _series_parts(window: Any, rel: Any, discriminative: np.ndarray | None = None,
+                  ) -> tuple[np.ndarray, dict[str, float]]:
     series = np.atleast_2d(np.asarray(window.data, dtype=np.float64))
     values = rel.over_time()
-    speed = np.abs(np.gradient(uniform_filter1d(series.mean(axis=0), 5)))
-    motion = speed >= MOTION_SHARE * speed.max()
-    positive = np.clip(values, 0, None)
-    total = max(float(positive.sum()), 1e-12)
+    motion = motion_steps(series)
     top = _top(values, TOP_SHARE)
-    sanity = {"motion_share": float(positive[motion].sum() / total),
-              "motion_steps": float(motion.mean()), "motion_top": float(motion[top].mean())}
+    sanity = {**_shares(values, motion, "motion", "steps"), "motion_top": float(motion[top].mean())}
     if discriminative is not None and discriminative.size == values.size:
-        sanity.update({"discriminative_share": float(positive[discriminative].sum() / total),
-                       "discriminative_steps": float(discriminative.mean()),
+        sanity.update({**_shares(values, discriminative, "discriminative", "steps"),
                        "discriminative_top": float(discriminative[top].mean())})
-    return values, lambda remove: replace(window, data=delete_steps(series, remove)), sanity
+    return values, sanity
 
 
-def _audio_parts(window: Any, rel: Any, conv: Any) -> tuple[np.ndarray, Callable[[np.ndarray], Any], dict[str, float]]:
-    from any2img.converters.audio.signal import AudioSignal
-
-    signal = window.data
-    samples = np.asarray(signal.samples[0], dtype=np.float32)
+def _audio_parts(window: Any, rel: Any, conv: Any) -> tuple[np.ndarray, dict[str, float]]:
+    samples = np.asarray(window.data.samples[0], dtype=np.float32)
     hop = int(conv.get_params()["hop_length"])
     values = rel.over_time()
-    n = values.size
     energy = np.array([float(np.mean(samples[max(0, k * hop - hop // 2) : k * hop + hop - hop // 2] ** 2) + 1e-12)
-                       for k in range(n)])
+                       for k in range(values.size)])
     db = 10 * np.log10(energy)
-    total = max(float(np.clip(values, 0, None).sum()), 1e-12)
     sanity: dict[str, float] = {}
     for name, level in (("envelope", ENVELOPE_DB), ("envelope20", 20.0)):
-        inside = db >= db.max() - level
-        sanity[f"{name}_share"] = float(np.clip(values, 0, None)[inside].sum() / total)
-        sanity[f"{name}_frames"] = float(inside.mean())
-
-    def remove(mask: np.ndarray) -> Any:
-        return replace(window, data=AudioSignal(delete_frames(samples, mask, hop)[None], signal.sample_rate))
-
-    return values, remove, sanity
+        sanity.update(_shares(values, db >= db.max() - level, name, "frames"))
+    return values, sanity
 
 
-def _mouse_parts(window: Any, rel: Any, image: np.ndarray) -> tuple[np.ndarray, Callable[[np.ndarray], Any],
-                                                                   dict[str, float]]:
+def _mouse_parts(window: Any, rel: Any, image: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
     drawn = float((image.astype(int).sum(axis=2) > 30).mean())
-    sanity = {"on_path": float(rel.on_path if rel.on_path is not None else np.nan), "drawn_pixels": drawn}
-    return rel.values, lambda remove: replace(window, data=delete_events(window.data, remove)), sanity
+    log = window.data
+    moved = (np.diff(log.x) != 0) | (np.diff(log.y) != 0)  # step i -> i + 1 draws a line
+    moving = np.zeros(len(log), dtype=bool)
+    moving[:-1] |= moved
+    moving[1:] |= moved
+    sanity = {"drawn_pixels": drawn, **_shares(rel.values, moving, "moving", "events")}
+    if rel.on_path is not None:  # None for signal occlusion: it scores events, never canvas
+        sanity["on_path"] = float(rel.on_path)
+    return rel.values, sanity
 
 
 # -- the run --------------------------------------------------------------------------------------------------------
@@ -227,6 +204,7 @@ def run_dataset(name: str, *, n_units: int, n_random: int, methods: Sequence[str
                 log: Callable[[str], None] = print) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Run the deletion test on one data set; return ``(curve rows, per-unit rows)``."""
     from any2img.explain import attribute
+    from any2img.explain_signal import signal_occlusion
 
     predictor, items, rebuild, training = _units(name, n_units)
     modality = get_dataset(ALL_MODELS[name].dataset).modality
@@ -241,15 +219,19 @@ def run_dataset(name: str, *, n_units: int, n_random: int, methods: Sequence[str
         image = conv.convert(window)
         p0 = predictor.predict_images([image])[0]
         c = int(np.argmax(p0))
+        remove = conv.parts(window).remove
         for method in methods:
-            maps, _ = attribute(predictor, [image], c, method, layer)
-            rel = conv.relevance(maps[0], window)
-            if modality == "timeseries":
-                values, remove, sanity = _series_parts(window, rel, discriminative)
-            elif modality == "audio":
-                values, remove, sanity = _audio_parts(window, rel, conv)
+            if method == "signal":  # the library's occlusion in the signal's domain: no picture mapped back
+                rel = signal_occlusion(predictor, conv, window, c, probability=float(p0[c])).relevance
             else:
-                values, remove, sanity = _mouse_parts(window, rel, image)
+                maps, _ = attribute(predictor, [image], c, method, layer)
+                rel = conv.relevance(maps[0], window)
+            if modality == "timeseries":
+                values, sanity = _series_parts(window, rel, discriminative)
+            elif modality == "audio":
+                values, sanity = _audio_parts(window, rel, conv)
+            else:
+                values, sanity = _mouse_parts(window, rel, image)
             masks: list[tuple[str, float, np.ndarray]] = []
             for k in KS:
                 masks.append(("top", k, _top(values, k)))
@@ -294,7 +276,7 @@ def plot_curves(curves: list[dict[str, Any]], path: Path) -> None:
     names = list(dict.fromkeys(r["dataset"] for r in curves))
     fig = Figure(figsize=(4.2 * len(names), 3.4))
     axes = np.atleast_1d(fig.subplots(1, len(names), squeeze=False)[0])
-    colours = {"gradcam": "tab:red", "occlusion": "tab:blue"}
+    colours = {"gradcam": "tab:red", "occlusion": "tab:blue", "signal": "tab:green"}
     for ax, name in zip(axes, names):
         for method in dict.fromkeys(r["method"] for r in curves if r["dataset"] == name):
             rows = [r for r in curves if r["dataset"] == name and r["method"] == method]
@@ -317,7 +299,7 @@ def _sanity(per_unit: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     keys = ("motion_share", "motion_steps", "motion_top", "discriminative_share", "discriminative_steps",
             "discriminative_top", "envelope_share", "envelope_frames", "envelope20_share",
-            "envelope20_frames", "on_path", "drawn_pixels")
+            "envelope20_frames", "on_path", "drawn_pixels", "moving_share", "moving_events")
     for name in dict.fromkeys(r["dataset"] for r in per_unit):
         for method in dict.fromkeys(r["method"] for r in per_unit if r["dataset"] == name):
             rows = [r for r in per_unit if r["dataset"] == name and r["method"] == method and r["k"] == KS[0]]
@@ -331,7 +313,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="models (default: GunPoint FSDD Balabit; GunPoint-lineplot only when named)")
     p.add_argument("--units", type=int, default=60, help="held-out units per data set (seeded draw)")
     p.add_argument("--random", type=int, default=3, help="random deletions per unit and share, averaged")
-    p.add_argument("--methods", nargs="*", default=["gradcam", "occlusion"], choices=("gradcam", "occlusion"))
+    p.add_argument("--methods", nargs="*", default=["gradcam", "occlusion"], choices=("gradcam", "occlusion", "signal"),
+                   help="gradcam, occlusion (on the picture) and signal (occlusion in the signal's domain, "
+                   "any2img.explain_signal)")
     p.add_argument("--layer", default="last", help="Grad-CAM's stage: last (default) or auto (a finer one)")
     p.add_argument("--tag", default="", help="suffix of the output files (faithfulness-TAG.csv, ...)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on shared cores)")

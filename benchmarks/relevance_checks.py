@@ -5,10 +5,12 @@ GunPoint models of :mod:`benchmarks.explain_models` (``GunPoint``: gadf,
 ``GunPoint-lineplot``: lineplot) and on a synthetic task whose evidence is
 known:
 
-1. **signal** -- occlusion in the signal domain: windows of ``WINDOW`` steps
-   (stride ``STRIDE``) of the raw series are interpolated away, the series
-   converted again, and the drop of p(predicted class) is the importance of
-   the steps (mean over the windows covering each). Reported: its share on
+1. **signal** -- occlusion in the signal domain, the library's
+   (:func:`any2img.explain_signal.signal_occlusion`, ``explain(method="signal")``):
+   spans of ``ceil(n / 15)`` steps (10 of GunPoint's 150; stride half a span,
+   5) of the raw series are interpolated away, the series converted again,
+   and the drop of p(predicted class) is the importance of the steps (mean
+   over the spans covering each). Reported: its share on
    the motion and on the discriminative steps, and the Spearman correlation,
    per unit, of the image relevance mapped onto the steps with it.
 2. **matched** -- the deletion test against a *motion-matched* random
@@ -27,6 +29,8 @@ known:
 Usage (from the repository root)::
 
     python -m benchmarks.relevance_checks            # about 8 minutes on one shared core
+    python -m benchmarks.relevance_checks --only matched synthetic --methods signal \
+        --out benchmarks/results/relevance-checks-signal.json     # checks 2-3 for the library's signal occlusion
 
 Writes ``benchmarks/results/relevance-checks.json``.
 """
@@ -42,24 +46,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from any2img.converters.timeseries.removal import delete_steps
 
-from benchmarks.faithfulness import RESULTS, _random, _top, delete_steps, discriminative_steps
+from benchmarks.faithfulness import RESULTS, _random, _top, discriminative_steps, motion_steps
 
 __all__ = ["main", "motion_steps", "synthetic_series"]
 
-WINDOW, STRIDE = 10, 5
 MODELS = ("GunPoint", "GunPoint-lineplot")
 EVIDENCE = (30, 60)
-
-
-def motion_steps(series: np.ndarray) -> np.ndarray:
-    """The steps :mod:`benchmarks.faithfulness` calls motion (smoothed speed above 10 % of the fastest)."""
-    from scipy.ndimage import uniform_filter1d
-
-    from benchmarks.faithfulness import MOTION_SHARE
-
-    speed = np.abs(np.gradient(uniform_filter1d(np.atleast_2d(series).mean(axis=0), 5)))
-    return np.asarray(speed >= MOTION_SHARE * speed.max())
 
 
 def synthetic_series(label: str, rng: np.random.Generator, n: int = 150) -> np.ndarray:
@@ -80,21 +74,15 @@ def synthetic_series(label: str, rng: np.random.Generator, n: int = 150) -> np.n
     return x
 
 
-def _window_importance(pred: Any, conv: Any, window: Any, c: int, p0: float) -> np.ndarray:
-    series = np.atleast_2d(np.asarray(window.data, dtype=np.float64))
-    n = series.shape[1]
-    masks = []
-    for start in range(0, n - WINDOW + 1, STRIDE):
-        m = np.zeros(n, dtype=bool)
-        m[start : start + WINDOW] = True
-        masks.append(m)
-    pictures = conv.convert_batch([replace(window, data=delete_steps(series, m)) for m in masks])
-    drops = p0 - pred.predict_images(pictures)[:, c]
-    total, count = np.zeros(n), np.zeros(n)
-    for m, d in zip(masks, drops):
-        total[m] += d
-        count[m] += 1
-    return np.asarray(total / np.maximum(count, 1))
+def _step_relevance(pred: Any, conv: Any, window: Any, image: np.ndarray, c: int, method: str) -> np.ndarray:
+    """Relevance per time step for class ``c``: image relevance mapped back, or the library's signal occlusion."""
+    from any2img.explain import attribute
+    from any2img.explain_signal import signal_occlusion
+
+    if method == "signal":
+        return signal_occlusion(pred, conv, window, c).values
+    maps, _ = attribute(pred, [image], c, method, "auto")
+    return np.asarray(conv.relevance(maps[0], window).over_time())
 
 
 def _shares(values: np.ndarray, where: np.ndarray) -> tuple[float, float]:
@@ -106,7 +94,7 @@ def check_signal(n_units: int = 60) -> dict[str, Any]:
     """Check 1 on both GunPoint models: image relevance against occlusion in the signal domain."""
     from scipy.stats import spearmanr
 
-    from any2img.explain import attribute
+    from any2img.explain_signal import signal_occlusion
     from benchmarks.faithfulness import _units
 
     out: dict[str, Any] = {}
@@ -120,12 +108,11 @@ def check_signal(n_units: int = 60) -> dict[str, Any]:
             image = conv.convert(window)
             p0 = pred.predict_images([image])[0]
             c = int(np.argmax(p0))
-            signal = _window_importance(pred, conv, window, c, float(p0[c]))
+            signal = signal_occlusion(pred, conv, window, c, probability=float(p0[c])).values
             motion = motion_steps(np.asarray(window.data))
             values = {"signal": signal}
             for method in ("gradcam", "occlusion"):
-                maps, _ = attribute(pred, [image], c, method, "auto")
-                values[method] = conv.relevance(maps[0], window).over_time()
+                values[method] = _step_relevance(pred, conv, window, image, c, method)
             for method, v in values.items():
                 r = rows.setdefault(method, {})
                 for key, (share, top) in (("motion", _shares(v, motion)), ("discriminative", _shares(v, disc))):
@@ -142,16 +129,16 @@ def check_signal(n_units: int = 60) -> dict[str, Any]:
     return out
 
 
-def check_matched(n_units: int = 60, ks: Sequence[float] = (0.2, 0.3), draws: int = 3) -> dict[str, Any]:
+def check_matched(n_units: int = 60, ks: Sequence[float] = (0.2, 0.3), draws: int = 3,
+                  methods: Sequence[str] = ("gradcam", "occlusion")) -> dict[str, Any]:
     """Check 2: the deletion test against a random baseline with the top-k set's count of motion steps."""
-    from any2img.explain import attribute
     from benchmarks.faithfulness import _units
 
     rng = np.random.default_rng(1)
     out: dict[str, Any] = {}
     for name in MODELS:
         pred, items, rebuild, _ = _units(name, n_units)
-        for method in ("gradcam", "occlusion"):
+        for method in methods:
             for k in ks:
                 top_d, rand_d, match_d = [], [], []
                 for item in items:
@@ -160,8 +147,7 @@ def check_matched(n_units: int = 60, ks: Sequence[float] = (0.2, 0.3), draws: in
                     image = conv.convert(window)
                     p0 = pred.predict_images([image])[0]
                     c = int(np.argmax(p0))
-                    maps, _ = attribute(pred, [image], c, method, "auto")
-                    top = _top(conv.relevance(maps[0], window).over_time(), k)
+                    top = _top(_step_relevance(pred, conv, window, image, c, method), k)
                     motion = motion_steps(series)
                     n_motion = int((top & motion).sum())
                     masks = [top] + [_random(top.size, k, rng) for _ in range(draws)]
@@ -185,12 +171,12 @@ def check_matched(n_units: int = 60, ks: Sequence[float] = (0.2, 0.3), draws: in
     return out
 
 
-def check_synthetic(epochs: int = 30) -> dict[str, Any]:
+def check_synthetic(epochs: int = 30, methods: Sequence[str] = ("gradcam", "occlusion")) -> dict[str, Any]:
     """Check 3: a task whose evidence sits on steps 30-60; is the mapped relevance there?"""
     import any2img
     from any2img import convert_dir, get_converter
     from any2img.data import ImageItems, items_from_manifest, split_items
-    from any2img.explain import attribute, item_windows
+    from any2img.explain import item_windows
     from any2img.learn import Learner
 
     out: dict[str, Any] = {}
@@ -227,9 +213,8 @@ def check_synthetic(epochs: int = 30) -> dict[str, Any]:
                 image = conv.convert(window)
                 p0 = pred.predict_images([image])[0]
                 c = int(np.argmax(p0))
-                for method in ("gradcam", "occlusion"):
-                    maps, _ = attribute(pred, [image], c, method, "auto")
-                    share, top = _shares(conv.relevance(maps[0], window).over_time(), evidence)
+                for method in methods:
+                    share, top = _shares(_step_relevance(pred, conv, window, image, c, method), evidence)
                     rows.setdefault(f"{method}_share", []).append(share)
                     rows.setdefault(f"{method}_top", []).append(top)
                 for key, (a, b) in (("evidence", EVIDENCE), ("common_rise_fall", (85, 115)), ("flat_start", (0, 30))):
@@ -248,6 +233,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--only", nargs="*", default=["signal", "matched", "synthetic"],
                    choices=("signal", "matched", "synthetic"))
     p.add_argument("--units", type=int, default=60)
+    p.add_argument("--methods", nargs="*", default=["gradcam", "occlusion"], choices=("gradcam", "occlusion", "signal"),
+                   help="the relevance of checks 2 and 3 (signal: the library's occlusion in the signal's domain)")
     p.add_argument("--out", default=str(RESULTS / "relevance-checks.json"))
     args = p.parse_args(argv)
     import torch
@@ -257,13 +244,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     torch.set_num_threads(1)
     for name in MODELS:
         train_model(name, seed=0, threads=1)
-    results: dict[str, Any] = {"window": WINDOW, "stride": STRIDE, "units": args.units, "layer": "auto"}
+    results: dict[str, Any] = {"window": "ceil(n / 15) steps (any2img.explain_signal)", "stride": "ceil(window / 2)",
+                               "units": args.units, "layer": "auto", "methods": args.methods}
     if "signal" in args.only:
         results["signal"] = check_signal(args.units)
     if "matched" in args.only:
-        results["matched"] = check_matched(args.units)
+        results["matched"] = check_matched(args.units, methods=args.methods)
     if "synthetic" in args.only:
-        results["synthetic"] = check_synthetic()
+        results["synthetic"] = check_synthetic(methods=args.methods)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     return 0

@@ -165,6 +165,44 @@ def test_cli_explain_writes_the_figure_and_the_relevance_per_time_step(series_mo
         assert summary["converter"]["name"] == "lineplot"
 
 
+def test_cli_explain_method_signal_writes_relevance_per_time_step_from_removing_steps(series_model, tmp_path, capsys):
+    root = series_model
+    series = root / "series" / "test" / "late" / "late0.npy"
+    assert main(["explain", str(root / "model"), str(series), "--out", str(tmp_path), "--method", "signal",
+                 "--device", "cpu"]) == 0
+    line = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert line["source"] == str(series) and line["predicted"] in ("early", "late")
+    assert (tmp_path / "late0.png").stat().st_size > 10_000
+    with open(tmp_path / "late0.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [int(r["step"]) for r in rows] == list(range(60)) and {"window", "channel", "relevance"} <= set(rows[0])
+    summary = json.loads((tmp_path / "late0.json").read_text())
+    assert summary["method"] == "signal" and summary["windows"][0]["relevance"]["kind"] == "series"
+    info = summary["windows"][0]["signal_occlusion"]
+    assert (info["unit"], info["n_parts"], info["span"], info["stride"]) == ("step", 60, 4, 2)  # ceil(60 / 15), half
+    assert 0.0 <= info["probability_without_relevant"] <= 1.0
+
+
+def test_predictor_explain_method_signal_scores_the_drop_when_steps_are_removed(series_model):
+    predictor = any2img.load(series_model / "model", device="cpu")
+    series = _bumps(np.random.default_rng(5), 45)
+    ex = predictor.explain(series, method="signal")
+    rel = ex.windows[0].relevance
+    assert isinstance(rel, SeriesRelevance) and rel.values.shape == (1, 60)
+    assert ex.windows[0].details["signal_occlusion"]["n_spans"] == 29  # spans of 4 steps every 2: 0-3 ... 56-59
+    c = predictor.classes.index(ex.label)
+
+    def p_without(lo: int, hi: int) -> float:  # the steps lo..hi-1 interpolated away by hand
+        cut = series.copy()
+        cut[lo:hi] = np.interp(np.arange(lo, hi), [lo - 1, hi], series[[lo - 1, hi]])
+        return float(predictor.predict(cut).window_probabilities[0, c])
+
+    p0 = float(predictor.predict(series).window_probabilities[0, c])
+    # step 29 is covered by the spans 26-29 and 28-31: its relevance is the mean of their drops
+    expected = p0 - (p_without(26, 30) + p_without(28, 32)) / 2
+    assert rel.values[0, 29] == pytest.approx(expected, abs=1e-5)
+
+
 def test_predictor_explain_returns_relevance_in_time_steps_and_checks_its_target(series_model):
     predictor = any2img.load(series_model / "model", device="cpu")
     series = _bumps(np.random.default_rng(5), 45)

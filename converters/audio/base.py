@@ -50,11 +50,13 @@ from any2img.converter import Converter, Record, Window
 from any2img.errors import InputError, ParameterError
 from any2img.imaging import field_to_rgb, fields_to_rgb, resize_field
 from any2img.parameters import Bool, Choice, Cmap, ConverterParams, Float, Int, Optional, Size, param
-from any2img.relevance import SpectrogramRelevance, check_attribution
+from any2img.relevance import SpectrogramRelevance, TimeRelevance, check_attribution
+from any2img.removal import SignalParts, with_data
 
 from .features import POWER_FLOOR
 from .io import AUDIO_EXTENSIONS, open_stream, read_audio
 from .relevance import field_relevance, frame_times
+from .removal import delete_frames
 from .signal import CHANNEL_MODES, AudioSignal, as_signal, check_finite, resample, select_channels
 from .stream import LONG_CLIP_SECONDS, MAX_WINDOW_SAMPLES, AudioStream, StreamSpan, stream_trim_bounds
 from .windows import PAD_MODES, fill, plan_spans, trim_bounds
@@ -321,19 +323,52 @@ class AudioConverter(Converter, Generic[AP]):
             coefficient / pitch class); see :mod:`.relevance`.
         """
         p = self._p()
-        fields = self._unit_fields(self._mono(window, p), p)
-        n_rows, n_frames = (fields[0] if isinstance(fields, tuple) else fields).shape
+        n_rows, n_frames = self._field_shape(self._mono(window, p), p)
         a = check_attribution(attribution, p.image_size or (n_rows, n_frames))
-        start, where = 0.0, {}
-        if isinstance(window, Window):
-            where = window.describe()
-            start = float(window.start) if window.unit == "seconds" else 0.0
+        start, where = _position(window)
         frequencies, unit = self._row_axis(p, n_rows)
         hop = p.hop_length
         return SpectrogramRelevance(
             field_relevance(a, n_rows, n_frames), frame_times(n_frames, hop, p.sample_rate, start),
             np.asarray(frequencies, dtype=np.float64), unit, hop / p.sample_rate, where,
         )
+
+    def parts(self, window: Any) -> SignalParts:
+        """The spectrogram's frames; a removed frame is silence (:func:`.removal.delete_frames`).
+
+        Parameters
+        ----------
+        window : Window, AudioSignal or array-like
+            One window (a :class:`Window`'s ``start`` shifts the times).
+
+        Returns
+        -------
+        SignalParts
+            One part per frame of the window's spectrogram (``hop_length``
+            samples around the frame's centre); a score per frame becomes a
+            :class:`~any2img.relevance.TimeRelevance` over the seconds of
+            the recording, every frequency at once.
+        """
+        p = self._p()
+        y = self._mono(window, p)
+        _, n_frames = self._field_shape(y, p)
+        start, where = _position(window)
+        hop, rate = p.hop_length, p.sample_rate
+        times = frame_times(n_frames, hop, rate, start)
+
+        def remove(frames: np.ndarray) -> Any:
+            return with_data(window, AudioSignal(delete_frames(y, frames, hop)[np.newaxis], rate))
+
+        def relevance(values: np.ndarray) -> TimeRelevance:
+            return TimeRelevance(np.asarray(values, dtype=np.float64).reshape(n_frames), times, hop / rate, where)
+
+        return SignalParts(n_frames, "frame", remove, relevance, hop / rate)
+
+    def _field_shape(self, y: np.ndarray, p: AP) -> tuple[int, int]:
+        """``(n_rows, n_frames)`` of the field of mono samples ``y``."""
+        fields = self._unit_fields(y, p)
+        shape = (fields[0] if isinstance(fields, tuple) else fields).shape
+        return int(shape[0]), int(shape[1])
 
     def _row_axis(self, p: AP, n_rows: int) -> tuple[np.ndarray, str]:
         """Centre of each field row and its unit; subclasses say (default: the row index)."""
@@ -369,6 +404,13 @@ class AudioConverter(Converter, Generic[AP]):
         else:
             rel = np.maximum(db, np.float32(-p.top_db))
         return np.clip(rel / np.float32(p.top_db) + np.float32(1.0), 0.0, 1.0)
+
+
+def _position(window: Any) -> tuple[float, dict[str, Any]]:
+    """``(seconds of the window's start in the recording, its describe())``; ``(0, {})`` for bare data."""
+    if not isinstance(window, Window):
+        return 0.0, {}
+    return (float(window.start) if window.unit == "seconds" else 0.0), window.describe()
 
 
 def _window_of(n_samples: int, p: AudioParams) -> int | None:

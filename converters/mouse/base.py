@@ -17,11 +17,15 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 import numpy as np
 from any2img.converters.mouse.io import Columns, as_mouse_log, read_mouse_table
 from any2img.converters.mouse.log import MouseLog
+from any2img.converters.mouse.relevance import event_relevance
+from any2img.converters.mouse.removal import delete_events
 from any2img.converters.mouse.segment import segment_log
 
 from any2img.converter import Converter, Record, Window, unwrap
 from any2img.errors import InputError, ParameterError
 from any2img.parameters import Check, Choice, ConverterParams, Float, Int, Rule, Size, param
+from any2img.relevance import EventRelevance
+from any2img.removal import SignalParts, with_data
 from any2img.validation import check_float, check_int, check_range
 
 __all__ = ["WINDOW_KINDS", "MouseConverter", "MouseParams", "check_positive_range", "synthetic_log"]
@@ -179,6 +183,31 @@ class MouseConverter(Converter, Generic[MP]):
                 i = int(np.flatnonzero(~np.isfinite(values))[0])
                 raise InputError(f"the mouse log's '{name}' must be finite (event {i} is {values[i]})")
         return log
+
+    # -- explaining ------------------------------------------------------
+    def parts(self, window: Any) -> SignalParts:
+        """The window's events; a removed event is dropped (:func:`.removal.delete_events`).
+
+        Parameters
+        ----------
+        window : Window or MouseLog
+            One window (a :class:`Window` by events keeps the first event's
+            index in the session).
+
+        Returns
+        -------
+        SignalParts
+            One part per event; a score per event becomes an
+            :class:`~any2img.relevance.EventRelevance` with the sums per
+            action (``on_path`` is None: no picture was scored).
+        """
+        log = self._window_log(window)
+        where = window.describe() if isinstance(window, Window) else {}
+
+        def relevance(values: np.ndarray) -> EventRelevance:
+            return event_relevance(log, np.asarray(values, dtype=np.float64).reshape(len(log)), None, where)
+
+        return SignalParts(len(log), "event", lambda remove: with_data(window, delete_events(log, remove)), relevance)
 
     # -- contract test hook ----------------------------------------------
     @classmethod

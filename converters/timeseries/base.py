@@ -38,12 +38,14 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 import numpy as np
 from any2img.converters.timeseries.io import BadSeries, read_series_file
 from any2img.converters.timeseries.relevance import field_steps
+from any2img.converters.timeseries.removal import delete_steps
 
 from any2img.converter import Converter, Record, Window, unwrap
 from any2img.errors import InputError, ParameterError
 from any2img.imaging import field_to_rgb, fields_to_rgb
 from any2img.parameters import Check, Choice, Cmap, ConverterParams, Size, param
 from any2img.relevance import SeriesRelevance, check_attribution
+from any2img.removal import SignalParts, with_data
 
 __all__ = [
     "PASS_PIXELS",
@@ -355,6 +357,32 @@ class TimeSeriesConverter(Converter, Generic[TP]):
     def _steps(self, attribution: np.ndarray, n: int, params: TP) -> np.ndarray:
         """Relevance per original step of one channel's picture ``(h, w)``."""
         raise NotImplementedError
+
+    def parts(self, window: Any) -> SignalParts:
+        """The time steps of the series; a removed step is interpolated over (:func:`.removal.delete_steps`).
+
+        Parameters
+        ----------
+        window : Window or array-like
+            The series.
+
+        Returns
+        -------
+        SignalParts
+            One part per time step of the original series; a score per step
+            becomes a :class:`~any2img.relevance.SeriesRelevance` in which
+            every channel holds an equal share (a removal takes the step out
+            of all channels at once).
+        """
+        series = as_series(window, self._p().nan_policy)
+        n_channels, n = series.shape
+        where = window.describe() if isinstance(window, Window) else {}
+
+        def relevance(values: np.ndarray) -> SeriesRelevance:
+            per_step = np.asarray(values, dtype=np.float64).reshape(n) / n_channels
+            return SeriesRelevance(np.tile(per_step, (n_channels, 1)), window=where)
+
+        return SignalParts(n, "step", lambda remove: with_data(window, delete_steps(series, remove)), relevance)
 
 
 class FieldConverter(TimeSeriesConverter[TP]):

@@ -16,7 +16,10 @@ image) into RGB pictures. It is a small scikit-learn style class:
   that is faster;
 * ``relevance(attribution, window)`` maps an attribution over the pixels of
   a window's image back to the signal's own coordinates (see
-  :mod:`any2img.relevance`), for explanations.
+  :mod:`any2img.relevance`), for explanations;
+* ``parts(window)`` says how to remove parts of a window's raw input (time
+  steps, frames, events; see :mod:`any2img.removal`), for explanations by
+  occlusion in the signal's own domain.
 
 Nothing here knows of torch: converters stay importable without it.
 """
@@ -36,6 +39,7 @@ import numpy as np
 from any2img.errors import InputError, ParameterError
 from any2img.parameters import ConverterParams, Declaration, declarations, docstring_section
 from any2img.relevance import PixelRelevance, Relevance, check_attribution
+from any2img.removal import SignalParts
 
 __all__ = ["KINDS", "Converter", "Record", "Window"]
 
@@ -373,6 +377,32 @@ class Converter:
             The attribution is not a finite ``(H, W)`` array.
         """
         return PixelRelevance(check_attribution(attribution))
+
+    def parts(self, window: Any) -> SignalParts:
+        """The removable parts of ``window``'s raw input, for occlusion in the signal's domain.
+
+        Parameters
+        ----------
+        window : Window or its data
+            One window, as :meth:`segment` gives.
+
+        Returns
+        -------
+        SignalParts
+            How many parts the window has, how to remove any of them (a new
+            window :meth:`convert` draws again) and how to wrap a score per
+            part in the signal's coordinates: time steps of a series
+            (interpolated over), frames of a recording (silenced), events of
+            a mouse path (dropped). See :mod:`any2img.removal`.
+
+        Raises
+        ------
+        ParameterError
+            This converter does not say how to remove parts of its input
+            (the base; pictures are occluded on the image instead).
+        """
+        raise ParameterError(f"converter '{self.name}' does not say how to remove parts of its input, so it has "
+                             "no occlusion in the signal's domain; use method='occlusion' (on the picture).")
 
 
 def _with_parameters(doc: str, section: str) -> str:

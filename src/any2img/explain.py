@@ -6,8 +6,12 @@ model's own converter, segmentation and preprocessing), computes Grad-CAM
 model saw, brings the maps to the converter's picture size, and hands them
 to ``converter.relevance`` (:mod:`any2img.relevance`), which maps them back
 onto the recording (seconds x Hz), the series (time steps) or the mouse
-path (events). :meth:`Explanation.save` writes the figure
-(:mod:`any2img.explain_plot`), the numbers as CSV and a JSON summary.
+path (events). ``method="signal"`` instead occludes the raw input itself
+(:mod:`any2img.explain_signal`): stretches of steps, frames or events are
+removed, the rest drawn again, and the drop scored, so the relevance is in
+the signal's coordinates without a picture-to-signal mapping.
+:meth:`Explanation.save` writes the figure (:mod:`any2img.explain_plot`),
+the numbers as CSV and a JSON summary.
 
 Like :mod:`any2img.predict`, this module joins converters and the model.
 """
@@ -33,8 +37,11 @@ if TYPE_CHECKING:
 
 __all__ = ["METHODS", "Explanation", "WindowExplanation", "explain", "explain_file", "half_mass"]
 
-#: The attribution methods: Grad-CAM, occlusion, or Grad-CAM with occlusion beside it.
-METHODS = ("gradcam", "occlusion", "both")
+#: The attribution methods: Grad-CAM, occlusion, Grad-CAM with occlusion beside it (on the picture), or
+#: occlusion in the signal's own domain (on the raw input, :mod:`any2img.explain_signal`).
+METHODS = ("gradcam", "occlusion", "both", "signal")
+#: The methods that score the picture's pixels.
+IMAGE_METHODS = METHODS[:3]
 
 
 def half_mass(values: np.ndarray, share: float = 0.5) -> np.ndarray:
@@ -73,6 +80,10 @@ class WindowExplanation:
     attribution : ndarray of shape (H, W)
         The map the relevance comes from (Grad-CAM unless ``method`` was
         ``"occlusion"``), at the picture's size, in [0, 1] for Grad-CAM.
+        With ``method="signal"`` no map is scored: it is where the picture
+        changes (mean absolute change over the colours, scaled to [0, 1])
+        when the relevant parts (those holding half the relevance) are
+        removed from the signal.
     relevance : Relevance
         ``attribution`` mapped onto the signal by ``converter.relevance``.
     probabilities : ndarray of shape (n_classes,)
@@ -81,6 +92,10 @@ class WindowExplanation:
         The occlusion map beside Grad-CAM (``method="both"``).
     occlusion_relevance : Relevance or None
         The occlusion map mapped onto the signal.
+    details : dict
+        More about how the relevance was found (``method="signal"``: the
+        parts, spans, and ``probability_without_relevant``, the class's
+        probability once the relevant parts are removed), in the JSON.
     """
 
     window: Window
@@ -90,6 +105,7 @@ class WindowExplanation:
     probabilities: np.ndarray
     occlusion: np.ndarray | None = None
     occlusion_relevance: Relevance | None = None
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -108,7 +124,7 @@ class Explanation:
         The mean probability of ``label`` over all windows.
     classes : list of str
     method : str
-        ``"gradcam"``, ``"occlusion"`` or ``"both"``.
+        ``"gradcam"``, ``"occlusion"``, ``"both"`` or ``"signal"``.
     windows : list of WindowExplanation
         The explained windows (those that most support ``label``), in signal order.
     signal : object
@@ -143,6 +159,7 @@ class Explanation:
                      "relevance": w.relevance.summary()}
             if w.occlusion_relevance is not None:
                 entry["occlusion_relevance"] = w.occlusion_relevance.summary()
+            entry.update(w.details)
             out["windows"].append(entry)
         out.update(self.extra)
         return out
@@ -211,8 +228,9 @@ def attribute(predictor: Predictor, images: list[np.ndarray], target: int, metho
     """
     from any2img.learn.attribution import grad_cam, occlusion, upsample
 
-    if method not in METHODS:
-        raise ParameterError(f"'method' must be one of {', '.join(METHODS)} (got {method!r}).")
+    if method not in IMAGE_METHODS:
+        raise ParameterError(f"'method' must be one of {', '.join(IMAGE_METHODS)} on a picture (got {method!r}; "
+                             "'signal' occludes the raw input: any2img.explain_signal).")
     x = _preprocess(predictor, images)
     if method == "occlusion":
         primary = occlusion(predictor.model, x, target)
@@ -256,8 +274,12 @@ def explain(
         A raw signal of the converter's kind (array, AudioSignal, MouseLog,
         ...), as :meth:`Predictor.predict` takes; or an ``(H, W, 3)`` picture
         when the model has no converter.
-    method : {"gradcam", "occlusion", "both"}, default="gradcam"
-        The attribution; ``"both"`` adds occlusion beside Grad-CAM.
+    method : {"gradcam", "occlusion", "both", "signal"}, default="gradcam"
+        The attribution; ``"both"`` adds occlusion beside Grad-CAM;
+        ``"signal"``: occlusion in the signal's own domain (stretches of
+        time steps interpolated over, of frames silenced, of mouse events
+        dropped; see :mod:`any2img.explain_signal` for the span rules),
+        which needs a converter.
     target : str, optional
         The class to explain (default: the prediction).
     max_windows : int, default=3
@@ -287,7 +309,12 @@ def explain(
     """
     if max_windows < 1:
         raise ParameterError(f"'max_windows' must be an int >= 1 (got {max_windows!r}).")
+    if method not in METHODS:
+        raise ParameterError(f"'method' must be one of {', '.join(METHODS)} (got {method!r}).")
     conv = predictor.converter
+    if method == "signal" and conv is None:
+        raise ParameterError("method='signal' removes parts of a raw signal; this model reads plain pictures "
+                             "(use method='occlusion').")
     if conv is None:
         windows = [Window(np.asarray(signal), 0, 0.0, 0.0, "pixels")]
         images = [np.asarray(signal, dtype=np.uint8)]
@@ -310,15 +337,39 @@ def explain(
     c = predictor.classes.index(label)
     chosen = sorted(np.argsort(-probs[:, c], kind="stable")[:max_windows].tolist())
     pictures = [images[i] for i in chosen] if conv is None else conv.convert_batch([windows[i] for i in chosen])
-    maps, occs = attribute(predictor, pictures, c, method, layer)
     explained = []
-    for i, picture, a, o in zip(chosen, pictures, maps, occs):
-        explained.append(WindowExplanation(windows[i], picture, a, _relevance(conv, a, windows[i]), probs[i], o,
-                                           _relevance(conv, o, windows[i])))
+    if method == "signal":
+        assert conv is not None
+        for i, picture in zip(chosen, pictures):
+            explained.append(_signal_window(predictor, conv, windows[i], picture, c, float(probs[i, c]), probs[i]))
+        extra: dict[str, Any] = {"layer": None}
+    else:
+        maps, occs = attribute(predictor, pictures, c, method, layer)
+        for i, picture, a, o in zip(chosen, pictures, maps, occs):
+            explained.append(WindowExplanation(windows[i], picture, a, _relevance(conv, a, windows[i]), probs[i], o,
+                                               _relevance(conv, o, windows[i])))
+        extra = {"layer": layer or "last"}
     return Explanation(source=source, label=label, predicted=predicted, probability=float(mean[c]),
                        classes=list(predictor.classes), method=method, windows=explained,
                        signal=signal if conv is not None else None, converter=conv, n_windows=len(windows),
-                       extra={"layer": layer or "last"})
+                       extra=extra)
+
+
+def _signal_window(predictor: Predictor, conv: Converter, window: Window, picture: np.ndarray, target: int,
+                   probability: float, probs: np.ndarray) -> WindowExplanation:
+    """One window explained by occlusion in the signal's domain (see :func:`explain`, ``method="signal"``)."""
+    from any2img.explain_signal import signal_occlusion
+
+    occ = signal_occlusion(predictor, conv, window, target, probability=probability)
+    relevant = half_mass(occ.values)
+    without = conv.convert(occ.parts.remove(relevant)) if relevant.any() else picture
+    change = np.abs(without.astype(np.float64) - picture.astype(np.float64)).mean(axis=2)
+    top = change.max()
+    p_without = float(predictor.predict_images([without])[0, target]) if relevant.any() else probability
+    details = {"signal_occlusion": {**occ.describe(), "relevant_parts": int(relevant.sum()),
+                                    "probability_without_relevant": p_without}}
+    return WindowExplanation(window, picture, change / top if top > 0 else change, occ.relevance, probs,
+                             details=details)
 
 
 def explain_file(predictor: Predictor, path: str | os.PathLike[str], **kwargs: Any) -> list[Explanation]:

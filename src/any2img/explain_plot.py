@@ -2,8 +2,9 @@
 
 Matplotlib's object API only (no pyplot, no window). One row per explained
 window shows the picture the model saw, the Grad-CAM (or occlusion) heat map
-over it and, with ``method="both"``, the occlusion map; below, the source
-signal in its own units:
+over it and, with ``method="both"``, the occlusion map (with
+``method="signal"``: where the picture changes when the relevant parts are
+removed from the signal); below, the source signal in its own units:
 
 * audio: the waveform of the whole recording with the relevance per frame
   and the relevant seconds shaded, and each window's spectrogram on axes of
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from any2img.relevance import EventRelevance, SeriesRelevance, SpectrogramRelevance
+from any2img.relevance import EventRelevance, SeriesRelevance, SpectrogramRelevance, TimeRelevance
 
 if TYPE_CHECKING:
     from any2img.explain import Explanation
@@ -60,7 +61,7 @@ def _waveform(ax: Any, ex: Explanation) -> None:
     twin = ax.twinx()
     for w in ex.windows:
         rel = w.relevance
-        assert isinstance(rel, SpectrogramRelevance)
+        assert isinstance(rel, (SpectrogramRelevance, TimeRelevance))
         over = rel.over_time()
         mark = half_mass(over)
         half = rel.frame_seconds / 2
@@ -89,10 +90,29 @@ def _audio_pieces(ex: Explanation) -> list[tuple[float, np.ndarray, float]]:
     return pieces
 
 
+def _frames(ax: Any, w: Any) -> None:
+    """A window's spectrogram on an axis of seconds, the seconds holding half the relevance shaded."""
+    from any2img.explain import half_mass
+
+    rel = w.relevance
+    half = rel.frame_seconds / 2 if rel.frame_seconds else 0.5
+    ax.imshow(w.image, aspect="auto", extent=(rel.times[0] - half, rel.times[-1] + half, 0, 1))
+    for a, b in runs(half_mass(rel.over_time())):
+        ax.axvspan(rel.times[a] - half, rel.times[b - 1] + half, ymin=0.0, ymax=0.04, color="tab:orange")
+        ax.axvspan(rel.times[a] - half, rel.times[b - 1] + half, ymin=0.96, ymax=1.0, color="tab:orange")
+    ax.set_yticks([])
+    ax.set_xlabel("seconds", fontsize=7)
+    ax.tick_params(labelsize=6)
+    ax.set_title("spectrogram: bars = the seconds holding half the relevance (all bands)", fontsize=8)
+
+
 def _spectrogram(ax: Any, w: Any) -> None:
     from any2img.explain import half_mass
 
     rel = w.relevance
+    if isinstance(rel, TimeRelevance):  # relevance per frame only: no bands to mark
+        _frames(ax, w)
+        return
     n_rows, n_frames = rel.values.shape
     half = rel.frame_seconds / 2 if rel.frame_seconds else 0.5
     extent = (rel.times[0] - half, rel.times[-1] + half, 0, n_rows)
@@ -164,7 +184,7 @@ def plot_explanation(ex: Explanation) -> Any:
     kind = ex.windows[0].relevance.kind
     n = len(ex.windows)
     cols = 3 if ex.windows[0].occlusion is not None else 2
-    if kind == "spectrogram":
+    if kind in ("spectrogram", "seconds"):
         extra = 1 + n  # the waveform, and each window's spectrogram
     elif kind == "events":
         extra = n
@@ -174,7 +194,8 @@ def plot_explanation(ex: Explanation) -> Any:
         extra = 0
     fig = Figure(figsize=(3.4 * cols, 2.6 * (n + extra)))
     grid = fig.add_gridspec(n + extra, cols)
-    name = {"gradcam": "Grad-CAM", "occlusion": "occlusion", "both": "Grad-CAM"}[ex.method]
+    name = {"gradcam": "Grad-CAM", "occlusion": "occlusion", "both": "Grad-CAM",
+            "signal": "removing the relevant parts"}[ex.method]
     for r, w in enumerate(ex.windows):
         p = float(w.probabilities[ex.classes.index(ex.label)])
         ax = fig.add_subplot(grid[r, 0])
@@ -182,11 +203,14 @@ def plot_explanation(ex: Explanation) -> Any:
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title(f"window {w.window.index}: p({ex.label}) = {p:.2f}", fontsize=8)
-        _overlay(fig.add_subplot(grid[r, 1]), w.image, w.attribution, name)
+        title = name
+        if "signal_occlusion" in w.details:
+            title = f"{name}: p {p:.2f} -> {w.details['signal_occlusion']['probability_without_relevant']:.2f}"
+        _overlay(fig.add_subplot(grid[r, 1]), w.image, w.attribution, title)
         if w.occlusion is not None:
             _overlay(fig.add_subplot(grid[r, 2]), w.image, np.clip(w.occlusion, 0, None), "occlusion")
     row = n
-    if kind == "spectrogram":
+    if kind in ("spectrogram", "seconds"):
         _waveform(fig.add_subplot(grid[row, :]), ex)
         for k, w in enumerate(ex.windows):
             _spectrogram(fig.add_subplot(grid[row + 1 + k, :]), w)
@@ -205,7 +229,7 @@ def draw_relevance(ax: Any, ex: Explanation) -> None:
     """Draw an explanation's source signal with its relevant parts marked, on one axis (for top losses)."""
     w = ex.windows[0]
     rel = w.relevance
-    if isinstance(rel, SpectrogramRelevance):
+    if isinstance(rel, (SpectrogramRelevance, TimeRelevance)):
         _waveform(ax, ex)
         ax.set_title(f"why {ex.label}: relevant seconds shaded", fontsize=7)
     elif isinstance(rel, SeriesRelevance):

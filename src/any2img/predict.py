@@ -255,7 +255,10 @@ class Predictor:
         Grad-CAM (``method="occlusion"``: occlusion; ``"both"``: both) on the
         picture the model saw, mapped back through the converter onto the
         recording's seconds and frequencies, the series' time steps or the
-        mouse path's events. See :func:`any2img.explain.explain`.
+        mouse path's events; or, with ``method="signal"``, occlusion of the
+        raw input itself (stretches of steps interpolated over, of frames
+        silenced, of events dropped, the rest converted again), scored per
+        step, frame or event. See :func:`any2img.explain.explain`.
 
         Parameters
         ----------

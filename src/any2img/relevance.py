@@ -12,6 +12,9 @@ containers (numpy only; nothing here knows of torch):
 * :class:`SpectrogramRelevance` -- a time x frequency grid: seconds (from the
   start of the recording, the window's offset included) by Hz, or by
   coefficient / pitch class for MFCC and chroma;
+* :class:`TimeRelevance` -- per frame of a recording, every frequency at
+  once (what occlusion in the signal's domain measures: it silences
+  stretches of time, not bands);
 * :class:`SeriesRelevance` -- per time step of the *original* series, per
   channel;
 * :class:`EventRelevance` -- per event of a mouse log, with the sum per
@@ -41,6 +44,7 @@ __all__ = [
     "Relevance",
     "SeriesRelevance",
     "SpectrogramRelevance",
+    "TimeRelevance",
     "check_attribution",
     "resize_matrix",
 ]
@@ -194,6 +198,41 @@ class SpectrogramRelevance(Relevance):
             "top_frequencies": [round(float(self.frequencies[i]), 2) for i in np.argsort(-f, kind="stable")[:top]],
             "total": float(self.values.sum()),
         }
+
+
+@dataclass
+class TimeRelevance(Relevance):
+    """Relevance per frame of a recording, over all its frequencies at once.
+
+    Attributes
+    ----------
+    values : ndarray of shape (n_frames,)
+    times : ndarray of shape (n_frames,)
+        Centre of each frame in seconds from the start of the recording (the
+        window's offset included).
+    frame_seconds : float
+        Seconds between frames (the hop).
+    window : dict
+        The window's position (``index``, ``start``, ``stop``, ``unit``).
+    """
+
+    values: np.ndarray
+    times: np.ndarray
+    frame_seconds: float = 0.0
+    window: dict[str, Any] = field(default_factory=dict)
+    kind: str = "seconds"
+
+    def over_time(self) -> np.ndarray:
+        """Relevance per frame, ``(n_frames,)``."""
+        return self.values
+
+    def table(self) -> dict[str, list[Any]]:
+        return {"seconds": self.times.tolist(), "relevance": self.values.tolist()}
+
+    def summary(self, top: int = 5) -> dict[str, Any]:
+        order = np.argsort(-self.values, kind="stable")[:top]
+        return {"kind": self.kind, "window": self.window, "frame_seconds": self.frame_seconds,
+                "top_seconds": [round(float(self.times[i]), 4) for i in order], "total": float(self.values.sum())}
 
 
 @dataclass

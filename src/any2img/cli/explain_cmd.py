@@ -8,21 +8,27 @@ import sys
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from any2img.explain import METHODS
+
     p = sub.add_parser(
         "explain",
         help="which seconds, frequencies, time steps or mouse events decided a prediction",
         description="Explain an exported model's answer for raw inputs (.wav, series .csv, mouse logs, ...): "
         "Grad-CAM on the picture the model saw (and occlusion with --method both), mapped back through the "
         "model's converter onto the recording (seconds x Hz), the series (time steps) or the mouse path "
-        "(events). Per input (per record of a table) writes DIR/NAME.png (picture, heat map, the signal "
-        "with its relevant parts marked), DIR/NAME.csv (the relevance in the signal's units) and "
-        "DIR/NAME.json (prediction and summary).",
+        "(events); or, with --method signal, occlusion of the raw input itself (stretches of time steps "
+        "interpolated over, of audio frames silenced, of mouse events dropped, the rest converted again and "
+        "the drop of the class's probability scored). Per input (per record of a table) writes DIR/NAME.png "
+        "(picture, heat map, the signal with its relevant parts marked), DIR/NAME.csv (the relevance in the "
+        "signal's units) and DIR/NAME.json (prediction and summary).",
     )
     p.add_argument("model", help="an exported model folder (weights.safetensors + model.json)")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="raw files (or images for an image model)")
     p.add_argument("--out", "-o", required=True, help="output folder")
-    p.add_argument("--method", default="gradcam", choices=("gradcam", "occlusion", "both"),
-                   help="attribution on the picture (default gradcam; both = Grad-CAM with occlusion beside)")
+    p.add_argument("--method", default="gradcam", choices=METHODS,
+                   help="attribution: on the picture (default gradcam; occlusion; both = Grad-CAM with occlusion "
+                   "beside) or in the signal's own domain (signal: spans of about 1/15 of a window's steps, "
+                   "frames or events removed in turn, half-overlapping)")
     p.add_argument("--layer", default="auto",
                    help="Grad-CAM's stage: 'auto' (default: the last convolutional stage, or a finer one when the "
                    "last map has fewer than 8 cells a side at the model's input size), 'last' (the last stage "
