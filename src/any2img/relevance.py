@@ -204,16 +204,15 @@ class SpectrogramRelevance(Relevance):
 class TimeRelevance(Relevance):
     """Relevance per frame of a recording, over all its frequencies at once.
 
+    What occlusion in the signal's domain gives for audio: it silences
+    stretches of time, so it cannot tell the bands apart.
+
     Attributes
     ----------
     values : ndarray of shape (n_frames,)
-    times : ndarray of shape (n_frames,)
-        Centre of each frame in seconds from the start of the recording (the
-        window's offset included).
-    frame_seconds : float
-        Seconds between frames (the hop).
-    window : dict
-        The window's position (``index``, ``start``, ``stop``, ``unit``).
+    times, frame_seconds, window
+        As in :class:`SpectrogramRelevance`: frame centres in seconds of the
+        recording, the hop in seconds, the window's position.
     """
 
     values: np.ndarray
