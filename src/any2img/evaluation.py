@@ -214,6 +214,7 @@ def _score(model: Path, data: str | os.PathLike[str], workdir: Path, *, label_fr
     """
     from any2img.artifact import load_artifact
     from any2img.data.dataset import ImageDataset
+    from any2img.learn.backbones import place_model
     from any2img.learn.heldout import held_out
     from any2img.learn.inference import predict_logits, resolve_device, softmax_np
 
@@ -231,6 +232,6 @@ def _score(model: Path, data: str | os.PathLike[str], workdir: Path, *, label_fr
         raise InputError(f"labels {unknown} are not among the model's classes {art.classes}", path=data)
     dev = resolve_device(device)
     dataset = ImageDataset(items, art.classes, art.data_config)
-    logits, _ = predict_logits(art.model.to(dev), dataset, batch_size=batch_size, device=dev)
+    logits, _ = predict_logits(place_model(art.model, dev), dataset, batch_size=batch_size, device=dev)
     names = art.meta.get("training", {}).get("metrics") or ["accuracy", "error_rate", "macro_f1"]
     return items, softmax_np(logits), art.classes, side, seen, names, art

@@ -36,7 +36,7 @@ from any2img.data.transforms import build_augment
 from any2img.errors import InputError, ParameterError
 from any2img.learn import export as exporting
 from any2img.learn import plans, scoring, step, trial
-from any2img.learn.backbones import create_backbone
+from any2img.learn.backbones import create_backbone, place_model
 from any2img.learn.budget import native_size, plan_budget
 from any2img.learn.inference import resolve_device
 from any2img.learn.loaders import Loaders
@@ -106,7 +106,7 @@ class Learner:
         with self._rng:
             built = create_backbone(s.backbone, len(self.classes), pretrained=s.pretrained, weights=s.weights,
                                     image_size=self.budget.image_size)
-            self.model: nn.Module = built.model.to(self.device)
+            self.model: nn.Module = place_model(built.model, self.device)
         self.data_config, self.weights_source, self.model_kwargs = built.data_config, built.weights, built.model_kwargs
         self.history: Records = []
         self.evaluations: dict[str, dict[str, float]] = {}
