@@ -8,6 +8,7 @@ import pytest
 import any2img
 from any2img.data import items_from_manifest, split_items
 from any2img.errors import ParameterError
+from any2img.registry import get_converter_class
 
 
 @pytest.mark.parametrize("name", ["gadf", "lineplot", "mel", "trajectory"])
@@ -88,3 +89,55 @@ def test_test_time_augmentation_averages_perturbed_pictures(converted):
     averaged, same = learn.get_preds("test", tta=3)
     assert np.array_equal(targets, same) and averaged.shape == plain.shape
     assert np.allclose(averaged.sum(axis=1), 1.0, atol=1e-5) and not np.allclose(averaged, plain)
+
+
+@pytest.fixture(scope="module")
+def converted_audio(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sigaudio")
+    rng = np.random.default_rng(0)
+    sr = 8000
+    t = np.arange(sr // 4) / sr
+    import soundfile as sf
+
+    for label, freq in (("low", 300.0), ("high", 1800.0)):
+        folder = root / "src" / label
+        folder.mkdir(parents=True)
+        for i in range(4):
+            wave = 0.5 * np.sin(2 * np.pi * freq * t + rng.uniform(0, 6)) + 0.01 * rng.normal(size=t.size)
+            sf.write(folder / f"c{i}.wav", wave.astype(np.float32), sr)
+    any2img.convert_dir("mel", root / "src", root / "out", params={"n_mels": 32}, progress=False)
+    return root
+
+
+def test_auto_augment_is_signal_for_audio_pictures_with_their_sources(converted_audio):
+    from any2img.data.signals import SignalDataset, default_augment
+    from any2img.learn import Learner
+
+    items = items_from_manifest(converted_audio / "out")
+    assert get_converter_class("mel").augments_by_default
+    assert default_augment(items) == "signal"
+    split = split_items(items, valid_pct=0.25, seed=0)
+    learn = Learner(split, backbone="resnet10t", pretrained=False, image_size=32, batch_size=4, verbose=False,
+                    device="cpu")  # augment="auto", the default
+    assert learn.settings.augment == "auto" and learn.augment == "signal"
+    assert isinstance(learn._train_loader().dataset, SignalDataset)
+    assert learn.config()["augment"] == "signal"  # the artifact records what "auto" became
+    off = Learner(split, backbone="resnet10t", pretrained=False, image_size=32, batch_size=4, verbose=False,
+                  device="cpu", augment=None)  # an explicit choice overrides
+    assert off.augment is None and not isinstance(off._train_loader().dataset, SignalDataset)
+
+
+def test_auto_augment_is_none_for_series_and_for_pictures_without_sources(converted, converted_audio, tmp_path):
+    import shutil
+
+    from any2img.data import items_from_arrays
+    from any2img.data.signals import default_augment
+
+    assert not get_converter_class("gasf").augments_by_default
+    assert default_augment(items_from_manifest(converted)) is None  # series: not measured to win
+    assert default_augment(items_from_arrays(np.zeros((4, 8, 8, 3), np.uint8), ["a", "b"] * 2)) is None
+    shutil.copytree(converted_audio / "src", tmp_path / "src")
+    any2img.convert_dir("mel", tmp_path / "src", tmp_path / "out", params={"n_mels": 32}, progress=False)
+    assert default_augment(items_from_manifest(tmp_path / "out")) == "signal"
+    shutil.rmtree(tmp_path / "src")  # the sources are gone: train on the pictures as they are
+    assert default_augment(items_from_manifest(tmp_path / "out")) is None

@@ -124,6 +124,9 @@ class Converter:
     extensions: ClassVar[tuple[str, ...]] = ()
     #: The declared parameters (``None``: the class writes its own ``__init__``).
     params_class: ClassVar[type[ConverterParams] | None] = None
+    #: Whether training on this family's pictures perturbs the raw signals by default (``augment="auto"``):
+    #: only where :meth:`augment_signal` was measured to win on the validation protocol.
+    augments_by_default: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

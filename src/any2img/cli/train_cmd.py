@@ -61,9 +61,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="'predefined' (test/ folder or manifest marks), a share such as 0.2, or 'none'")
     p.add_argument("--label-from", default="parent",
                    help="for a plain image folder: 'parent' or a regex with (?P<label>...)")
-    p.add_argument("--augment", default=None,
-                   help="none (default); signal (pictures drawn afresh from raw signals perturbed in their own "
-                        "domain: needs the conversion's sources); specaugment, timeshift or specaugment+timeshift")
+    p.add_argument("--augment", default="auto",
+                   help="auto (default: signal for audio pictures whose sources are at hand, else none); none; "
+                        "signal (pictures drawn afresh from raw signals perturbed in their own domain: needs the "
+                        "conversion's sources); specaugment, timeshift or specaugment+timeshift")
     p.add_argument("--label-smoothing", type=float, default=0.0)
     p.add_argument("--mixup", type=float, default=0.0, metavar="ALPHA",
                    help="mixup with Beta(ALPHA, ALPHA) weights (default 0: off)")

@@ -27,9 +27,9 @@ import torch
 from any2img.data.dataset import ImageDataset
 from any2img.data.items import ImageItems, Item
 from any2img.data.transforms import DataConfig, resize_image
-from any2img.errors import InputError
+from any2img.errors import Any2ImgError, InputError
 
-__all__ = ["SignalDataset"]
+__all__ = ["SignalDataset", "default_augment"]
 
 
 def _source_root(items: ImageItems) -> Path:
@@ -43,6 +43,32 @@ def _source_root(items: ImageItems) -> Path:
         raise InputError(f"signal-domain augmentation reads the raw sources again, but {str(root)!r} "
                          "(conversion.json 'src') does not exist here", path=conv)
     return root
+
+
+def default_augment(items: ImageItems) -> str | None:
+    """What ``augment="auto"`` means for these training items: ``"signal"`` or None (no augmentation).
+
+    ``"signal"`` where the converter that drew the pictures augments by default
+    (:attr:`~any2img.converter.Converter.augments_by_default`: the audio
+    family, measured to win on the validation protocol) and its raw sources
+    can be read again (the conversion's ``conversion.json`` names a folder that
+    exists, and every item names its source); otherwise None, so pictures
+    without their sources, or from a family where augmentation was not
+    measured to win, train as they are.
+    """
+    info = items.converter
+    if not info or not len(items):
+        return None
+    from any2img.registry import get_converter_class
+
+    try:
+        family = get_converter_class(info["name"])
+        if not family.augments_by_default or any(it.source is None for it in items):
+            return None
+        _source_root(items)
+    except (Any2ImgError, KeyError):  # an unknown or unloadable converter, or sources gone: train as they are
+        return None
+    return "signal"
 
 
 class SignalDataset(ImageDataset):

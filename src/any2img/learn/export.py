@@ -25,7 +25,7 @@ _SPLIT_KEYS = ("strategy", "seed", "valid_pct", "test", "counts", "groups")
 def training_config(learn: Learner) -> dict[str, Any]:
     """The resolved settings of ``learn`` (JSON-able), for records and artifacts."""
     asked = learn.settings
-    augment = asked.augment
+    augment = learn.augment  # what "auto" became
     return {
         "backbone": asked.backbone,
         "weights": learn.weights_source,

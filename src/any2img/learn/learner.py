@@ -31,6 +31,7 @@ from torch.utils.data import DataLoader
 
 from any2img.data.dataset import ImageDataset
 from any2img.data.items import ImageItems
+from any2img.data.signals import default_augment
 from any2img.data.splits import Split
 from any2img.data.transforms import build_augment
 from any2img.errors import InputError, ParameterError
@@ -96,7 +97,8 @@ class Learner:
                                   batch_size=s.batch_size, image_size=s.image_size)
         self.batch_size = self.budget.batch_size
         self.refit_of: dict[str, Any] | None = None  # set by any2img.learn.refit.refit
-        transform = None if s.augment == "signal" else build_augment(s.augment)  # "signal": from the raw signals
+        self.augment = default_augment(split.train) if s.augment == "auto" else s.augment  # what "auto" became
+        transform = None if self.augment == "signal" else build_augment(self.augment)  # "signal": from raw signals
         if len(self.classes) < 2:
             raise InputError(f"a classifier needs at least 2 classes (got {self.classes}).")
         self.device: torch.device = resolve_device(s.device)
@@ -115,7 +117,7 @@ class Learner:
         self.selected_epoch: int | None = None
         self._generator = torch.Generator().manual_seed(s.seed)
         self._loaders = Loaders(split, self.classes, self.data_config, augment=transform,
-                                signal_augment=s.augment == "signal", convert_on=s.convert_on, device=self.device,
+                                signal_augment=self.augment == "signal", convert_on=s.convert_on, device=self.device,
                                 batch_size=self.batch_size, seed=s.seed, num_workers=s.num_workers,
                                 generator=self._generator, epoch=lambda: len(self.history))
         self._amp = s.mixed_precision and self.device.type == "cuda"

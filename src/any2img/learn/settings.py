@@ -70,14 +70,20 @@ class LearnerSettings:
         shuffling. The process's global generators are not reseeded: the
         learner installs its states only while it works and puts the
         process's back (see :mod:`any2img.learn.seeding`).
-    augment : None, str, list or callable, default=None
-        None: no augmentation (no flips: a spectrogram's axes mean time and
+    augment : "auto", None, str, list or callable, default="auto"
+        ``"auto"``: ``"signal"`` where the converter's family augments by
+        default and the conversion's raw sources are at hand (the audio
+        family: measured to win for unseen speakers on the validation
+        protocol, ``benchmarks/DEFAULTS.md``), else None (series and mouse
+        pictures: not measured to win); see
+        :func:`~any2img.data.signals.default_augment`. None (or ``"none"``):
+        no augmentation (no flips: a spectrogram's axes mean time and
         frequency). ``"signal"``: each training picture is drawn afresh from
         its raw signal, perturbed in the signal's own domain by the
         converter (see :class:`~any2img.data.signals.SignalDataset`; needs
         the conversion's sources). ``"specaugment"``, ``"timeshift"`` or
         both (``"specaugment+timeshift"``) mask or shift the picture; or a
-        callable on tensors. Off by default: not measured to win yet.
+        callable on tensors.
     num_workers : int, default=0
         Data-loading worker processes.
     device : str or torch.device, default="auto"
@@ -134,7 +140,7 @@ class LearnerSettings:
     metrics: Sequence[str] = _setting(("accuracy", "error_rate", "macro_f1"),
                                       Check(lambda name, value: check_metrics(value), "metric names"))
     seed: int = _setting(0, Int())
-    augment: Any = _setting(None)
+    augment: Any = _setting("auto")
     num_workers: int = _setting(0, Int(low=0))
     device: str | torch.device = _setting("auto")
     weights: str | os.PathLike[str] | None = _setting(None)
