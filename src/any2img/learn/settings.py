@@ -8,6 +8,7 @@ first nine (:data:`POSITIONAL`) also by position; :func:`signature` is its
 signature after ``split``. A setting without a rule is checked where it is
 used: the backbone name by timm, ``device`` by
 :func:`~any2img.learn.inference.resolve_device`, ``augment`` by
+:func:`~any2img.data.signals.default_augment` (``"auto"``) and
 :func:`~any2img.data.transforms.build_augment`.
 """
 
