@@ -27,7 +27,17 @@ which plays the test set's role here. Then
   (its offline ImageNet weights package installed);
 * ``side128``: as ``select``, every input 128 x 128 (upsampled where smaller);
 * ``steps2x``: as ``select``, twice the budget's epochs (so twice its
-  optimiser steps) at the same batch size.
+  optimiser steps) at the same batch size;
+* ``mirror``: as ``select``, with the inner validation side carved as
+  ``any2img train`` carves it when the judging side is the marked test side
+  (``split_items(by="auto", test="predefined")``): by whole groups when the
+  judging side holds unseen groups, by recording when every judging item's
+  group also has fitting items (``--judge recording``).
+
+``--judge recording`` carves the judging fifth by item instead of by group
+(new recordings of known speakers: the relation of FSDD's official test
+side to its training side); the default ``group`` holds out whole groups
+(unseen speakers or sessions), as the grouped data sets' other splits do.
 
 ``--probs DIR`` keeps each arm's judging probabilities; ``--ensemble gadf
 lineplot recurrence`` (no training) then scores each converter's ``select``
@@ -61,7 +71,9 @@ from benchmarks.runner import CACHE_DIR, RESULTS_DIR, _unit, convert_cached
 from benchmarks.suites import Config
 
 #: The arms; ``select`` also yields ``select+tta``, ``select-late``, ``select-paired`` and ``last``.
-ARMS = ("select", "refit", "signal", "mixup", "lpft", "lite1", "side128", "steps2x")
+ARMS = ("select", "refit", "signal", "mixup", "lpft", "lite1", "side128", "steps2x", "mirror")
+#: How the judging fifth is carved: whole groups (unseen speakers), or single recordings of known ones.
+JUDGES = ("group", "recording")
 #: What each arm other than ``refit`` changes in the default Learner and ``fine_tune``.
 ARM_LEARNER = {"signal": {"augment": "signal"}, "mixup": {"mixup": 0.4}, "lite1": {"backbone": "tf_efficientnet_lite1"},
                "side128": {"image_size": 128}}  # side128: every input 128x128, upsampled where smaller
@@ -129,7 +141,7 @@ def _paired_late_epoch(learn: Any, states: dict[int, dict[str, Any]]) -> int:
 
 
 def _arm_rows(arm: str, split: Any, dataset: str, converter: str, seed: int,
-              probs_dir: Path | None = None) -> list[dict[str, Any]]:
+              probs_dir: Path | None = None, judge_by: str = "group") -> list[dict[str, Any]]:
     """Train one arm; score it (and, for ``select``, the other epochs of the same run) on the judging side."""
     from any2img.learn import Learner
 
@@ -143,12 +155,14 @@ def _arm_rows(arm: str, split: Any, dataset: str, converter: str, seed: int,
     extra = ARM_FINE_TUNE[arm](learn.budget.epochs) if arm in ARM_FINE_TUNE else {}
     learn.fine_tune(on_epoch_end=keep if arm == "select" else None, **extra)
     seconds = round(time.perf_counter() - start, 1)
-    base = {"dataset": dataset, "converter": converter, "seed": seed, "n_fit": len(split.train),
+    base = {"dataset": dataset if judge_by == "group" else f"{dataset} (judge: {judge_by})",
+            "converter": converter, "seed": seed, "n_fit": len(split.train),
             "n_inner_valid": len(split.valid), "n_outer_valid": len(split.test), "epochs": learn.budget.epochs,
             "train_seconds": seconds}
     rows = [{**base, "arm": arm, "selected_epoch": learn.selected_epoch or "",
              "outer_valid_acc": learn.evaluate("test")["accuracy"]}]
-    _save_probs(probs_dir, f"{dataset}-{converter}-{seed}-{arm}", split, learn.get_preds("test")[0], learn.classes)
+    tag = "" if judge_by == "group" else f"-judge-{judge_by}"
+    _save_probs(probs_dir, f"{dataset}{tag}-{converter}-{seed}-{arm}", split, learn.get_preds("test")[0], learn.classes)
     if arm == "select":
         probs, targets = learn.get_preds("test", tta=TTA)  # the selected weights, signal-domain TTA
         rows.append({**base, "arm": "select+tta", "selected_epoch": learn.selected_epoch or "",
@@ -165,12 +179,25 @@ def _arm_rows(arm: str, split: Any, dataset: str, converter: str, seed: int,
     return rows
 
 
+def _mirrored(fit: Any, judge: Any, seed: int) -> Any:
+    """The split ``any2img train`` makes when ``judge`` is the marked test side: the library's own rule."""
+    from any2img.data import ImageItems, split_items
+
+    marked = [replace(i, split="train") for i in fit] + [replace(i, split="test") for i in judge]
+    split = split_items(ImageItems(marked, root=fit.root, converter=fit.converter), valid_pct=0.2,
+                        seed=200 + seed, by="auto", test="predefined")
+    if sorted(_unit_id(i) for i in split.test) != sorted(_unit_id(i) for i in judge):
+        raise AssertionError("the mirrored split's test side is not the judging side")
+    return split
+
+
 def run(dataset: str, converter: str, seed: int, cache: Path, arms: Sequence[str] = ARMS,
-        probs_dir: Path | None = None) -> list[dict[str, Any]]:
+        probs_dir: Path | None = None, judge_by: str = "group") -> list[dict[str, Any]]:
     from any2img.data import ImageItems, Split, split_items
 
     items = _development_items(dataset, converter, cache)
-    outer = split_items(items, valid_pct=0.2, seed=100 + seed, test=None)  # another judging side per seed
+    outer = split_items(items, valid_pct=0.2, seed=100 + seed, test=None,  # another judging side per seed
+                        by="auto" if judge_by == "group" else "random")
     fit, judge = outer.train, outer.valid
     inner = split_items(fit, valid_pct=0.2, seed=200 + seed, test=None)
     rows = []
@@ -181,8 +208,10 @@ def run(dataset: str, converter: str, seed: int, cache: Path, arms: Sequence[str
                        classes=outer.classes, info=outer.info),
         **{arm: selected for arm in ("signal", "mixup", "lpft", "lite1", "side128", "steps2x")},
     }
+    if "mirror" in arms:
+        splits["mirror"] = _mirrored(fit, judge, seed)
     for arm in arms:
-        rows += _arm_rows(arm, splits[arm], dataset, converter, seed, probs_dir)
+        rows += _arm_rows(arm, splits[arm], dataset, converter, seed, probs_dir, judge_by)
     return rows
 
 
@@ -220,7 +249,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--datasets", nargs="+", default=["GunPoint", "Coffee", "PigCVP", "BasicMotions"])
     p.add_argument("--converter", default="gadf")
     p.add_argument("--seeds", type=int, default=2)
-    p.add_argument("--arms", nargs="+", default=list(ARMS), choices=ARMS)
+    p.add_argument("--arms", nargs="+", default=[a for a in ARMS if a != "mirror"], choices=ARMS)
+    p.add_argument("--judge", choices=JUDGES, default="group",
+                   help="carve the judging fifth by whole groups (default) or by single recordings")
     p.add_argument("--out", type=Path, default=RESULTS_DIR / "refit.csv")
     p.add_argument("--probs", type=Path, default=None,
                    help="keep each arm's judging probabilities here (.npz), for --ensemble")
@@ -241,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             writer.writeheader()
         for seed in range(args.seeds):  # every data set once before any twice
             for dataset in args.datasets:
-                for row in run(dataset, args.converter, seed, CACHE_DIR, args.arms, args.probs):
+                for row in run(dataset, args.converter, seed, CACHE_DIR, args.arms, args.probs, args.judge):
                     writer.writerow(row)
                     fh.flush()
     return 0

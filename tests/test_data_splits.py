@@ -156,3 +156,40 @@ def test_random_split_is_stratified_where_the_share_allows_and_warns_otherwise()
     assert len(lacking) == 20 - n_valid
     msg = [str(c.message) for c in caught if c.category is MissingClassWarning]
     assert msg and f"valid lacks {20 - n_valid} of 20 classes" in msg[0]
+
+
+def _takes(speakers: int = 3, digits: int = 2, takes: int = 10, windows: int = 1) -> list[Item]:
+    """FSDD-like items: every speaker says every digit ``takes`` times; a take may give several windows."""
+    return [Item(image=f"/x/{d}_{s}_{t}_{w}.png", label=str(d), group=f"spk{s}", source=f"{d}_{s}_{t}.wav",
+                 window={"index": w}, split="test" if t < 2 else "train", key=f"{d}_{s}_{t}_{w}.png")
+            for s in range(speakers) for d in range(digits) for t in range(takes) for w in range(windows)]
+
+
+def test_validation_mirrors_a_test_side_of_new_takes_of_known_speakers():
+    # every test speaker also has training takes: validation holds out recordings, not speakers
+    s = split_items(ImageItems(_takes(windows=2)), valid_pct=0.25, seed=3)
+    assert s.info["strategy"] == "predefined"
+    assert s.info["valid_by"].startswith("recording")
+    assert {i.group for i in s.valid} == {i.group for i in s.train} == {"spk0", "spk1", "spk2"}
+    recordings = [{i.source for i in side} for side in (s.train, s.valid)]
+    assert recordings[0] and recordings[1] and not recordings[0] & recordings[1]  # windows stay together
+    assert len(s.valid) == 2 * 12  # a quarter of the 48 training recordings, two windows each
+    assert all(i.split == "test" for i in s.test) and len(s.test) == 24
+
+
+def test_validation_holds_out_speakers_when_the_test_speakers_are_unseen():
+    items = [i for i in _takes(speakers=4) if (i.group == "spk3") == (i.split == "test")]  # leave one out
+    s = split_items(ImageItems(items), valid_pct=0.34, seed=3)
+    assert "valid_by" not in s.info
+    train_groups, valid_groups = {i.group for i in s.train}, {i.group for i in s.valid}
+    assert valid_groups and not train_groups & valid_groups
+    assert {i.group for i in s.test} == {"spk3"}
+
+
+def test_validation_by_group_when_asked_or_when_a_test_speaker_is_new():
+    items = _takes()
+    s = split_items(ImageItems(items), valid_pct=0.34, seed=3, by="group")  # marks ignored: grouped as asked
+    assert "valid_by" not in s.info
+    extra = [Item(image="/x/new.png", label="0", group="spk9", source="new.wav", split="test", key="new.png")]
+    s = split_items(ImageItems(items + extra), valid_pct=0.34, seed=3)  # one test speaker unseen
+    assert "valid_by" not in s.info and not {i.group for i in s.train} & {i.group for i in s.valid}

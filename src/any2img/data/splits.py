@@ -17,7 +17,13 @@ from a side is a :class:`MissingClassWarning` that names it (and
   recording) sits on two sides;
 * ``"predefined"`` follows the items' ``train``/``valid``/``test`` marks; when
   no item is marked ``valid``, the validation side is carved out of the
-  training side by hash (grouped when groups are shared);
+  training side by hash, and it mirrors how the marked test side relates to
+  training: whole groups when groups are shared and the test side holds
+  groups that training does not (unseen speakers or sessions), whole source
+  recordings (their windows together) when every test item's group also has
+  training items (new takes of known speakers, as FSDD's official split):
+  holding out whole groups there would judge a harder task than the test
+  side's and train on fewer groups (``info["valid_by"]`` says so);
 * ``"auto"`` is ``"predefined"`` when items carry marks, else ``"group"`` when
   some group holds several items, else ``"random"``.
 
@@ -98,18 +104,24 @@ def _unit_hash(seed: int, salt: str, unit: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2.0**64
 
 
-def _unit_of(item: Item, index: int, grouped: bool) -> str:
-    if grouped and item.group is not None:
+#: What a split keeps together: a whole group, a whole source recording (its windows), or one item.
+UNITS = ("group", "recording", "item")
+
+
+def _unit_of(item: Item, index: int, unit: str) -> str:
+    if unit == "group" and item.group is not None:
         return "group:" + item.group
+    if unit == "recording" and item.source is not None:
+        return f"recording:{item.source}|{item.record or ''}"
     return "item:" + (item.key or item.path or f"#{index}")
 
 
 def _carve(
-    pool: list[tuple[int, Item]], pct: float, seed: int, salt: str, grouped: bool
+    pool: list[tuple[int, Item]], pct: float, seed: int, salt: str, unit: str
 ) -> tuple[list[tuple[int, Item]], list[tuple[int, Item]]]:
     """Split ``pool`` into (rest, carved), about ``pct`` of the units carved, every class on both sides.
 
-    A unit is an item, or a whole group when ``grouped``; a group's class is
+    A unit (see :data:`UNITS`) is an item, a whole recording or a whole group; a unit's class is
     its most common label. The share is exact and stratified (see
     :func:`_quota_pick`): each class gives about ``pct`` of its units, the
     ones whose hash ranks lowest within it, and never its last one.
@@ -121,20 +133,20 @@ def _carve(
         return pool, []
     labels_of: dict[str, Counter[str]] = {}
     for i, it in pool:
-        labels_of.setdefault(_unit_of(it, i, grouped), Counter())[str(it.label)] += 1
+        labels_of.setdefault(_unit_of(it, i, unit), Counter())[str(it.label)] += 1
     hashes = {u: _unit_hash(seed, salt, u) for u in labels_of}
     by_class: dict[str, list[str]] = {}
-    for unit, counts in labels_of.items():
+    for key, counts in labels_of.items():
         label = min(counts, key=lambda lab: (-counts[lab], lab))
-        by_class.setdefault(label, []).append(unit)
+        by_class.setdefault(label, []).append(key)
     for units in by_class.values():
         units.sort(key=lambda u: (hashes[u], u))
     target = max(1, round(pct * len(hashes))) if len(hashes) >= 2 else 0
     chosen = _quota_pick(by_class, hashes, pct, target)
     if not chosen and len(hashes) >= 2:  # a tiny dataset: still give the side one unit
         chosen = {min(hashes, key=hashes.__getitem__)}
-    rest = [(i, it) for i, it in pool if _unit_of(it, i, grouped) not in chosen]
-    carved = [(i, it) for i, it in pool if _unit_of(it, i, grouped) in chosen]
+    rest = [(i, it) for i, it in pool if _unit_of(it, i, unit) not in chosen]
+    carved = [(i, it) for i, it in pool if _unit_of(it, i, unit) in chosen]
     return rest, carved
 
 
@@ -155,6 +167,24 @@ def _quota_pick(by_class: dict[str, list[str]], hashes: dict[str, float], pct: f
             quota[c] += 1
             owed -= 1
     return {u for c, units in by_class.items() for u in units[: quota[c]]}
+
+
+def _test_groups_seen(test_side: list[tuple[int, Item]], pool: list[tuple[int, Item]]) -> bool:
+    """Whether a marked test side holds only new items of groups that the training pool also holds.
+
+    Then the test side measures new recordings of known speakers (or
+    sessions, sources): FSDD's official split, new takes of the same six
+    speakers. A validation side of whole held-out groups would measure
+    something harder than the test side and train on fewer groups, so the
+    validation side is carved by recording instead, as the test side was. When
+    any test item has no group, or its group is absent from the pool, the
+    test side measures unseen groups and validation holds out whole groups.
+    (The windows of one recording still stay together.)
+    """
+    if not test_side:
+        return False
+    seen = {it.group for _, it in pool if it.group is not None}
+    return all(it.group is not None and it.group in seen for _, it in test_side)
 
 
 def _missing_classes(classes: list[str], sides: dict[str, ImageItems]) -> dict[str, list[str]]:
@@ -244,6 +274,8 @@ def split_items(
     uses_marks = strategy == "predefined"
     marked_test = [(i, it) for i, it in indexed if it.split == "test"]
     pool = [(i, it) for i, it in indexed if it.split != "test"]
+    unit = "group" if grouped else "item"
+    mirrored = uses_marks and grouped and _test_groups_seen(marked_test, pool)
     dropped = 0
     if test is None:
         test_side: list[tuple[int, Item]] = []
@@ -251,7 +283,7 @@ def split_items(
     else:
         test_side = marked_test
         if isinstance(test, float):
-            pool, carved = _carve(pool, test, seed, "test", grouped)
+            pool, carved = _carve(pool, test, seed, "test", unit)
             test_side = sorted(test_side + carved)
 
     marked_valid = [(i, it) for i, it in pool if it.split == "valid"] if uses_marks else []
@@ -259,7 +291,8 @@ def split_items(
         valid_side = marked_valid
         train_side = [(i, it) for i, it in pool if it.split != "valid"]
     else:
-        train_side, valid_side = _carve(pool, valid_pct, seed, "valid", grouped)
+        # the validation side mirrors the test side: new recordings of groups seen in training
+        train_side, valid_side = _carve(pool, valid_pct, seed, "valid", "recording" if mirrored else unit)
     if not train_side:
         raise InputError("the split leaves no item to train on; lower 'valid_pct' or 'test', or add items.")
 
@@ -279,11 +312,13 @@ def split_items(
     }
     if grouped:
         info["groups"] = {
-            name: len({_unit_of(it, i, True) for i, it in pairs})
+            name: len({_unit_of(it, i, "group") for i, it in pairs})
             for name, pairs in (("train", train_side), ("valid", valid_side), ("test", test_side))
         }
     if marked_valid:
         info["valid_from"] = "predefined"
+    elif mirrored:
+        info["valid_by"] = "recording: every group of the marked test side also has training items"
     if dropped:
         info["dropped_test"] = dropped
     missing = sorted(set(classes) - set(train.labels))
