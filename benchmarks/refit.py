@@ -9,13 +9,15 @@ which plays the test set's role here. Then
 * ``select``: the default recipe on the fitting part, with its own inner
   validation side carved from it (split seed ``200 + seed``) and the epoch with the lowest
   inner validation loss exported -- what ``any2img train`` does;
-* ``select+tta``, ``select-late``, ``select-paired`` and ``last``, from the same run: the
+* ``select+tta``, ``select-late``, ``select-paired``, ``select-acc-first``,
+  ``select-acc-late`` and ``last``, from the same run: the
   selected weights with signal-domain test-time augmentation (``TTA``
   perturbed pictures averaged with the plain one); the latest epoch whose
   inner validation loss is within ``TOLERANCE`` of the lowest (ties within
   noise go to the annealed end of the one-cycle schedule), the latest epoch
   whose per-item inner validation losses are within two standard errors of
-  the lowest epoch's (a paired test), and the last epoch;
+  the lowest epoch's (a paired test), the first and the latest epoch with
+  the highest inner validation accuracy, and the last epoch;
 * ``refit``: the same recipe's budget on the whole fitting part (inner
   validation included), no selection, the last epoch exported;
 * ``signal``: as ``select``, with ``augment="signal"`` (training pictures
@@ -75,8 +77,9 @@ ARMS = ("select", "refit", "signal", "mixup", "lpft", "lite1", "side128", "steps
 #: How the judging fifth is carved: whole groups (unseen speakers), or single recordings of known ones.
 JUDGES = ("group", "recording")
 #: What each arm other than ``refit`` changes in the default Learner and ``fine_tune``.
-ARM_LEARNER = {"signal": {"augment": "signal"}, "mixup": {"mixup": 0.4}, "lite1": {"backbone": "tf_efficientnet_lite1"},
-               "side128": {"image_size": 128}}  # side128: every input 128x128, upsampled where smaller
+ARM_LEARNER: dict[str, dict[str, Any]] = {
+    "signal": {"augment": "signal"}, "mixup": {"mixup": 0.4}, "lite1": {"backbone": "tf_efficientnet_lite1"},
+    "side128": {"image_size": 128}}  # side128: every input 128x128, upsampled where smaller
 #: ``lpft``: the head alone first (the body frozen, a linear probe) for a quarter of the budget's epochs, then all.
 ARM_FINE_TUNE = {"lpft": lambda epochs: {"freeze_epochs": max(1, epochs // 4)},
                  "steps2x": lambda epochs: {"epochs": 2 * epochs}}  # twice the budget's steps, same batch
@@ -122,7 +125,26 @@ def _save_probs(folder: Path | None, name: str, split: Any, probs: np.ndarray, c
              units=np.array([_unit_id(i) for i in split.test]), labels=np.array([i.label for i in split.test]))
 
 
-def _paired_late_epoch(learn: Any, states: dict[int, dict[str, Any]]) -> int:
+def _epoch_curves(learn: Any, states: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """Per epoch: the inner validation items' losses and hits, and the judging items' hits.
+
+    Kept with ``--probs`` (``*-curves.npz``) so that any selection rule can be
+    scored afterwards on the judging side without training again.
+    """
+    epochs = sorted(states)
+    loss, hit, judged = [], [], []
+    for epoch in epochs:
+        learn.model.load_state_dict(states[epoch])
+        probs, targets = learn.get_preds("valid")
+        loss.append(-np.log(np.clip(probs[np.arange(len(targets)), targets], 1e-12, None)))
+        hit.append(probs.argmax(axis=1) == targets)
+        probs, targets = learn.get_preds("test")
+        judged.append(probs.argmax(axis=1) == targets)
+    return {"epochs": np.array(epochs), "inner_loss": np.array(loss), "inner_hit": np.array(hit),
+            "judge_hit": np.array(judged)}
+
+
+def _paired_late_epoch(curves: dict[str, Any]) -> int:
     """The latest epoch whose inner validation losses are not significantly above the lowest epoch's.
 
     Per item, the loss difference to the epoch with the lowest mean loss; an
@@ -130,14 +152,17 @@ def _paired_late_epoch(learn: Any, states: dict[int, dict[str, Any]]) -> int:
     zero (a paired test on the inner validation items): differences that the
     validation side cannot resolve go to the annealed end of the schedule.
     """
-    per_item = {}
-    for epoch, state in states.items():
-        learn.model.load_state_dict(state)
-        probs, targets = learn.get_preds("valid")
-        per_item[epoch] = -np.log(np.clip(probs[np.arange(len(targets)), targets], 1e-12, None))
+    per_item = dict(zip(curves["epochs"].tolist(), curves["inner_loss"]))
     best = min(per_item, key=lambda e: float(per_item[e].mean()))
     return max([best] + [e for e, values in per_item.items()
                          if e > best and within_noise(values.tolist(), per_item[best].tolist())])
+
+
+def _accuracy_epochs(curves: dict[str, Any]) -> tuple[int, int]:
+    """The first and the latest epoch with the highest inner validation accuracy."""
+    acc = curves["inner_hit"].mean(axis=1)
+    tops = curves["epochs"][acc == acc.max()].tolist()
+    return tops[0], tops[-1]
 
 
 def _arm_rows(arm: str, split: Any, dataset: str, converter: str, seed: int,
@@ -169,8 +194,13 @@ def _arm_rows(arm: str, split: Any, dataset: str, converter: str, seed: int,
                      "outer_valid_acc": float(np.mean(probs.argmax(axis=1) == targets))})
         losses = [r["valid_loss"] for r in learn.history]
         late = max(i for i, v in enumerate(losses, start=1) if v <= min(losses) + TOLERANCE)
-        paired = _paired_late_epoch(learn, states)
-        for name, epoch in (("select-late", late), ("select-paired", paired), ("last", len(losses))):
+        curves = _epoch_curves(learn, states)
+        if probs_dir is not None:
+            np.savez(probs_dir / f"{dataset}{tag}-{converter}-{seed}-{arm}-curves.npz", **curves)
+        paired = _paired_late_epoch(curves)
+        acc_first, acc_late = _accuracy_epochs(curves)
+        for name, epoch in (("select-late", late), ("select-paired", paired), ("select-acc-first", acc_first),
+                            ("select-acc-late", acc_late), ("last", len(losses))):
             learn.model.load_state_dict(states[epoch])
             rows.append({**base, "arm": name, "selected_epoch": epoch,
                          "outer_valid_acc": learn.evaluate("test")["accuracy"]})
