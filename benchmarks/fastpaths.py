@@ -20,7 +20,12 @@ to run.
   as ``field_to_rgb`` did) and after (levels written channel by channel);
 * the trajectory converter against one matplotlib figure per window, and a
   plain supersampled Pillow polyline of the same path (black, one width) for
-  scale;
+  scale: the default painter (compiled where numba is importable) and the
+  Pillow fallback as rows of their own; the compiled painter's first call
+  in a fresh process, cold and from numba's cache, is printed apart;
+* ``trajectory_look`` (not timed): the compiled painter's pictures against
+  Pillow's on 200 Balabit windows (10 per session, 2 sessions per user),
+  three parameter sets at 64 and 128 px;
 * the torch implementations (``any2img.device``) against the numpy
   converters on this CPU;
 * the mel converter's ``convert_batch`` on real FSDD clips at 128 px and
@@ -151,16 +156,23 @@ def _colouring(repeat: int) -> list[dict[str, Any]]:
 
 
 def _trajectory(n: int, repeat: int) -> list[dict[str, Any]]:
+    from any2img.converters.mouse import drawing
     from PIL import Image, ImageDraw
 
     import any2img
     from benchmarks.speed import _balabit, _matplotlib_paths
 
+    print(json.dumps({"trajectory_first_call": _trajectory_first_call()}), flush=True)
     logs, where = _balabit(n)
     rows = []
     windows = [getattr(w, "data", w) for w in logs]
+    fast = drawing.rasteriser() is not None
     for size in (64, 128):
         conv = any2img.get_converter("trajectory", image_size=size)
+        params = conv._p()
+
+        def pillow(params: Any = params) -> None:
+            drawing.draw_trajectories(windows, params, engine="pillow")
 
         def polyline(size: int = size) -> None:
             s = 3
@@ -175,15 +187,110 @@ def _trajectory(n: int, repeat: int) -> list[dict[str, Any]]:
         def matplotlib(size: int = size) -> None:
             _matplotlib_paths(windows, size)
 
-        ours_t, mpl_t = ratio(partial(conv.convert_batch, logs), matplotlib, repeat)
-        poly_t, mpl2_t = ratio(polyline, matplotlib, repeat)
         k = len(logs)
-        rows.append({"case": f"trajectory {size} px", "ours": "any2img trajectory", "inputs": where,
-                     "reference": "matplotlib figure per image", "n": k, "ours_ms_per_image": 1e3 * ours_t / k,
-                     "reference_ms_per_image": 1e3 * mpl_t / k, "speedup": mpl_t / ours_t})
-        rows.append({"case": f"black polyline {size} px", "ours": "Pillow polyline, 3x, reduce", "inputs": where,
-                     "reference": "matplotlib figure per image", "n": k, "ours_ms_per_image": 1e3 * poly_t / k,
-                     "reference_ms_per_image": 1e3 * mpl2_t / k, "speedup": mpl2_t / poly_t})
+        ways = [(f"trajectory {size} px", f"any2img trajectory ({'numba' if fast else 'Pillow'}, the default)",
+                 partial(conv.convert_batch, logs))]
+        ways.append((f"trajectory {size} px, one window per call", "any2img trajectory convert",
+                     partial(_each, conv.convert, logs)))
+        if fast:
+            ways.append((f"trajectory {size} px, Pillow fallback", "any2img trajectory, engine='pillow'", pillow))
+        ways.append((f"black polyline {size} px", "Pillow polyline, 3x, reduce", polyline))
+        for case, ours, fn in ways:
+            ours_t, mpl_t = ratio(fn, matplotlib, repeat)
+            rows.append({"case": case, "ours": ours, "inputs": where, "reference": "matplotlib figure per image",
+                         "n": k, "ours_ms_per_image": 1e3 * ours_t / k, "reference_ms_per_image": 1e3 * mpl_t / k,
+                         "speedup": mpl_t / ours_t})
+    return rows
+
+
+def _each(fn: Callable[[Any], Any], items: Sequence[Any]) -> None:
+    for item in items:
+        fn(item)
+
+
+_FIRST_CALL = """
+import time
+t0, c0 = time.perf_counter(), time.process_time()
+from any2img.converters.mouse import drawing
+from any2img.converters.mouse.trajectory import Trajectory
+log = Trajectory.example_signal(0)
+t1, c1 = time.perf_counter(), time.process_time()
+drawing.draw_trajectories([log], Trajectory()._p(), engine="numba")
+t2, c2 = time.perf_counter(), time.process_time()
+print(round(t1 - t0, 2), round(c1 - c0, 2), round(t2 - t1, 2), round(c2 - c1, 2))
+"""
+
+
+def _trajectory_first_call() -> dict[str, Any]:
+    """Seconds of the compiled painter's first call in a fresh process: cold (compiling) and from numba's cache.
+
+    Each in its own process, with ``NUMBA_CACHE_DIR`` an empty folder for the cold one; wall and CPU time
+    of the import of the converter and of the first picture (numba's import included).
+    """
+    import subprocess
+    import tempfile
+
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as cache:
+        for label in ("cold", "cached"):
+            env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+            done = subprocess.run([sys.executable, "-c", _FIRST_CALL], env=env, capture_output=True, text=True)
+            if done.returncode:
+                return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"}
+            wall_import, cpu_import, wall_first, cpu_first = (float(v) for v in done.stdout.split())
+            out[label] = {"import_s": wall_import, "first_picture_wall_s": wall_first,
+                          "first_picture_cpu_s": cpu_first}
+    return out
+
+
+def _balabit_sample(per_session: int = 10, sessions: int = 2, seed: int = 0) -> list[Any]:
+    """``per_session`` random 300-event windows of the first ``sessions`` sessions of each Balabit user."""
+    import any2img
+    from any2img.bench.locations import balabit_dir
+    from benchmarks.speed import _files
+
+    conv = any2img.get_converter("trajectory")
+    rng = np.random.default_rng(seed)
+    windows: list[Any] = []
+    for user in _files(balabit_dir(), "user*"):
+        for path in sorted(user.glob("session_*"))[:sessions]:
+            session = [w.data for record in conv.read_records(path) for w in conv.segment(record.signal)]
+            picked = rng.choice(len(session), size=min(per_session, len(session)), replace=False)
+            windows += [session[i] for i in sorted(picked.tolist())]
+    return windows
+
+
+def _trajectory_look(n: int) -> list[dict[str, Any]]:
+    """The compiled painter's pictures against Pillow's, one window per canvas and in batches."""
+    from any2img.converters.mouse import drawing
+
+    import any2img
+
+    if drawing.rasteriser() is None:
+        print(json.dumps({"trajectory_look": "numba is not importable: only Pillow paints"}), flush=True)
+        return []
+    logs = _balabit_sample()[:n]
+    where = f"Balabit, {len(logs)} windows of 300 events (10 per session, 2 sessions per user, seed 0)"
+    if not logs:
+        logs = [any2img.get_converter("trajectory").example_signal(seed) for seed in range(n)]
+        where = f"synthetic mouse logs, {n}"
+    rows = []
+    for label, extra in (("default (relative)", {}), ("coords='screen'", {"coords": "screen"}),
+                         ("accel='brightness', fade", {"accel": "brightness", "fade": True})):
+        for size in (64, 128):
+            params = any2img.get_converter("trajectory", image_size=size, **extra)._p()
+            fast = drawing.draw_trajectories(logs, params, engine="numba")
+            alone = [drawing.draw_trajectories([log], params, engine="pillow")[0] for log in logs]
+            batch = drawing.draw_trajectories(logs, params, engine="pillow")
+            for against, pictures in (("Pillow, a canvas per window (convert)", alone),
+                                      ("Pillow, tiles of one canvas (convert_batch)", batch)):
+                d = np.stack([np.abs(a.astype(np.int16) - b.astype(np.int16)) for a, b in zip(fast, pictures)])
+                rows.append({"case": f"trajectory look {label} {size} px", "against": against, "inputs": where,
+                             "n": len(logs), "mean_abs_diff": float(d.mean()),
+                             "pixels_off_by_more_than_8": float((d.max(axis=3) > 8).mean()),
+                             "pixels_differing": int((d.max(axis=3) > 0).sum()),
+                             "windows_differing": int((d.reshape(len(logs), -1).max(axis=1) > 0).sum()),
+                             "max_abs_diff": int(d.max())})
     return rows
 
 
@@ -303,7 +410,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--n", type=int, default=200, help="series per field case (default 200)")
     p.add_argument("--repeat", type=int, default=5, help="alternate timed runs per side; the best counts")
     p.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP/torch threads (default 1)")
-    p.add_argument("--only", nargs="+", choices=("fields", "colouring", "trajectory", "device", "mel"))
+    p.add_argument("--only", nargs="+", choices=("fields", "colouring", "trajectory", "trajectory_look", "device",
+                                                 "mel"))
     args = p.parse_args(argv)
     import torch
 
@@ -315,6 +423,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                                                    "OPENBLAS_NUM_THREADS")}}))
     parts = {"fields": lambda: _fields(args.n, args.repeat), "colouring": lambda: _colouring(args.repeat),
              "trajectory": lambda: _trajectory(min(args.n, 60), args.repeat),
+             "trajectory_look": lambda: _trajectory_look(args.n),
              "device": lambda: _device(args.n, args.repeat), "mel": lambda: _mel(min(args.n, 100), args.repeat)}
     rows: list[dict[str, Any]] = []
     for name, run in parts.items():
@@ -324,7 +433,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows.append(row)
             print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
     print("| case | ours | reference | ours ms/img | reference ms/img | speed-up |\n|---|---|---|---|---|---|")
-    for r in rows:
+    for r in (r for r in rows if "speedup" in r):
         print(f"| {r['case']} | {r['ours']} | {r['reference']} | {r['ours_ms_per_image']:.3f} | "
               f"{r['reference_ms_per_image']:.3f} | {r['speedup']:.2f}× |")
     return 0

@@ -20,12 +20,21 @@ to its border. ``coords="relative"`` fits the window's own bounding box into
 the image, keeping its aspect ratio, so the picture does not depend on where
 on the screen the movement happened.
 
-Drawing uses Pillow's ImageDraw on a canvas ``supersample`` times larger,
-then shrinks it with a box filter (each pixel the mean of its block):
-antialiased lines, no matplotlib. A batch of windows is drawn as tiles of
-one canvas, with one list of Pillow calls (see :mod:`.drawing`);
-``convert`` and ``convert_batch`` give the same pictures, the batch about
-15 % faster per window.
+Drawing is on a canvas ``supersample`` times larger, then shrunk with a
+box filter (each pixel the mean of its block): antialiased lines, no
+matplotlib. What paints the canvas (see :mod:`.drawing`):
+
+* where numba can be imported (``pip install any2img[mouse]``), a compiled
+  painter of the same shapes (:mod:`.raster`), about 3x faster than
+  Pillow; its first call in an environment compiles it (a few seconds,
+  once, then cached on disk);
+* otherwise Pillow's ImageDraw, a batch of windows as tiles of one canvas
+  with one list of Pillow calls.
+
+Both give the same pixels (tested on synthetic logs; no pixel differed on
+200 Balabit windows), and with either, ``convert`` and ``convert_batch``
+give the same pictures (with Pillow, but for rare single pixels, see
+:mod:`.drawing`).
 """
 
 from __future__ import annotations
