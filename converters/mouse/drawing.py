@@ -10,8 +10,8 @@ image pixel is the mean of its ``supersample x supersample`` block.
 
 Who paints (:func:`rasteriser`): where numba can be imported (the
 ``mouse`` extra, ``pip install any2img[mouse]``), the compiled painter of
-:mod:`.raster`, about 3x faster than Pillow; otherwise Pillow. Both paint
-the same primitives, made here, and give the same pixels: the tests
+:mod:`.raster`, 3 to 4 times faster than Pillow; otherwise Pillow. Both
+paint the same primitives, made here, and give the same pixels: the tests
 compare them on synthetic and real-like logs, and on 200 Balabit windows
 no pixel differed (benchmarks/SPEED.md). ``draw_trajectories(...,
 engine="pillow")`` asks for Pillow.

@@ -33,8 +33,9 @@ Compiled functions are cached on disk (numba's ``cache=True``): in
 ``__pycache__`` next to this file, or where that is not writable, in
 numba's user-wide cache folder (``~/.cache/numba``, or
 ``NUMBA_CACHE_DIR``); where neither is writable they are compiled anew in
-each process. Compiling takes a few seconds, once; loading them from the
-cache about half a second (numba's import included).
+each process. Compiling takes 6-10 s on a busy 2-core machine, once;
+loading them from the cache about half a second (numba's import
+included).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ box filter (each pixel the mean of its block): antialiased lines, no
 matplotlib. What paints the canvas (see :mod:`.drawing`):
 
 * where numba can be imported (``pip install any2img[mouse]``), a compiled
-  painter of the same shapes (:mod:`.raster`), about 3x faster than
+  painter of the same shapes (:mod:`.raster`), 3 to 4 times faster than
   Pillow; its first call in an environment compiles it (a few seconds,
   once, then cached on disk);
 * otherwise Pillow's ImageDraw, a batch of windows as tiles of one canvas
