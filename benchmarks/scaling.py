@@ -1,10 +1,11 @@
-"""Scaling out: 1 vs 2 local Dask workers for conversion, 1 vs 2 gloo processes (torchrun) for training.
+"""Scaling out: 1 vs 2 worker processes for conversion (local and Dask), 1 vs 2 gloo processes for training.
 
 Usage (from the repository root; needs ``any2img[distributed]`` and the FSDD
 copy in ``../shared/datasets``)::
 
     python -m benchmarks.scaling                  # both, results in benchmarks/results/scaling.json
     python -m benchmarks.scaling --only convert --n 300 --repeat 2
+    python -m benchmarks.scaling --only local --n 300 --repeat 3 --out benchmarks/results/scaling-local.json
 
 * **convert**: ``--n`` FSDD recordings through ``mel`` (64 px) with
   ``engine="dask"`` on a ``LocalCluster`` of 1, then 2 single-threaded worker
@@ -12,6 +13,10 @@ copy in ``../shared/datasets``)::
   have imported the converters before the clock starts; the time is the
   ``convert_dir`` call. Runs alternate 1, 2, 2, 1, ... and the best of
   ``--repeat`` is kept for each (the least disturbed by other work).
+* **local**: the same, with ``convert_dir``'s own process pool
+  (``engine="local"``, ``workers=1`` then ``2``, what ``any2img convert
+  --workers`` does), no Dask; each run is a fresh pool, so the time includes
+  starting the worker processes, as a user's command does.
 * **train**: the converted images, ``torchrun --standalone --nproc_per_node
   P -m any2img train`` with the default backbone (lite0, offline ImageNet
   weights) at 64 px, the same global batch (16) and epochs, as 1 process with
@@ -84,6 +89,26 @@ def bench_convert(src: Path, work: Path, repeat: int) -> dict[str, Any]:
             "speedup_2_vs_1": round(best[1] / best[2], 2)}
 
 
+def bench_local(src: Path, work: Path, repeat: int) -> dict[str, Any]:
+    """Seconds per ``convert_dir`` of ``src`` with 1 and with 2 local worker processes (best of ``repeat``)."""
+    from any2img import convert_dir
+
+    convert_dir("mel", src, work / "warm-local", params=MEL, label_from=LABEL, workers=1, progress=False)  # caches
+    best: dict[int, float] = {}
+    for i, workers in enumerate([1, 2, 2, 1] * repeat):
+        if i >= 2 * repeat:
+            break
+        t0 = time.perf_counter()
+        report = convert_dir("mel", src, work / f"local-{i}", params=MEL, label_from=LABEL, workers=workers,
+                             progress=False)
+        seconds = time.perf_counter() - t0
+        assert report.ok and report.images == len(list(src.iterdir())), report.summary()
+        best[workers] = min(best.get(workers, float("inf")), seconds)
+        print(f"local: {workers} worker(s) {seconds:.2f}s", flush=True)
+    return {"sources": len(list(src.iterdir())), "seconds": {str(k): round(v, 3) for k, v in sorted(best.items())},
+            "speedup_2_vs_1": round(best[1] / best[2], 2)}
+
+
 def _train_once(images: Path, out: Path, nproc: int, threads: int, epochs: int) -> float:
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(nproc),
@@ -116,7 +141,7 @@ def bench_train(images: Path, work: Path, repeat: int, epochs: int) -> dict[str,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scaling", description=__doc__.split("\n")[0])
-    parser.add_argument("--only", choices=("convert", "train"), default=None)
+    parser.add_argument("--only", choices=("convert", "local", "train"), default=None)
     parser.add_argument("--n", type=int, default=300, help="FSDD recordings (default 300)")
     parser.add_argument("--repeat", type=int, default=2, help="runs of each setting, best kept (default 2)")
     parser.add_argument("--epochs", type=int, default=2, help="training epochs (default 2)")
@@ -130,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         src = _copy_fsdd(args.n, work / "fsdd")
         if args.only in (None, "convert"):
             result["convert"] = bench_convert(src, work, args.repeat)
+        if args.only in (None, "local"):
+            result["local"] = bench_local(src, work, args.repeat)
         if args.only in (None, "train"):
             from any2img import convert_dir
 
@@ -138,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     result["load_average_at_end"] = list(os.getloadavg())
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps({k: v for k, v in result.items() if k in ("convert", "train")}, indent=2))
+    print(json.dumps({k: v for k, v in result.items() if k in ("convert", "local", "train")}, indent=2))
     return 0
 
 
