@@ -12,13 +12,14 @@ from any2img.learn import Learner
 from any2img.learn.settings import POSITIONAL, LearnerSettings
 
 #: The Learner's signature after ``split`` before the settings object: (name, default), by position then by keyword;
-#: one default changed since, on purpose: augment None -> "auto" (signal-domain augmentation for audio, issue 10).
+#: one default changed since, on purpose: augment None -> "auto" (signal-domain augmentation for audio, issue 10);
+#: one setting added: tta (test-time augmentation where training augments the signal, issue 10).
 BY_POSITION = [("backbone", "tf_efficientnet_lite0"), ("pretrained", True), ("image_size", None),
                ("batch_size", None), ("metrics", ("accuracy", "error_rate", "macro_f1")), ("seed", 0),
                ("augment", "auto"), ("num_workers", 0), ("device", "auto")]
 BY_KEYWORD = [("weights", None), ("label_smoothing", 0.0), ("mixup", 0.0), ("weight_decay", 0.01),
               ("selection", "paired"), ("early_stopping", False), ("patience", 3), ("mixed_precision", True),
-              ("verbose", True), ("num_threads", None), ("convert_on", "files")]
+              ("verbose", True), ("num_threads", None), ("convert_on", "files"), ("tta", None)]
 
 
 def _split():

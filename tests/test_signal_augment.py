@@ -141,3 +141,54 @@ def test_auto_augment_is_none_for_series_and_for_pictures_without_sources(conver
     assert default_augment(items_from_manifest(tmp_path / "out")) == "signal"
     shutil.rmtree(tmp_path / "src")  # the sources are gone: train on the pictures as they are
     assert default_augment(items_from_manifest(tmp_path / "out")) is None
+
+
+def test_audio_models_average_test_time_augmentation_alike_in_every_path(converted_audio, tmp_path):
+    """TTA by default where training augments the signal: evaluate, get_preds, any2img.evaluate and predict agree."""
+    from any2img.learn import Learner
+    from any2img.learn.inference import tta_mean
+
+    items = items_from_manifest(converted_audio / "out")
+    split = split_items(items, valid_pct=0.25, seed=0, test=0.25)
+    learn = Learner(split, backbone="resnet10t", pretrained=False, image_size=32, batch_size=4, verbose=False,
+                    device="cpu")
+    learn.fine_tune(1, 5e-3)
+    assert learn.augment == "signal" and learn.tta == 4
+    plain, targets = learn.get_preds("test", tta=0)
+    averaged, _ = learn.get_preds("test")  # the default: learn.tta passes
+    assert not np.allclose(averaged, plain)
+    assert np.array_equal(averaged, learn.get_preds("test")[0])  # fixed draws: the answers repeat
+    by_hand = tta_mean(learn.model, split.test, learn.classes, learn.data_config, plain, 4)
+    assert np.allclose(averaged, by_hand, atol=1e-6)
+    result = learn.evaluate("test")
+    assert result["tta"] == 4
+    assert result["accuracy"] == pytest.approx(float(np.mean(averaged.argmax(1) == targets)))
+    picked = averaged[np.arange(len(targets)), targets]
+    assert result["loss"] == pytest.approx(float(-np.mean(np.log(picked))), rel=1e-5)
+
+    model_dir = learn.export(tmp_path / "model")
+    predictor = any2img.load(model_dir)
+    assert predictor.tta == 4
+    for row, item in zip(averaged, split.test):  # from the raw clip, as a user predicts
+        answer = predictor.predict(converted_audio / "src" / str(item.source))
+        assert np.allclose(answer.window_probabilities[0], row, atol=1e-4)
+    from any2img.learn.heldout import SeenItemsWarning
+
+    with pytest.warns(SeenItemsWarning):  # the training and validation clips are left out
+        report = any2img.evaluate(model_dir, converted_audio / "out", explain_top=0)
+    assert report.metrics["tta"] == 4 and report.metrics["n"] == len(split.test)
+    assert report.metrics["accuracy"] == pytest.approx(result["accuracy"])
+    assert report.metrics["loss"] == pytest.approx(result["loss"], rel=1e-4)
+
+
+def test_test_time_augmentation_is_off_for_series_and_when_asked(converted, converted_audio):
+    from any2img.learn import Learner
+
+    series = split_items(items_from_manifest(converted), valid_pct=0.25, seed=0)
+    audio = split_items(items_from_manifest(converted_audio / "out"), valid_pct=0.25, seed=0)
+    small = {"backbone": "resnet10t", "pretrained": False, "image_size": 32, "verbose": False, "device": "cpu"}
+    assert Learner(series, **small).tta == 0  # no signal augmentation in training: none at test time
+    assert Learner(audio, tta=0, **small).tta == 0 and Learner(audio, augment=None, **small).tta == 0
+    assert Learner(series, tta=2, **small).tta == 2
+    with pytest.raises(ParameterError, match="tta"):
+        Learner(audio, tta=-1, **small)

@@ -180,6 +180,9 @@ def evaluate(
         }
         if len(members) > 1:
             metrics["members"] = [name for _, name, _ in members]
+        passes = [int(s[6].meta.get("training", {}).get("tta") or 0) for s in scored]
+        if any(passes):  # test-time augmentation passes averaged (per member for an ensemble)
+            metrics["tta"] = passes[0] if len(passes) == 1 else passes
         metrics.update(recording_accuracy(probs, targets, items) or {})
         interp = Interpretation(probs, targets, classes, items)
         plotter = source_plotter_for(items.root) if items.root is not None else None
@@ -216,7 +219,7 @@ def _score(model: Path, data: str | os.PathLike[str], workdir: Path, *, label_fr
     from any2img.data.dataset import ImageDataset
     from any2img.learn.backbones import place_model
     from any2img.learn.heldout import held_out
-    from any2img.learn.inference import predict_logits, resolve_device, softmax_np
+    from any2img.learn.inference import predict_logits, resolve_device, softmax_np, tta_mean
 
     art = load_artifact(model)
     items = _read_items(data, art.meta, workdir, label_from, progress, raw_only=raw_only)
@@ -232,6 +235,11 @@ def _score(model: Path, data: str | os.PathLike[str], workdir: Path, *, label_fr
         raise InputError(f"labels {unknown} are not among the model's classes {art.classes}", path=data)
     dev = resolve_device(device)
     dataset = ImageDataset(items, art.classes, art.data_config)
-    logits, _ = predict_logits(place_model(art.model, dev), dataset, batch_size=batch_size, device=dev)
+    model_on = place_model(art.model, dev)
+    logits, _ = predict_logits(model_on, dataset, batch_size=batch_size, device=dev)
+    probs = softmax_np(logits)
+    tta = int(art.meta.get("training", {}).get("tta") or 0)
+    if tta:  # as the model was evaluated at training time and as Predictor answers: the same draws
+        probs = tta_mean(model_on, items, art.classes, art.data_config, probs, tta, batch_size=batch_size, device=dev)
     names = art.meta.get("training", {}).get("metrics") or ["accuracy", "error_rate", "macro_f1"]
-    return items, softmax_np(logits), art.classes, side, seen, names, art
+    return items, probs, art.classes, side, seen, names, art

@@ -128,6 +128,8 @@ class Predictor:
         #: What draws the pictures, as in training: "numpy" (the converter) or "torch" (its device implementation).
         self.implementation = str((self.meta.get("converter") or {}).get("implementation", "numpy"))
         self._torch_converter: Any = None  # the device implementation, built at the first use
+        #: Test-time augmentation passes, as the model was evaluated with (``model.json`` training.tta; 0 before).
+        self.tta = int((self.meta.get("training") or {}).get("tta") or 0)
 
     # -- images -> probabilities ----------------------------------------
     def predict_images(self, images: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
@@ -172,8 +174,14 @@ class Predictor:
         windows = self.converter.segment(signal)
         if not windows:
             raise InputError("the input yields no window with the model's segmentation parameters")
-        chunks = [self.predict_images(self._pictures(windows[i : i + self.batch_size]))
-                  for i in range(0, len(windows), self.batch_size)]
+        chunks = []
+        for i in range(0, len(windows), self.batch_size):
+            batch = windows[i : i + self.batch_size]
+            probs = self.predict_images(self._pictures(batch)).astype(np.float64)
+            for k in range(1, self.tta + 1):  # the draws any2img.learn.inference.tta_mean makes: seed k per window
+                probs += self.predict_images([self.converter.convert(
+                    self.converter.augment_signal(w.data, np.random.default_rng(k))) for w in batch])
+            chunks.append((probs / (self.tta + 1)).astype(np.float32))
         return np.concatenate(chunks), [w.describe() for w in windows]
 
     def _answer(self, probs: np.ndarray, windows: list[dict[str, Any]], source: str) -> Prediction:

@@ -65,6 +65,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="auto (default: signal for audio pictures whose sources are at hand, else none); none; "
                         "signal (pictures drawn afresh from raw signals perturbed in their own domain: needs the "
                         "conversion's sources); specaugment, timeshift or specaugment+timeshift")
+    p.add_argument("--tta", type=int, default=None, metavar="N",
+                   help="test-time augmentation: average N pictures of perturbed raw signals with the plain one when "
+                        "evaluating and in the exported model's predictions (default: 4 when --augment became signal, "
+                        "else 0)")
     p.add_argument("--label-smoothing", type=float, default=0.0)
     p.add_argument("--mixup", type=float, default=0.0, metavar="ALPHA",
                    help="mixup with Beta(ALPHA, ALPHA) weights (default 0: off)")
@@ -148,12 +152,13 @@ def _train(args: argparse.Namespace, out_dir: Path, images: Path, device: str) -
         image_size=args.image_size, batch_size=args.batch_size,
         seed=args.seed if args.train_seed is None else args.train_seed, augment=args.augment,
         num_workers=args.workers, device=device, label_smoothing=args.label_smoothing,
-        mixup=args.mixup, convert_on=args.convert_on,
+        mixup=args.mixup, convert_on=args.convert_on, tta=args.tta,
         early_stopping=args.early_stopping, patience=args.patience, verbose=verbose,
     )
     if verbose:
         print(f"backbone {learn.settings.backbone} (weights: {learn.weights_source}), "
-              f"input {learn.data_config.input_size}, device {learn.device}")
+              f"input {learn.data_config.input_size}, device {learn.device}"
+              + (f", augment {learn.augment}, test-time augmentation {learn.tta} passes" if learn.tta else ""))
     start = time.perf_counter()
     learn.fine_tune(args.epochs, base_lr=args.lr, freeze_epochs=args.freeze_epochs, lr_mult=args.lr_mult,
                     time_budget=args.time_budget, checkpoint_dir=args.checkpoint_dir, resume=args.resume)

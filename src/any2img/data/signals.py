@@ -84,6 +84,11 @@ class SignalDataset(ImageDataset):
     augment : bool, default=True
         Perturb the signal (False redraws the stored picture exactly, which
         the tests use to check the pipeline).
+    seed : int, optional
+        Perturb every item with numpy's generator seeded ``seed`` afresh (a
+        test-time augmentation pass: the same draw whenever the item is
+        seen, the same as :class:`~any2img.predict.Predictor` draws for a
+        window). None: a new draw per item from torch's generator (training).
 
     Raises
     ------
@@ -91,7 +96,8 @@ class SignalDataset(ImageDataset):
         The items do not come from a conversion, or its sources are gone.
     """
 
-    def __init__(self, items: ImageItems, classes: Sequence[str], config: DataConfig, augment: bool = True) -> None:
+    def __init__(self, items: ImageItems, classes: Sequence[str], config: DataConfig, augment: bool = True,
+                 seed: int | None = None) -> None:
         super().__init__(items, classes, config, cache=False)
         info = items.converter
         if info is None:
@@ -102,6 +108,7 @@ class SignalDataset(ImageDataset):
         self.converter = get_converter(info["name"], **(info.get("params") or {}))
         self.root = _source_root(items)
         self.perturb = augment
+        self.seed = seed
         self._windows: dict[str, dict[str, list[Any]]] = {}
         missing = [it.describe() for it in items if it.source is None]
         if missing:
@@ -125,7 +132,7 @@ class SignalDataset(ImageDataset):
         data = window.data
         if self.perturb:
             # torch's generator: seeded by the Learner in the main process and per worker by the DataLoader
-            rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,)).item()))
+            rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,)).item()) if self.seed is None else self.seed)
             data = self.converter.augment_signal(data, rng)
         picture = self.converter.convert(data)
         return resize_image(picture, self.config.size, self.config.interpolation)

@@ -44,6 +44,7 @@ def training_config(learn: Learner) -> dict[str, Any]:
         "device": str(learn.device),
         "mixed_precision": learn._amp,
         "convert_on": asked.convert_on,
+        "tta": learn.tta,
         "fits": learn.fits,
         **({"refit_of": learn.refit_of} if learn.refit_of is not None else {}),
     }

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 from torch import nn
@@ -9,7 +12,11 @@ from torch.utils.data import DataLoader, Dataset
 
 from any2img.errors import ParameterError
 
-__all__ = ["predict_logits", "resolve_device", "softmax_np"]
+if TYPE_CHECKING:
+    from any2img.data.items import ImageItems
+    from any2img.data.transforms import DataConfig
+
+__all__ = ["predict_logits", "resolve_device", "softmax_np", "tta_mean"]
 
 
 @torch.no_grad()
@@ -39,6 +46,27 @@ def predict_logits(
     if not outs:
         return torch.zeros((0, 0)), torch.zeros((0,), dtype=torch.int64)
     return torch.cat(outs), torch.cat(targets).long()
+
+
+def tta_mean(model: nn.Module, items: ImageItems, classes: Sequence[str], config: DataConfig, probs: np.ndarray,
+             passes: int, *, batch_size: int = 64, device: str | torch.device = "cpu", num_workers: int = 0,
+             amp: bool = False) -> np.ndarray:
+    """``probs`` of ``items`` averaged with those of ``passes`` pictures drawn from perturbed raw signals.
+
+    Pass ``k`` (1 to ``passes``) perturbs every item's window with numpy's
+    generator seeded ``k`` (:class:`~any2img.data.signals.SignalDataset`
+    with ``seed=k``): the same pictures whenever the items are scored, and
+    the ones :class:`~any2img.predict.Predictor` draws from the raw input.
+    Needs the conversion's sources.
+    """
+    from any2img.data.signals import SignalDataset
+
+    total = np.asarray(probs, dtype=np.float64)
+    for k in range(1, passes + 1):
+        logits, _ = predict_logits(model, SignalDataset(items, classes, config, seed=k), batch_size=batch_size,
+                                   device=device, num_workers=num_workers, amp=amp)
+        total = total + softmax_np(logits)
+    return (total / (passes + 1)).astype(np.float32)
 
 
 def softmax_np(logits: torch.Tensor) -> np.ndarray:

@@ -99,6 +99,8 @@ class Learner:
         self.refit_of: dict[str, Any] | None = None  # set by any2img.learn.refit.refit
         self.augment = default_augment(split.train) if s.augment == "auto" else s.augment  # what "auto" became
         transform = None if self.augment == "signal" else build_augment(self.augment)  # "signal": from raw signals
+        #: Test-time augmentation passes that evaluate, get_preds and the exported model use (what None became).
+        self.tta: int = (scoring.TTA_PASSES if self.augment == "signal" else 0) if s.tta is None else s.tta
         if len(self.classes) < 2:
             raise InputError(f"a classifier needs at least 2 classes (got {self.classes}).")
         self.device: torch.device = resolve_device(s.device)
@@ -156,11 +158,12 @@ class Learner:
         return trial.seconds_per_step(self, steps)
 
     # -- predictions (any2img.learn.scoring) ------------------------------------------------------------
-    def get_preds(self, split: str | ImageItems = "valid", *, tta: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    def get_preds(self, split: str | ImageItems = "valid", *, tta: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities ``(N, n_classes)`` and targets ``(N,)`` on a side, or on given items.
 
         ``tta`` > 0 averages in that many pictures drawn from perturbed raw
-        signals; see :func:`~any2img.learn.scoring.predictions`.
+        signals; None: :attr:`tta` (the setting, or what its default
+        became); see :func:`~any2img.learn.scoring.predictions`.
         """
         with self._rng:
             return scoring.predictions(self, split, tta)

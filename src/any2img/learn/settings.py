@@ -132,6 +132,18 @@ class LearnerSettings:
         read; needs the conversion's sources; see
         :mod:`any2img.device.training`); the exported model records
         ``implementation: "torch"`` and prediction converts alike.
+    tta : int, optional
+        Test-time augmentation: :meth:`~any2img.learn.Learner.evaluate`,
+        ``get_preds``, ``any2img evaluate`` and the exported model's
+        predictions average the plain picture's probabilities with those of
+        ``tta`` pictures of perturbed raw signals (the converter's
+        ``augment_signal``; pass ``k`` perturbs every window with numpy's
+        generator seeded ``k``, so answers repeat and every path agrees).
+        Default: :data:`~any2img.learn.scoring.TTA_PASSES` (4) when training
+        augments in the signal domain (``augment`` resolved to ``"signal"``:
+        the model learned that those perturbations keep the class), else 0;
+        measured on FSDD's validation protocol (``benchmarks/DEFAULTS.md``,
+        fifth round). Model selection always scores the plain pictures.
     """
 
     backbone: str = _setting(DEFAULT_BACKBONE)
@@ -155,6 +167,7 @@ class LearnerSettings:
     verbose: bool = _setting(True, Bool())
     num_threads: int | None = _setting(None, Optional(Int(low=1)))
     convert_on: str = _setting("files", Choice(("files", "device")))
+    tta: int | None = _setting(None, Optional(Int(low=0)))
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):  # in declaration order: the first bad one raises
