@@ -46,6 +46,7 @@ from any2img.learn.resume import load_learner, save_learner
 from any2img.learn.schedule import DEFAULT_LR, LRFindResult
 from any2img.learn.seeding import OwnRandomState, seed_everything
 from any2img.learn.settings import LearnerSettings, signature
+from any2img.learn.threads import chosen_threads, training_threads
 from any2img.validation import check_bool
 
 __all__ = ["DEFAULT_LR", "Learner", "seed_everything"]
@@ -112,6 +113,9 @@ class Learner:
                                     image_size=self.budget.image_size)
             self.model: nn.Module = place_model(built.model, self.device)
         self.data_config, self.weights_source, self.model_kwargs = built.data_config, built.weights, built.model_kwargs
+        #: Torch threads while training (None: torch's own): one for small CPU steps unless num_threads is given.
+        self.training_threads = chosen_threads(self.device, s.num_threads, self.batch_size,
+                                               self.data_config.input_size)
         self.history: Records = []
         self.evaluations: dict[str, dict[str, float]] = {}
         self._evaluated_at: dict[str, int] = {}  # side -> len(history) when evaluated
@@ -155,7 +159,8 @@ class Learner:
         return scoring.validation(self)
 
     def _seconds_per_step(self, steps: int = 3) -> float:
-        return trial.seconds_per_step(self, steps)
+        with training_threads(self.training_threads):  # timed as the run will train
+            return trial.seconds_per_step(self, steps)
 
     # -- predictions (any2img.learn.scoring) ------------------------------------------------------------
     def get_preds(self, split: str | ImageItems = "valid", *, tta: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -243,7 +248,7 @@ class Learner:
              on_epoch_end: EpochHook | None, deadline: float | None = None) -> Records:
         loop = TrainingLoop(self, phases, kind, checkpoint_dir=checkpoint_dir, resume=check_bool("resume", resume),
                             on_epoch_end=on_epoch_end, deadline=deadline)
-        with self._rng:
+        with self._rng, training_threads(self.training_threads):
             return loop.run()
 
     def lr_find(self, start_lr: float = 1e-7, end_lr: float = 10.0, num_it: int = 100, *,

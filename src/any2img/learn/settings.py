@@ -124,7 +124,12 @@ class LearnerSettings:
         Print the per-epoch table and show progress bars.
     num_threads : int, optional
         CPU threads for torch (``torch.set_num_threads``, a process-wide
-        setting, so only when given); default: torch's own setting.
+        setting, so only when given). Default: torch's own setting, except
+        while training on the CPU with steps of at most
+        :data:`~any2img.learn.threads.SMALL_STEP` input pixels (batch x
+        height x width), which run on one thread and restore the setting
+        afterwards (1.3-1.8x faster than two threads on 2 cores,
+        ``benchmarks/SPEED.md``).
     convert_on : {"files", "device"}, default="files"
         Where the pictures come from. ``"files"``: the images the conversion
         wrote. ``"device"``: the raw signals, converted per batch on
