@@ -63,6 +63,7 @@ __all__ = [
     "build_model_from_artifact",
     "load_artifact",
     "read_artifact",
+    "recorded_tta",
     "write_artifact",
 ]
 
@@ -380,6 +381,16 @@ class Artifact:
     def converter(self) -> dict[str, Any] | None:
         """``{"name", "params"}`` of the converter that made the training images, if known."""
         return self.meta.get("converter")
+
+    @property
+    def tta(self) -> int:
+        """Test-time augmentation passes the model answers with (see :func:`recorded_tta`)."""
+        return recorded_tta(self.meta)
+
+
+def recorded_tta(meta: dict[str, Any]) -> int:
+    """The test-time augmentation passes a ``model.json`` records (``training.tta``; 0 when absent, as before)."""
+    return int((meta.get("training") or {}).get("tta") or 0)
 
 
 def load_artifact(path: str | os.PathLike[str]) -> Artifact:

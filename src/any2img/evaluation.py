@@ -180,7 +180,7 @@ def evaluate(
         }
         if len(members) > 1:
             metrics["members"] = [name for _, name, _ in members]
-        passes = [int(s[6].meta.get("training", {}).get("tta") or 0) for s in scored]
+        passes = [s[6].tta for s in scored]
         if any(passes):  # test-time augmentation passes averaged (per member for an ensemble)
             metrics["tta"] = passes[0] if len(passes) == 1 else passes
         metrics.update(recording_accuracy(probs, targets, items) or {})
@@ -238,8 +238,8 @@ def _score(model: Path, data: str | os.PathLike[str], workdir: Path, *, label_fr
     model_on = place_model(art.model, dev)
     logits, _ = predict_logits(model_on, dataset, batch_size=batch_size, device=dev)
     probs = softmax_np(logits)
-    tta = int(art.meta.get("training", {}).get("tta") or 0)
-    if tta:  # as the model was evaluated at training time and as Predictor answers: the same draws
-        probs = tta_mean(model_on, items, art.classes, art.data_config, probs, tta, batch_size=batch_size, device=dev)
+    if art.tta:  # as the model was evaluated at training time and as Predictor answers: the same draws
+        probs = tta_mean(model_on, items, art.classes, art.data_config, probs, art.tta, batch_size=batch_size,
+                         device=dev)
     names = art.meta.get("training", {}).get("metrics") or ["accuracy", "error_rate", "macro_f1"]
     return items, probs, art.classes, side, seen, names, art

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 import torch
 
-from any2img.artifact import Artifact, load_artifact
+from any2img.artifact import Artifact, load_artifact, recorded_tta
 from any2img.converter import Converter, Record
 from any2img.data.items import IMAGE_EXTENSIONS, load_image
 from any2img.data.transforms import DataConfig, preprocess_batch
@@ -129,7 +129,7 @@ class Predictor:
         self.implementation = str((self.meta.get("converter") or {}).get("implementation", "numpy"))
         self._torch_converter: Any = None  # the device implementation, built at the first use
         #: Test-time augmentation passes, as the model was evaluated with (``model.json`` training.tta; 0 before).
-        self.tta = int((self.meta.get("training") or {}).get("tta") or 0)
+        self.tta = recorded_tta(self.meta)
 
     # -- images -> probabilities ----------------------------------------
     def predict_images(self, images: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
