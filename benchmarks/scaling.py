@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,23 @@ def _copy_fsdd(n: int, dst: Path) -> Path:
     return dst
 
 
+def _one_against_two(src: Path, repeat: int, label: str,
+                     run: Callable[[int, int], tuple[Any, float]]) -> dict[str, Any]:
+    """Best seconds of ``run(i, workers)`` (its report and timed seconds) with 1 and 2 workers, best of ``repeat``.
+
+    Runs alternate 1, 2, 2, 1, ..., so a change of load touches both settings.
+    """
+    n = len(list(src.iterdir()))
+    best: dict[int, float] = {}
+    for i, workers in enumerate(([1, 2, 2, 1] * repeat)[: 2 * repeat]):
+        report, seconds = run(i, workers)
+        assert report.ok and report.images == n, report.summary()
+        best[workers] = min(best.get(workers, float("inf")), seconds)
+        print(f"{label}: {workers} worker(s) {seconds:.2f}s", flush=True)
+    return {"sources": n, "seconds": {str(k): round(v, 3) for k, v in sorted(best.items())},
+            "speedup_2_vs_1": round(best[1] / best[2], 2)}
+
+
 def bench_convert(src: Path, work: Path, repeat: int) -> dict[str, Any]:
     """Seconds per conversion of ``src`` on 1 and on 2 Dask workers (best of ``repeat``)."""
     from distributed import Client, LocalCluster
@@ -71,9 +89,8 @@ def bench_convert(src: Path, work: Path, repeat: int) -> dict[str, Any]:
     warm.mkdir()
     for f in sorted(src.iterdir())[:2]:
         shutil.copy(f, warm / f.name)
-    best: dict[int, float] = {}
-    order = [1, 2, 2, 1] * repeat
-    for i, workers in enumerate(order[: 2 * repeat]):
+
+    def run(i: int, workers: int) -> tuple[Any, float]:
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                           host="127.0.0.1") as cluster, Client(cluster) as client:
             convert_dir("mel", warm, work / f"warm-{i}", params=MEL, label_from=LABEL, engine="dask",
@@ -81,12 +98,9 @@ def bench_convert(src: Path, work: Path, repeat: int) -> dict[str, Any]:
             t0 = time.perf_counter()
             report = convert_dir("mel", src, work / f"out-{i}", params=MEL, label_from=LABEL, engine="dask",
                                  scheduler=client, progress=False)
-            seconds = time.perf_counter() - t0
-        assert report.ok and report.images == len(list(src.iterdir())), report.summary()
-        best[workers] = min(best.get(workers, float("inf")), seconds)
-        print(f"convert: {workers} worker(s) {seconds:.2f}s", flush=True)
-    return {"sources": len(list(src.iterdir())), "seconds": {str(k): round(v, 3) for k, v in sorted(best.items())},
-            "speedup_2_vs_1": round(best[1] / best[2], 2)}
+            return report, time.perf_counter() - t0
+
+    return _one_against_two(src, repeat, "convert", run)
 
 
 def bench_local(src: Path, work: Path, repeat: int) -> dict[str, Any]:
@@ -94,19 +108,14 @@ def bench_local(src: Path, work: Path, repeat: int) -> dict[str, Any]:
     from any2img import convert_dir
 
     convert_dir("mel", src, work / "warm-local", params=MEL, label_from=LABEL, workers=1, progress=False)  # caches
-    best: dict[int, float] = {}
-    for i, workers in enumerate([1, 2, 2, 1] * repeat):
-        if i >= 2 * repeat:
-            break
+
+    def run(i: int, workers: int) -> tuple[Any, float]:
         t0 = time.perf_counter()
         report = convert_dir("mel", src, work / f"local-{i}", params=MEL, label_from=LABEL, workers=workers,
                              progress=False)
-        seconds = time.perf_counter() - t0
-        assert report.ok and report.images == len(list(src.iterdir())), report.summary()
-        best[workers] = min(best.get(workers, float("inf")), seconds)
-        print(f"local: {workers} worker(s) {seconds:.2f}s", flush=True)
-    return {"sources": len(list(src.iterdir())), "seconds": {str(k): round(v, 3) for k, v in sorted(best.items())},
-            "speedup_2_vs_1": round(best[1] / best[2], 2)}
+        return report, time.perf_counter() - t0
+
+    return _one_against_two(src, repeat, "local", run)
 
 
 def _train_once(images: Path, out: Path, nproc: int, threads: int, epochs: int) -> float:
