@@ -45,8 +45,11 @@ side to its training side); the default ``group`` holds out whole groups
 lineplot recurrence`` (no training) then scores each converter's ``select``
 run and their mean probability on the same judging side.
 
-All are scored on the outer validation part. A change becomes the default
-only if it wins there.
+All are scored on the outer validation part, as ``any2img train`` scores
+its test side: with test-time augmentation where that is the default (audio
+models, since the fifth round of ``DEFAULTS.md``; the rounds before it ran
+without). ``select+tta`` asks for ``TTA`` passes explicitly. A change becomes
+the default only if it wins there.
 
 Usage::
 
@@ -129,16 +132,17 @@ def _epoch_curves(learn: Any, states: dict[int, dict[str, Any]]) -> dict[str, An
     """Per epoch: the inner validation items' losses and hits, and the judging items' hits.
 
     Kept with ``--probs`` (``*-curves.npz``) so that any selection rule can be
-    scored afterwards on the judging side without training again.
+    scored afterwards on the judging side without training again. Plain
+    pictures (``tta=0``), as the Learner's own selection scores them.
     """
     epochs = sorted(states)
     loss, hit, judged = [], [], []
     for epoch in epochs:
         learn.model.load_state_dict(states[epoch])
-        probs, targets = learn.get_preds("valid")
+        probs, targets = learn.get_preds("valid", tta=0)
         loss.append(-np.log(np.clip(probs[np.arange(len(targets)), targets], 1e-12, None)))
         hit.append(probs.argmax(axis=1) == targets)
-        probs, targets = learn.get_preds("test")
+        probs, targets = learn.get_preds("test", tta=0)
         judged.append(probs.argmax(axis=1) == targets)
     return {"epochs": np.array(epochs), "inner_loss": np.array(loss), "inner_hit": np.array(hit),
             "judge_hit": np.array(judged)}
