@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import numpy as np
@@ -164,7 +165,7 @@ def test_without_numba_pillow_paints(monkeypatch):
     monkeypatch.setitem(sys.modules, "numba", None)  # "import numba" raises ImportError
     monkeypatch.delitem(sys.modules, "any2img.converters.mouse.raster")
     monkeypatch.delattr(mouse, "raster", raising=False)
-    monkeypatch.setattr(drawing, "_RASTER", [])
+    monkeypatch.setattr(drawing, "_loaded_raster", functools.cache(drawing._loaded_raster.__wrapped__))  # ask anew
     assert drawing.rasteriser() is None
     assert all(np.array_equal(a, b) for a, b in zip(conv.convert_batch(logs), expected))
     assert np.array_equal(conv.convert(logs[0]), expected[0])

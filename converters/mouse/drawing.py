@@ -45,7 +45,7 @@ import math
 import operator
 from collections import deque
 from collections.abc import Callable, Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import starmap
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -181,7 +181,14 @@ def draw_trajectories(logs: Sequence[MouseLog], p: TrajectoryParams, *, engine: 
     return out
 
 
-_RASTER: list[ModuleType | None] = []  # the loaded :mod:`.raster`, or None where numba is missing
+@cache
+def _loaded_raster() -> ModuleType | None:
+    """The loaded :mod:`.raster`, or None where numba is missing (asked once per process)."""
+    try:
+        from any2img.converters.mouse import raster
+    except ImportError:
+        return None
+    return raster
 
 
 def rasteriser(*, required: bool = False) -> ModuleType | None:
@@ -189,16 +196,12 @@ def rasteriser(*, required: bool = False) -> ModuleType | None:
 
     The answer is kept for the process; ``required=True`` raises the ImportError instead of None.
     """
-    if not _RASTER or (required and _RASTER[0] is None):
-        try:
-            from any2img.converters.mouse import raster
-        except ImportError:
-            if required:
-                raise
-            _RASTER[:] = [None]
-        else:
-            _RASTER[:] = [raster]
-    return _RASTER[0]
+    found = _loaded_raster()
+    if found is None and required:
+        from any2img.converters.mouse import raster  # raises the ImportError
+
+        return raster
+    return found
 
 
 def _draw_chunk(logs: Sequence[MouseLog], p: TrajectoryParams, gutter: int, reach: float,
