@@ -51,7 +51,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import platform
 import random
 import subprocess
 import tempfile
@@ -280,22 +279,18 @@ def _fastai_accuracy(learn: Any, test_dl: Any) -> float:
 
 
 # -- the run -----------------------------------------------------------------------------------
-def versions() -> dict[str, str]:
-    """Versions of what is measured, and the commit."""
-    import fastai
-    import timm
-    import torch
+def versions() -> dict[str, Any]:
+    """The machine and versions of what is measured (``any2img.bench.machine.machine_info``), fastai and the commit."""
+    from importlib import metadata
 
-    import any2img
+    from any2img.bench.machine import machine_info
 
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                                 check=False, cwd=Path(__file__).parent).stdout.strip()
     except OSError:
         commit = ""
-    return {"python": platform.python_version(), "torch": torch.__version__, "timm": timm.__version__,
-            "fastai": fastai.__version__, "numpy": np.__version__, "any2img": any2img.__version__,
-            "commit": commit, "machine": platform.processor() or platform.machine()}
+    return {**machine_info(), "fastai": metadata.version("fastai"), "commit": commit}
 
 
 def write_rows(path: Path, rows: Sequence[dict[str, Any]]) -> None:
