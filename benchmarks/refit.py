@@ -61,9 +61,11 @@ Writes ``benchmarks/results/refit.csv`` (one row per data set, seed and arm).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -76,7 +78,7 @@ from benchmarks.runner import CACHE_DIR, RESULTS_DIR, _unit, convert_cached
 from benchmarks.suites import Config
 
 #: The arms; ``select`` also yields ``select+tta``, ``select-late``, ``select-paired`` and ``last``.
-ARMS = ("select", "refit", "signal", "mixup", "lpft", "lite1", "side128", "steps2x", "mirror")
+ARMS = ("select", "refit", "signal", "mixup", "lpft", "lite1", "side128", "steps2x", "mirror", "eq6", "eq12")
 #: How the judging fifth is carved: whole groups (unseen speakers), or single recordings of known ones.
 JUDGES = ("group", "recording")
 #: What each arm other than ``refit`` changes in the default Learner and ``fine_tune``.
@@ -86,6 +88,8 @@ ARM_LEARNER: dict[str, dict[str, Any]] = {
 #: ``lpft``: the head alone first (the body frozen, a linear probe) for a quarter of the budget's epochs, then all.
 ARM_FINE_TUNE = {"lpft": lambda epochs: {"freeze_epochs": max(1, epochs // 4)},
                  "steps2x": lambda epochs: {"epochs": 2 * epochs}}  # twice the budget's steps, same batch
+#: ``eq6``/``eq12``: audio augmentation also colours each clip by a random equaliser of up to 6/12 dB per octave.
+ARM_AUGMENT_AUDIO = {"eq6": {"eq_db": 6.0}, "eq12": {"eq_db": 12.0}}
 #: Validation-loss difference treated as a tie by the ``select-late`` arm (nats).
 TOLERANCE = 0.01
 #: Perturbed pictures averaged with the plain one by the ``select+tta`` arm.
@@ -180,6 +184,26 @@ def _arm_rows(arm: str, split: Any, dataset: str, converter: str, seed: int,
     def keep(learner: Any, record: dict[str, Any]) -> None:
         states[record["epoch"]] = {k: v.detach().clone() for k, v in learner.model.state_dict().items()}
 
+    with _audio_augmentation(**ARM_AUGMENT_AUDIO.get(arm, {})):
+        return _train_and_score(learn, states, keep, arm, split, dataset, converter, seed, probs_dir, judge_by)
+
+
+@contextlib.contextmanager
+def _audio_augmentation(**options: Any) -> Iterator[None]:
+    """Audio augmentation with other keyword arguments (training and test-time passes alike), restored after."""
+    from any2img.converters.audio import augment
+
+    original = augment.augment_audio
+    if options:
+        augment.augment_audio = functools.partial(original, **options)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        augment.augment_audio = original  # type: ignore[assignment]
+
+
+def _train_and_score(learn: Any, states: dict[int, dict[str, Any]], keep: Any, arm: str, split: Any, dataset: str,
+                     converter: str, seed: int, probs_dir: Path | None, judge_by: str) -> list[dict[str, Any]]:
     start = time.perf_counter()
     extra = ARM_FINE_TUNE[arm](learn.budget.epochs) if arm in ARM_FINE_TUNE else {}
     learn.fine_tune(on_epoch_end=keep if arm == "select" else None, **extra)
@@ -240,7 +264,7 @@ def run(dataset: str, converter: str, seed: int, cache: Path, arms: Sequence[str
         "select": selected,
         "refit": Split(train=fit, valid=ImageItems([], root=fit.root, converter=fit.converter), test=judge,
                        classes=outer.classes, info=outer.info),
-        **{arm: selected for arm in ("signal", "mixup", "lpft", "lite1", "side128", "steps2x")},
+        **{arm: selected for arm in ("signal", "mixup", "lpft", "lite1", "side128", "steps2x", "eq6", "eq12")},
     }
     if "mirror" in arms:
         splits["mirror"] = _mirrored(fit, judge, seed)
@@ -282,7 +306,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.refit", description=__doc__.splitlines()[0])
     p.add_argument("--datasets", nargs="+", default=["GunPoint", "Coffee", "PigCVP", "BasicMotions"])
     p.add_argument("--converter", default="gadf")
-    p.add_argument("--seeds", type=int, default=2)
+    p.add_argument("--seeds", type=int, default=2, help="seeds 0 .. N-1 (each picks another judging fifth)")
+    p.add_argument("--seed-list", type=int, nargs="+", default=None, metavar="SEED",
+                   help="these seeds instead (e.g. FSDD's 0 1 2 4 9 22 judge each of its six speakers once)")
     p.add_argument("--arms", nargs="+", default=[a for a in ARMS if a != "mirror"], choices=ARMS)
     p.add_argument("--judge", choices=JUDGES, default="group",
                    help="carve the judging fifth by whole groups (default) or by single recordings")
@@ -304,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         writer = csv.DictWriter(fh, fieldnames=FIELDS)
         if new:
             writer.writeheader()
-        for seed in range(args.seeds):  # every data set once before any twice
+        for seed in args.seed_list or range(args.seeds):  # every data set once before any twice
             for dataset in args.datasets:
                 for row in run(dataset, args.converter, seed, CACHE_DIR, args.arms, args.probs, args.judge):
                     writer.writerow(row)

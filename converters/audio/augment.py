@@ -1,9 +1,14 @@
-"""Signal-domain augmentation of audio: speed perturbation, time shift, gain and noise.
+"""Signal-domain augmentation of audio: speed perturbation, time shift, gain, colouring and noise.
 
 On the waveform, before the spectrogram: a flipped spectrogram plays time
 backwards, a crop cuts frequencies off. Speed perturbation (resampling by a
 factor near 1, changing tempo and pitch together) is Ko et al. (2015)'s,
-standard in Kaldi recipes.
+standard in Kaldi recipes. Colouring is a random smooth equaliser (gains at
+octave-spaced frequencies, as audiomentations' ``SevenBandParametricEQ``),
+a stand-in for another microphone or room; it is applied as one gain curve on
+the real FFT, since the clips are short and the curve needs no phase-accurate
+filter design (audiomentations would add scipy IIR filters per band and a
+dependency for the same effect).
 """
 
 from __future__ import annotations
@@ -11,11 +16,42 @@ from __future__ import annotations
 import numpy as np
 from any2img.converters.audio.signal import AudioSignal
 
-__all__ = ["augment_audio"]
+__all__ = ["augment_audio", "colour"]
+
+#: The lowest control frequency of the random equaliser (Hz); the others are octaves above it.
+EQ_LOWEST_HZ = 62.5
+
+
+def colour(samples: np.ndarray, sample_rate: int, gains_db: np.ndarray) -> np.ndarray:
+    """``samples`` through a smooth equaliser: ``gains_db`` at octave-spaced frequencies from 62.5 Hz up.
+
+    Parameters
+    ----------
+    samples : ndarray, shape (n_channels, n_samples)
+    sample_rate : int
+    gains_db : ndarray, shape (n_bands,)
+        Gain at ``62.5 * 2**k`` Hz; linear in log-frequency between bands, flat beyond the ends.
+
+    Returns
+    -------
+    ndarray
+        The same shape; the DC bin takes the lowest band's gain.
+    """
+    n = samples.shape[-1]
+    freqs = np.fft.rfftfreq(n, d=1.0 / sample_rate)
+    centres = np.log2(EQ_LOWEST_HZ * 2.0 ** np.arange(len(gains_db)))
+    curve = 10 ** (np.interp(np.log2(np.maximum(freqs, 1e-3)), centres, gains_db) / 20)
+    return np.fft.irfft(np.fft.rfft(samples, axis=-1) * curve, n=n, axis=-1)
+
+
+def eq_bands(sample_rate: int) -> int:
+    """How many octave bands from 62.5 Hz fit below the Nyquist frequency (at least one)."""
+    return max(1, int(np.floor(np.log2(sample_rate / 2 / EQ_LOWEST_HZ))) + 1)
 
 
 def augment_audio(signal: AudioSignal, rng: np.random.Generator, *, speed: float = 0.1, shift: float = 0.1,
-                  gain_db: float = 6.0, snr_db: tuple[float, float] = (20.0, 40.0)) -> AudioSignal:
+                  gain_db: float = 6.0, eq_db: float = 0.0,
+                 snr_db: tuple[float, float] = (20.0, 40.0)) -> AudioSignal:
     """A randomly perturbed copy of ``signal``.
 
     Parameters
@@ -28,6 +64,9 @@ def augment_audio(signal: AudioSignal, rng: np.random.Generator, *, speed: float
         Moved later or earlier by up to this many seconds (silence fills in).
     gain_db : float, default=6.0
         Louder or quieter by up to this many decibels (clipped to full scale).
+    eq_db : float, default=0.0
+        Coloured by a random equaliser: a gain drawn from ``[-eq_db, eq_db]`` at
+        each octave from 62.5 Hz to the Nyquist frequency (:func:`colour`); 0 leaves the spectrum's shape.
     snr_db : (low, high), default=(20, 40)
         White noise at a signal-to-noise ratio drawn from this range.
 
@@ -49,6 +88,8 @@ def augment_audio(signal: AudioSignal, rng: np.random.Generator, *, speed: float
         out = np.concatenate([np.zeros((out.shape[0], k)), out[:, :-k]], axis=1) if k < length else out * 0
     elif k < 0:
         out = np.concatenate([out[:, -k:], np.zeros((out.shape[0], -k))], axis=1) if -k < length else out * 0
+    if eq_db > 0:
+        out = colour(out, signal.sample_rate, rng.uniform(-eq_db, eq_db, size=eq_bands(signal.sample_rate)))
     out = out * 10 ** (rng.uniform(-gain_db, gain_db) / 20)
     rms = float(np.sqrt(np.mean(out**2)))
     if rms > 0:
