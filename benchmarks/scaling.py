@@ -16,7 +16,8 @@ copy in ``../shared/datasets``)::
 * **local**: the same, with ``convert_dir``'s own process pool
   (``engine="local"``, ``workers=1`` then ``2``, what ``any2img convert
   --workers`` does), no Dask; each run is a fresh pool, so the time includes
-  starting the worker processes, as a user's command does.
+  starting the worker processes, as a user's command does. Each run's CPU
+  seconds, the converting process's and its workers', are recorded too.
 * **train**: the converted images, ``torchrun --standalone --nproc_per_node
   P -m any2img train`` with the default backbone (lite0, offline ImageNet
   weights) at 64 px, the same global batch (16) and epochs, as 1 process with
@@ -33,6 +34,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -103,19 +105,34 @@ def bench_convert(src: Path, work: Path, repeat: int) -> dict[str, Any]:
     return _one_against_two(src, repeat, "convert", run)
 
 
+def _cpu_seconds() -> tuple[float, float]:
+    """CPU seconds (user + system) so far of this process and of its finished children (the pool's workers)."""
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, children.ru_utime + children.ru_stime
+
+
 def bench_local(src: Path, work: Path, repeat: int) -> dict[str, Any]:
-    """Seconds per ``convert_dir`` of ``src`` with 1 and with 2 local worker processes (best of ``repeat``)."""
+    """Seconds per ``convert_dir`` of ``src`` with 1 and with 2 local worker processes (best of ``repeat``).
+
+    Each run's CPU seconds are kept too, split into the converting process's
+    and its workers' (``cpu_seconds``): on busy cores the wall clock says
+    little, but how much the parent does beside the workers still shows.
+    """
     from any2img import convert_dir
 
     convert_dir("mel", src, work / "warm-local", params=MEL, label_from=LABEL, workers=1, progress=False)  # caches
+    cpu: dict[str, list[dict[str, float]]] = {}
 
     def run(i: int, workers: int) -> tuple[Any, float]:
-        t0 = time.perf_counter()
+        (me0, kids0), t0 = _cpu_seconds(), time.perf_counter()
         report = convert_dir("mel", src, work / f"local-{i}", params=MEL, label_from=LABEL, workers=workers,
                              progress=False)
-        return report, time.perf_counter() - t0
+        seconds, (me1, kids1) = time.perf_counter() - t0, _cpu_seconds()
+        cpu.setdefault(str(workers), []).append({"parent": round(me1 - me0, 3), "workers": round(kids1 - kids0, 3)})
+        print(f"local: {workers} worker(s) CPU: parent {me1 - me0:.2f}s, workers {kids1 - kids0:.2f}s", flush=True)
+        return report, seconds
 
-    return _one_against_two(src, repeat, "local", run)
+    return {**_one_against_two(src, repeat, "local", run), "cpu_seconds": cpu}
 
 
 def _train_once(images: Path, out: Path, nproc: int, threads: int, epochs: int) -> float:

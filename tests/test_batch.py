@@ -122,7 +122,7 @@ def test_an_interrupted_run_resumes(src, tmp_path, monkeypatch):
     dst = tmp_path / "out"
     module = importlib.import_module("any2img.batch.convert_dir")
 
-    real = module._convert_source
+    real = module._convert_records
     calls = {"n": 0}
 
     def dies_on_third(*args, **kwargs):
@@ -131,10 +131,10 @@ def test_an_interrupted_run_resumes(src, tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(module, "_convert_source", dies_on_third)
+    monkeypatch.setattr(module, "_convert_records", dies_on_third)
     with pytest.raises(KeyboardInterrupt):
         convert_dir(ToyConverter(), src, dst, workers=1, progress=False)
-    monkeypatch.setattr(module, "_convert_source", real)
+    monkeypatch.setattr(module, "_convert_records", real)
     report = convert_dir(ToyConverter(), src, dst, workers=1, progress=False)
     assert (report.converted_sources, report.skipped_sources) == (1, 2)
     assert len(read_jsonl(dst / "manifest.jsonl")) == 3

@@ -6,14 +6,22 @@ The engine behind :func:`any2img.convert_dir` and ``any2img convert``:
   order (or ``src`` itself when it is a file, e.g. a table of series);
 * each source yields records (a table yields one per row), each record
   windows, each window one PNG under ``dst/[split/]label/``;
-* work is spread over worker processes, one source per task;
-* PNGs are written atomically; the worker that finishes a source records it
-  at once (its state line and manifest rows, one file renamed into
-  ``.any2img-done/`` after an ``fsync``), so a run killed at any point, even
-  by SIGKILL, loses at most the sources in flight. The run folds that ledger
-  into ``manifest.jsonl`` when it ends (or is interrupted), a rerun folds in
-  what a killed run left, and converts only sources that are new, changed,
-  failed or whose images are missing;
+* work is spread over worker processes in small *batches* of sources, one
+  batch per task (see :func:`plan_batches`): a batch is one source, except
+  that small sources are grouped, up to :data:`MAX_BATCH` of them and
+  :data:`MAX_BATCH_BYTES` together, and only so far that each worker still
+  gets about :data:`TASKS_PER_WORKER` tasks. Each worker receives the
+  converter once, when it starts, not with every task;
+* PNGs are written atomically; the worker that finishes a batch records it
+  at once (the state lines and manifest rows of its sources, one file renamed
+  into ``.any2img-done/`` after one ``fsync``), so a run killed at any point,
+  even by SIGKILL, loses at most the sources *in flight*: those of the batch
+  each worker was converting (at most ``MAX_BATCH`` per worker, a single
+  source when sources are large). An interrupted batch (Ctrl-C, an error)
+  still records the sources it finished. The run folds that ledger into
+  ``manifest.jsonl`` when it ends (or is interrupted), a rerun folds in what
+  a killed run left, and converts only sources that are new, changed, failed
+  or whose images are missing;
 * a bad source or record is reported (path and reason) and skipped; the rest
   still converts. The report says how many failed.
 """
@@ -23,9 +31,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import math
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,11 +48,15 @@ from any2img.batch.manifest import (
     MANIFEST_NAME,
     STATE_NAME,
     array_hash,
+    atomic_write_bytes,
     clear_done,
     file_hash,
+    manifest_line,
     read_done,
+    read_done_lines,
     read_jsonl,
     write_done,
+    write_done_batch,
     write_jsonl,
     write_png,
 )
@@ -52,9 +65,17 @@ from any2img.errors import Any2ImgError, InputError, ParameterError, csv_input_e
 from any2img.registry import get_converter
 from any2img.storage import as_location, is_local, protocol_of, read_records
 
-__all__ = ["ConversionReport", "Failure", "convert_dir", "find_sources"]
+__all__ = ["MAX_BATCH", "MAX_BATCH_BYTES", "TASKS_PER_WORKER", "ConversionReport", "Failure", "convert_dir",
+           "find_sources", "plan_batches"]
 
 CONVERSION_NAME = "conversion.json"
+
+#: The most sources in one batch (one task, one ledger file): what a worker killed mid-batch can cost.
+MAX_BATCH = 16
+#: The most bytes of source files in one batch; a larger source is a batch of its own.
+MAX_BATCH_BYTES = 1 << 20
+#: Batches are made no larger than needed for each worker to get about this many (for an even spread).
+TASKS_PER_WORKER = 8
 
 
 @dataclass(frozen=True)
@@ -170,19 +191,118 @@ class _Task:
     source_hash: str
     label: str | None  # from the path; worked out in the parent process, so
     group: str | None  # label functions need not be picklable
+    size: int = 0  # bytes of the source file (0 when unknown: a URL)
+
+
+def plan_batches(sizes: Sequence[int], workers: int) -> list[range]:
+    """Group sources (their sizes in bytes, in order) into batches: consecutive index ranges.
+
+    A batch holds at most ``ceil(n / (TASKS_PER_WORKER * workers))`` and at
+    most :data:`MAX_BATCH` sources, and at most :data:`MAX_BATCH_BYTES`
+    together (a source larger than that is a batch of its own), so small
+    sources share a task, its fsync and its ledger file, while each worker
+    still gets about ``TASKS_PER_WORKER`` tasks to balance the load.
+
+    Examples
+    --------
+    >>> [len(b) for b in plan_batches([100] * 40, workers=2)]
+    [3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1]
+    >>> [len(b) for b in plan_batches([100] * 1000, workers=2)][:3]
+    [16, 16, 16]
+    """
+    cap = max(1, min(MAX_BATCH, math.ceil(len(sizes) / (TASKS_PER_WORKER * max(workers, 1)))))
+    batches: list[range] = []
+    start, total = 0, 0
+    for i, size in enumerate(sizes):
+        if i > start and (i - start >= cap or total + size > MAX_BATCH_BYTES):
+            batches.append(range(start, i))
+            start, total = i, 0
+        total += size
+    if start < len(sizes):
+        batches.append(range(start, len(sizes)))
+    return batches
+
+
+def _size_of(path: Path) -> int:
+    """A local file's size in bytes; 0 for a URL (a remote stat costs a request, and sizes only shape batches)."""
+    if hasattr(path, "fs") or not isinstance(path, os.PathLike):  # a upath.UPath of any2img.storage
+        return 0
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def _state(task: _Task, rows: list[dict[str, Any]], failures: list[Failure], settings_key: str) -> dict[str, Any]:
+    """A source's line of the state file: what a rerun checks before skipping it."""
+    return {"source": task.relative.as_posix(), "source_hash": task.source_hash, "settings": settings_key,
+            "images": len(rows), "complete": not failures}
 
 
 def _convert_source(converter: Converter, task: _Task, dst: Path,
                     settings_key: str = "") -> tuple[list[dict[str, Any]], list[Failure]]:
-    """Convert one source and record it in the ledger; never raises for bad input (returns failures)."""
+    """Convert one source and record it in the ledger (a file of its own: the Dask engine's unit)."""
     rows, failures = _convert_records(converter, task, dst)
-    state = {"source": task.relative.as_posix(), "source_hash": task.source_hash, "settings": settings_key,
-             "images": len(rows), "complete": not failures}
-    write_done(dst, state, rows)
+    write_done(dst, _state(task, rows, failures, settings_key), rows)
     return rows, failures
 
 
-def _convert_records(converter: Converter, task: _Task, dst: Path) -> tuple[list[dict[str, Any]], list[Failure]]:
+@dataclass(frozen=True)
+class _Job:
+    """What every task of a run shares: sent to each worker once, when it starts."""
+
+    converter: Converter
+    dst: Path
+    settings_key: str
+
+
+def _convert_batch(job: _Job, tasks: Sequence[_Task]) -> list[tuple[int, list[Failure]]]:
+    """Convert a batch of sources and record them in the ledger as one file; ``(images, failures)`` per source.
+
+    Never raises for bad input (returns failures). When interrupted (Ctrl-C
+    in-process, an unexpected error) the sources already finished are still
+    recorded. The rows go to the ledger only: the parent reads them from
+    there when it folds the ledger, so they are not sent back.
+    """
+    entries: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+    out: list[tuple[int, list[Failure]]] = []
+    params, safe_folders = job.converter.get_params(), set[Path]()
+    try:
+        for task in tasks:
+            rows, failures = _convert_records(job.converter, task, job.dst, params=params,
+                                              safe_folders=safe_folders)
+            entries.append((_state(task, rows, failures, job.settings_key), rows))
+            out.append((len(rows), failures))
+    finally:
+        write_done_batch(job.dst, entries)
+    return out
+
+
+_WORKER_JOB: _Job | None = None  # set in each worker process by _start_worker
+
+
+def _start_worker(parent: int, job: _Job) -> None:  # pragma: no cover - runs in the worker processes
+    """Pool initializer: tie the worker's life to the parent's, and keep the run's job for every task."""
+    global _WORKER_JOB
+    _die_with_parent(parent)
+    _WORKER_JOB = job
+
+
+def _convert_batch_in_worker(tasks: Sequence[_Task]) -> list[tuple[int, list[Failure]]]:  # pragma: no cover
+    """A pool task: one batch, with the job the worker received when it started."""
+    if _WORKER_JOB is None:
+        raise RuntimeError("a convert_dir worker was started without its job")
+    return _convert_batch(_WORKER_JOB, tasks)
+
+
+def _convert_records(converter: Converter, task: _Task, dst: Path, *, params: dict[str, Any] | None = None,
+                     safe_folders: set[Path] | None = None) -> tuple[list[dict[str, Any]], list[Failure]]:
+    """Convert one source's records into PNGs; its manifest rows and failures.
+
+    A batch passes the converter's ``params`` (worked out once) and the set
+    of image folders it has already checked lead nowhere outside ``dst``
+    (checking resolves every part of the path: a dozen system calls).
+    """
     rel = task.relative.as_posix()
     rows: list[dict[str, Any]] = []
     failures: list[Failure] = []
@@ -191,7 +311,8 @@ def _convert_records(converter: Converter, task: _Task, dst: Path) -> tuple[list
     if split is not None and len(stem_parts) > 1:
         stem_parts = stem_parts[1:]
     base = "__".join(_safe(p) for p in stem_parts)
-    params = converter.get_params()
+    params = converter.get_params() if params is None else params
+    safe_folders = set() if safe_folders is None else safe_folders
     try:
         records: Iterator[Any] = read_records(converter, task.path)  # a URL: from a local copy
         for record in records:
@@ -205,9 +326,11 @@ def _convert_records(converter: Converter, task: _Task, dst: Path) -> tuple[list
                     raise InputError("the signal yields no window with the current segmentation parameters")
                 images = converter.convert_batch(windows)
                 folder = dst / (split or "") / (label_folder(label) if label is not None else "_unlabelled")
-                if not folder.resolve().is_relative_to(dst.resolve()):  # a symlinked label folder, say
-                    raise InputError(f"the image folder {folder.relative_to(dst).as_posix()!r} leads outside "
-                                     "the destination (a symbolic link?); refusing to write there")
+                if folder not in safe_folders:
+                    if not folder.resolve().is_relative_to(dst.resolve()):  # a symlinked label folder, say
+                        raise InputError(f"the image folder {folder.relative_to(dst).as_posix()!r} leads outside "
+                                         "the destination (a symbolic link?); refusing to write there")
+                    safe_folders.add(folder)
                 for window, image in zip(windows, images):
                     check_rgb(image, source=f"converter '{converter.name}'")
                     name = _fit_name(f"{stem}-w{window.index:05d}" if len(windows) > 1 else stem, ".png")
@@ -389,7 +512,7 @@ def _convert_locked(converter: Converter, src_path: Path, dst_path: Path, source
             report.skipped_sources += 1
         else:
             try:
-                tasks.append(_Task(path, rel, digest, label_of(path), group_of(path)))
+                tasks.append(_Task(path, rel, digest, label_of(path), group_of(path), _size_of(path)))
             except Any2ImgError as exc:
                 report.failures.append(Failure(rel.as_posix(), _reason(exc)))
 
@@ -403,8 +526,8 @@ def _convert_locked(converter: Converter, src_path: Path, dst_path: Path, source
         encoding="utf-8",
     )
 
-    def finish(task: _Task, rows: list[dict[str, Any]], failures: list[Failure]) -> None:
-        report.images += len(rows)
+    def finish(task: _Task, images: int, failures: list[Failure]) -> None:
+        report.images += images
         report.converted_sources += 1
         report.failures.extend(failures)
 
@@ -417,27 +540,37 @@ def _convert_locked(converter: Converter, src_path: Path, dst_path: Path, source
             from any2img.batch.dask_engine import run_on_dask
 
             run_on_dask(tasks, converter, dst_path, settings_key, finish, bar, workers=workers, **dask)
-        elif n_workers == 1 or len(tasks) <= 1 or "memory" in (protocol_of(src_path), protocol_of(dst_path)):
-            for task in tasks:
-                finish(task, *_convert_source(converter, task, dst_path, settings_key))
-                bar.update(1)
         else:
-            pool = ProcessPoolExecutor(max_workers=min(n_workers, len(tasks)), initializer=_die_with_parent,
-                                       initargs=(os.getpid(),))
-            try:
-                futures = {
-                    pool.submit(_convert_source, converter, t, dst_path, settings_key): t for t in tasks
-                }
-                for fut in as_completed(futures):
-                    finish(futures[fut], *fut.result())
-                    bar.update(1)
-            finally:  # interrupted (Ctrl-C, SIGTERM through the CLI): drop what has not started
-                pool.shutdown(wait=True, cancel_futures=True)
+            _run_local(tasks, _Job(converter, dst_path, settings_key), finish, bar,
+                       1 if "memory" in (protocol_of(src_path), protocol_of(dst_path)) else n_workers)
     finally:
         bar.close()
         _fold_ledger(dst_path, keep_rows, keep_state)
         write_jsonl(dst_path / ERRORS_NAME, [vars(f) for f in report.failures])
     return report
+
+
+def _run_local(tasks: list[_Task], job: _Job, finish: Any, bar: Any, n_workers: int) -> None:
+    """Convert ``tasks`` in batches, in this process (one worker) or on a pool of ``n_workers`` processes."""
+    batches = [[tasks[i] for i in b] for b in plan_batches([t.size for t in tasks], n_workers)]
+
+    def done(batch: list[_Task], results: list[tuple[int, list[Failure]]]) -> None:
+        for task, (images, failures) in zip(batch, results):
+            finish(task, images, failures)
+        bar.update(len(batch))
+
+    if n_workers == 1 or len(batches) <= 1:
+        for batch in batches:
+            done(batch, _convert_batch(job, batch))
+        return
+    pool = ProcessPoolExecutor(max_workers=min(n_workers, len(batches)), initializer=_start_worker,
+                               initargs=(os.getpid(), job))
+    try:
+        futures = {pool.submit(_convert_batch_in_worker, b): b for b in batches}
+        for fut in as_completed(futures):
+            done(futures[fut], fut.result())
+    finally:  # interrupted (Ctrl-C, SIGTERM through the CLI): drop what has not started
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _remove_stale_temporaries(dst: Path) -> None:
@@ -448,12 +581,19 @@ def _remove_stale_temporaries(dst: Path) -> None:
 
 
 def _fold_ledger(dst: Path, keep_rows: list[dict[str, Any]], keep_state: list[dict[str, Any]]) -> None:
-    """Write the manifest (in a stable order: sources finish out of order) and the state file from what was
-    kept plus this run's ledger, then drop the ledger."""
-    done = read_done(dst)
-    rows = keep_rows + [r for _, entry_rows in done for r in entry_rows]
-    write_jsonl(dst / MANIFEST_NAME, sorted(rows, key=lambda r: str(r.get("image"))))
-    write_jsonl(dst / STATE_NAME, keep_state + [state for state, _ in done])
+    """Write the manifest and the state file from what was kept plus this run's ledger, then drop the ledger.
+
+    Both in a stable order (sources finish out of order, and batches depend
+    on the worker count): the manifest by image, the state file by source.
+    The ledger's rows arrive as finished manifest lines and are not parsed.
+    """
+    done = read_done_lines(dst)
+    lines = [(str(r.get("image")), manifest_line(r)) for r in keep_rows]
+    lines += [pair for _, pairs in done for pair in pairs]
+    lines.sort()  # by image; the line itself orders two rows of one image name (not by batch)
+    atomic_write_bytes(dst / MANIFEST_NAME, "".join(line for _, line in lines).encode("utf-8"))
+    states = keep_state + [state for state, _ in done]
+    write_jsonl(dst / STATE_NAME, sorted(states, key=lambda s: str(s.get("source"))))
     clear_done(dst)
 
 

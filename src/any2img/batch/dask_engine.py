@@ -146,7 +146,7 @@ def run_on_dask(
     converter: Any,
     dst: Any,
     settings_key: str,
-    finish: Callable[[Any, list[dict[str, Any]], list[Any]], None],
+    finish: Callable[[Any, int, list[Any]], None],
     bar: Any,
     *,
     scheduler: Any = None,
@@ -154,7 +154,7 @@ def run_on_dask(
     chunk_size: int | None = None,
     retries: int = 2,
 ) -> None:
-    """Convert ``tasks`` on a Dask cluster, calling ``finish(task, rows, failures)`` as each chunk comes back.
+    """Convert ``tasks`` on a Dask cluster, calling ``finish(task, images, failures)`` as each chunk comes back.
 
     Parameters
     ----------
@@ -200,7 +200,7 @@ def run_on_dask(
             results = future.result()
             future.release()  # a fetched result must not be recomputed when its worker dies later
             for task, (rows, failures) in zip(by_key.pop(future.key), results):
-                finish(task, rows, failures)
+                finish(task, len(rows), failures)
                 bar.update(1)
     finally:  # interrupted: the chunks not yet run are dropped, as the local pool drops unstarted sources
         pending = [f for f in futures if not f.done()]

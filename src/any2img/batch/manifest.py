@@ -13,11 +13,13 @@ converter settings and whether every record converted); a rerun skips a
 source whose line still matches and whose images still exist.
 
 ``.any2img-done/`` is the ledger of the run in progress: the worker that
-finishes a source writes that source's state line and manifest rows there at
-once, as one file renamed into place after an ``fsync`` (see
-:func:`write_done`), before it takes the next source. The run folds the
+finishes a batch of sources (see ``convert_dir``; a batch is one source
+unless the sources are small and many) writes their state lines and manifest
+rows there at once, as one file renamed into place after an ``fsync`` (see
+:func:`write_done_batch`; the Dask engine writes one file per source with
+:func:`write_done`), before it takes the next batch. The run folds the
 ledger into the two files above when it ends, and a rerun after a kill folds
-in whatever a killed run left, so a kill loses only the sources in flight.
+in whatever a killed run left, so a kill loses only the batches in flight.
 """
 
 from __future__ import annotations
@@ -51,7 +53,10 @@ __all__ = [
     "clear_done",
     "read_done",
     "read_done_entry",
+    "read_done_lines",
+    "manifest_line",
     "write_done",
+    "write_done_batch",
 ]
 
 MANIFEST_NAME = "manifest.jsonl"
@@ -135,8 +140,7 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     """Replace ``path`` atomically with ``rows``, one JSON object per line."""
-    text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows)
-    atomic_write_bytes(path, text.encode("utf-8"))
+    atomic_write_bytes(path, "".join(manifest_line(r) for r in rows).encode("utf-8"))
 
 
 def append_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
@@ -183,8 +187,65 @@ def read_done_entry(dst: Path, source: str) -> tuple[dict[str, Any], list[dict[s
     return None
 
 
-def read_done(dst: Path) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
-    """Return ``(state, rows)`` for every source in the ledger; unreadable entries are ignored."""
+def manifest_line(row: dict[str, Any]) -> str:
+    """A row as its line of ``manifest.jsonl`` (what :func:`write_jsonl` writes), newline included."""
+    return json.dumps(row, sort_keys=True) + "\n"
+
+
+def write_done_batch(dst: Path, entries: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> None:
+    """Record several finished sources in the ledger as one file: ``(state, rows)`` each, atomically and durably.
+
+    One file and one ``fsync`` for the whole batch instead of one per
+    source (creating a file and flushing it cost more than converting a
+    small source). Called by the process that converted the batch, right
+    after its last PNG. The rows are stored as their finished manifest lines
+    (plus each one's image, the manifest's sort key), so folding the ledger
+    into the manifest parses none of them (see :func:`read_done_lines`). The
+    file is named after the batch's first source, which no other batch of
+    the run holds.
+    """
+    if not entries:
+        return
+    first = str(entries[0][0]["source"])
+    payload = json.dumps({"entries": [{"state": state, "images": [str(r.get("image")) for r in rows],
+                                       "lines": [manifest_line(r) for r in rows]} for state, rows in entries]},
+                         sort_keys=True).encode("utf-8")
+    name = "batch-" + hashlib.sha256(first.encode("utf-8")).hexdigest()[:32] + ".json"
+    atomic_write_bytes(dst / DONE_NAME / name, payload, durable=True)
+
+
+#: A ledger entry as read back: the source's state line and its rows as ``(image, manifest line)`` pairs.
+EncodedEntry = tuple[dict[str, Any], list[tuple[str, str]]]
+
+
+def _entries_of(entry: Any) -> list[EncodedEntry]:
+    """The entries of one ledger file's content (one source's, or a batch's); malformed ones dropped."""
+    items = entry.get("entries") if isinstance(entry, dict) and "entries" in entry else [entry]
+    out = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        state = item.get("state")
+        if not isinstance(state, dict) or not isinstance(state.get("source"), str):
+            continue
+        if "lines" in item:  # a batch's entry: finished lines
+            images, lines = item.get("images"), item.get("lines")
+            if not (isinstance(images, list) and isinstance(lines, list) and len(images) == len(lines)
+                    and all(isinstance(x, str) for x in images + lines)):
+                continue
+            out.append((state, list(zip(images, lines))))
+        elif isinstance(item.get("rows"), list):  # one source's entry (the Dask engine): rows
+            rows = [r for r in item["rows"] if isinstance(r, dict)]
+            out.append((state, [(str(r.get("image")), manifest_line(r)) for r in rows]))
+    return out
+
+
+def read_done_lines(dst: Path) -> list[EncodedEntry]:
+    """Return ``(state, [(image, manifest line), ...])`` for every source in the ledger; unreadable ones ignored.
+
+    What folding the ledger into ``manifest.jsonl`` needs, without parsing
+    the rows.
+    """
     folder = dst / DONE_NAME
     if not folder.is_dir():
         return []
@@ -192,11 +253,21 @@ def read_done(dst: Path) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
     for path in sorted(folder.glob("*.json")):
         try:
             entry = json.loads(path.read_text(encoding="utf-8"))
-            state, rows = entry["state"], entry["rows"]
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError):
             continue
-        if isinstance(state, dict) and isinstance(state.get("source"), str) and isinstance(rows, list):
-            out.append((state, [r for r in rows if isinstance(r, dict)]))
+        out.extend(_entries_of(entry))
+    return out
+
+
+def read_done(dst: Path) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Return ``(state, rows)`` for every source in the ledger; unreadable entries are ignored."""
+    out = []
+    for state, lines in read_done_lines(dst):
+        try:
+            rows = [json.loads(line) for _, line in lines]
+        except ValueError:
+            continue
+        out.append((state, [r for r in rows if isinstance(r, dict)]))
     return out
 
 
