@@ -1,8 +1,9 @@
 """A real SIGKILL of ``any2img convert`` mid-run, then a rerun, compared with an uninterrupted run.
 
-Defect 6 of issue 13: each finished source is recorded by its worker at once
-(``.any2img-done/``), so the rerun redoes at most the sources that were in
-flight (at most one per worker), and nothing is lost, doubled or corrupt.
+Defect 6 of issue 13: each finished batch of sources is recorded by its worker
+at once (``.any2img-done/``), so the rerun redoes at most the sources that were
+in flight (at most one batch per worker: here batches of two sources, see
+``plan_batches``), and nothing is lost, doubled or corrupt.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 from PIL import Image
 
 from any2img import convert_dir
+from any2img.batch.convert_dir import plan_batches
 from any2img.batch.manifest import array_hash, read_jsonl
 from any2img.data import items_from_manifest
 
@@ -65,7 +67,8 @@ def test_sigkill_during_convert_then_rerun_redoes_only_the_sources_in_flight(tmp
     recorded = rerun.skipped_sources
     redone_started = len(started) - recorded  # sources that had begun writing but were not recorded
     # Every source recorded had all its images; none finished without being recorded but those in flight.
-    assert redone_started <= WORKERS and len(finished_on_disk) - recorded <= WORKERS
+    in_flight = WORKERS * len(plan_batches([0] * N_SOURCES, WORKERS)[0])
+    assert redone_started <= in_flight and len(finished_on_disk) - recorded <= in_flight
     assert rerun.skipped_sources + rerun.converted_sources == N_SOURCES and rerun.ok
 
     rows = read_jsonl(out / "manifest.jsonl")
