@@ -48,6 +48,16 @@ def test_batches_cover_every_source_in_order_within_their_limits():
     assert plan_batches([], workers=2) == []
 
 
+def test_workers_take_turns_between_image_folders(tmp_path):
+    module = importlib.import_module("any2img.batch.convert_dir")
+    tasks = [module._Task(tmp_path / f"{label}/{i}.txt", Path(f"{label}/{i}.txt"), "sha256:0", label, None)
+             for label in ("a", "b", "c") for i in range(4 if label == "a" else 2)]
+    batches = [tasks[i:i + 2] for i in range(0, len(tasks), 2)]  # a, a, b, c
+    order = module._across_folders(batches)
+    assert sorted(map(id, order)) == sorted(map(id, batches))
+    assert [b[0].label for b in order] == ["a", "b", "c", "a"]
+
+
 def test_any_worker_count_writes_the_same_files(many, tmp_path):
     runs = {w: convert_dir(ToyConverter(), many, tmp_path / f"w{w}", workers=w, progress=False) for w in (1, 2, 3)}
     assert all(r.ok and r.images == N_SOURCES and r.converted_sources == N_SOURCES for r in runs.values())

@@ -11,7 +11,8 @@ The engine behind :func:`any2img.convert_dir` and ``any2img convert``:
   that small sources are grouped, up to :data:`MAX_BATCH` of them and
   :data:`MAX_BATCH_BYTES` together, and only so far that each worker still
   gets about :data:`TASKS_PER_WORKER` tasks. Each worker receives the
-  converter once, when it starts, not with every task;
+  converter once, when it starts, not with every task, and workers take
+  turns between image folders (see :func:`_across_folders`);
 * PNGs are written atomically; the worker that finishes a batch records it
   at once (the state lines and manifest rows of its sources, one file renamed
   into ``.any2img-done/`` after one ``fsync``), so a run killed at any point,
@@ -566,11 +567,27 @@ def _run_local(tasks: list[_Task], job: _Job, finish: Any, bar: Any, n_workers: 
     pool = ProcessPoolExecutor(max_workers=min(n_workers, len(batches)), initializer=_start_worker,
                                initargs=(os.getpid(), job))
     try:
-        futures = {pool.submit(_convert_batch_in_worker, b): b for b in batches}
+        futures = {pool.submit(_convert_batch_in_worker, b): b for b in _across_folders(batches)}
         for fut in as_completed(futures):
             done(futures[fut], fut.result())
     finally:  # interrupted (Ctrl-C, SIGTERM through the CLI): drop what has not started
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _across_folders(batches: list[list[_Task]]) -> list[list[_Task]]:
+    """The batches in an order that takes turns between image folders (a batch's first source's split and label).
+
+    Sorted sources come folder by folder, so workers taking batches in that
+    order would all write into one folder at once, and creating a file
+    holds its folder's lock: on a file system where creating a file is slow
+    the workers would wait on each other. Taking turns keeps them in
+    different folders; the outputs do not depend on the order.
+    """
+    groups: dict[tuple[str | None, str | None], list[list[_Task]]] = {}
+    for batch in batches:
+        groups.setdefault((split_of(batch[0].relative), batch[0].label), []).append(batch)
+    queues = list(groups.values())
+    return [q[i] for i in range(max(map(len, queues), default=0)) for q in queues if i < len(q)]
 
 
 def _remove_stale_temporaries(dst: Path) -> None:
