@@ -50,7 +50,7 @@ def eq_bands(sample_rate: int) -> int:
 
 
 def augment_audio(signal: AudioSignal, rng: np.random.Generator, *, speed: float = 0.1, shift: float = 0.1,
-                  gain_db: float = 6.0, eq_db: float = 0.0,
+                  gain_db: float = 6.0, eq_db: float = 6.0,
                  snr_db: tuple[float, float] = (20.0, 40.0)) -> AudioSignal:
     """A randomly perturbed copy of ``signal``.
 
@@ -64,9 +64,11 @@ def augment_audio(signal: AudioSignal, rng: np.random.Generator, *, speed: float
         Moved later or earlier by up to this many seconds (silence fills in).
     gain_db : float, default=6.0
         Louder or quieter by up to this many decibels (clipped to full scale).
-    eq_db : float, default=0.0
+    eq_db : float, default=6.0
         Coloured by a random equaliser: a gain drawn from ``[-eq_db, eq_db]`` at
         each octave from 62.5 Hz to the Nyquist frequency (:func:`colour`); 0 leaves the spectrum's shape.
+        On FSDD's validation protocol, each of its six speakers judging once, 6 dB beat none for every
+        judge and 12 dB did not (``benchmarks/DEFAULTS.md``, sixth round).
     snr_db : (low, high), default=(20, 40)
         White noise at a signal-to-noise ratio drawn from this range.
 

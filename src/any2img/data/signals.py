@@ -5,7 +5,7 @@ A :class:`SignalDataset` serves the same items as an
 it reads each item's source again (once per process, then cached), cuts the
 item's window, perturbs the window's signal with the converter's own
 ``augment_signal`` (time shift, scaling, jitter, slicing for series; speed,
-shift, gain, noise for audio; rotation, scale, time jitter for mouse paths)
+shift, gain, colouring, noise for audio; rotation, scale, time jitter for mouse paths)
 and converts it, per item, inside the DataLoader's workers. The label is
 the item's; only the training side is ever served this way.
 
