@@ -78,7 +78,8 @@ from benchmarks.runner import CACHE_DIR, RESULTS_DIR, _unit, convert_cached
 from benchmarks.suites import Config
 
 #: The arms; ``select`` also yields ``select+tta``, ``select-late``, ``select-paired`` and ``last``.
-ARMS = ("select", "refit", "signal", "mixup", "lpft", "lite1", "side128", "steps2x", "mirror", "eq6", "eq12")
+ARMS = ("select", "refit", "signal", "mixup", "lpft", "lite1", "side128", "steps2x", "mirror", "eq6", "eq12",
+        "mask")
 #: How the judging fifth is carved: whole groups (unseen speakers), or single recordings of known ones.
 JUDGES = ("group", "recording")
 #: What each arm other than ``refit`` changes in the default Learner and ``fine_tune``.
@@ -88,8 +89,9 @@ ARM_LEARNER: dict[str, dict[str, Any]] = {
 #: ``lpft``: the head alone first (the body frozen, a linear probe) for a quarter of the budget's epochs, then all.
 ARM_FINE_TUNE = {"lpft": lambda epochs: {"freeze_epochs": max(1, epochs // 4)},
                  "steps2x": lambda epochs: {"epochs": 2 * epochs}}  # twice the budget's steps, same batch
-#: ``eq6``/``eq12``: audio augmentation also colours each clip by a random equaliser of up to 6/12 dB per octave.
-ARM_AUGMENT_AUDIO = {"eq6": {"eq_db": 6.0}, "eq12": {"eq_db": 12.0}}
+#: ``eq6``/``eq12``: audio augmentation colours each clip by a random equaliser of up to 6/12 dB per octave;
+#: ``mask``: the defaults plus SpecAugment-like masks on the wave (a span of up to 10 %, a band of up to an octave).
+ARM_AUGMENT_AUDIO = {"eq6": {"eq_db": 6.0}, "eq12": {"eq_db": 12.0}, "mask": {"time_mask": 0.1, "band_mask": 1.0}}
 #: Validation-loss difference treated as a tie by the ``select-late`` arm (nats).
 TOLERANCE = 0.01
 #: Perturbed pictures averaged with the plain one by the ``select+tta`` arm.
@@ -264,7 +266,8 @@ def run(dataset: str, converter: str, seed: int, cache: Path, arms: Sequence[str
         "select": selected,
         "refit": Split(train=fit, valid=ImageItems([], root=fit.root, converter=fit.converter), test=judge,
                        classes=outer.classes, info=outer.info),
-        **{arm: selected for arm in ("signal", "mixup", "lpft", "lite1", "side128", "steps2x", "eq6", "eq12")},
+        **{arm: selected for arm in ("signal", "mixup", "lpft", "lite1", "side128", "steps2x", "eq6", "eq12",
+                                           "mask")},
     }
     if "mirror" in arms:
         splits["mirror"] = _mirrored(fit, judge, seed)

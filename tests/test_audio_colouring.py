@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from any2img.converters.audio.augment import EQ_LOWEST_HZ, augment_audio, colour, eq_bands
+from any2img.converters.audio.augment import EQ_LOWEST_HZ, augment_audio, colour, eq_bands, silence_band
 from any2img.converters.audio.signal import AudioSignal
 
 RATE = 8000
@@ -47,3 +47,23 @@ def test_equaliser_colours_by_default_and_zero_turns_it_off():
     # colouring changes levels, not pitch: the tone stays within the speed perturbation's +-10 % of 440 Hz
     peak_hz = np.argmax(np.abs(np.fft.rfft(coloured.samples[0]))) * RATE / coloured.samples.shape[1]
     assert 0.9 * 440.0 <= peak_hz <= 1.1 * 440.0
+
+
+def test_a_silenced_band_removes_its_tones_and_keeps_the_others():
+    both = _tone(250.0) + _tone(1000.0)
+    out = silence_band(both, RATE, 200.0, 300.0)
+    np.testing.assert_allclose(out, _tone(1000.0), atol=1e-9)
+
+
+def test_masks_are_off_by_default_and_silence_a_span_and_a_band_when_asked():
+    signal = AudioSignal((0.5 * (_tone(250.0) + _tone(1000.0))).astype(np.float32), RATE)
+    plain = augment_audio(signal, np.random.default_rng(5), snr_db=(300.0, 300.0))
+    again = augment_audio(signal, np.random.default_rng(5), snr_db=(300.0, 300.0), time_mask=0.0, band_mask=0.0)
+    np.testing.assert_array_equal(plain.samples, again.samples)
+    masked = augment_audio(signal, np.random.default_rng(5), snr_db=(300.0, 300.0), time_mask=0.3, band_mask=6.0)
+    assert masked.samples.shape == plain.samples.shape
+    quiet = np.abs(masked.samples[0]) < 1e-6
+    runs = np.flatnonzero(np.diff(np.concatenate([[0], quiet.astype(int), [0]])))
+    longest = (runs[1::2] - runs[::2]).max()
+    assert 100 < longest <= 0.3 * masked.samples.shape[1] + 1  # a silent span (530 samples here), at most 30 %
+    assert np.sum(masked.samples**2) < np.sum(plain.samples**2)  # something was taken away

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from any2img.converters.audio.signal import AudioSignal
 
-__all__ = ["augment_audio", "colour"]
+__all__ = ["augment_audio", "colour", "silence_band"]
 
 #: The lowest control frequency of the random equaliser (Hz); the others are octaves above it.
 EQ_LOWEST_HZ = 62.5
@@ -44,13 +44,34 @@ def colour(samples: np.ndarray, sample_rate: int, gains_db: np.ndarray) -> np.nd
     return np.fft.irfft(np.fft.rfft(samples, axis=-1) * curve, n=n, axis=-1)
 
 
+def silence_band(samples: np.ndarray, sample_rate: int, low_hz: float, high_hz: float) -> np.ndarray:
+    """``samples`` with the frequencies in ``[low_hz, high_hz]`` removed: SpecAugment's frequency mask, on the wave.
+
+    Parameters
+    ----------
+    samples : ndarray, shape (n_channels, n_samples)
+    sample_rate : int
+    low_hz, high_hz : float
+
+    Returns
+    -------
+    ndarray
+        The same shape.
+    """
+    n = samples.shape[-1]
+    freqs = np.fft.rfftfreq(n, d=1.0 / sample_rate)
+    spectrum = np.fft.rfft(samples, axis=-1)
+    spectrum[..., (freqs >= low_hz) & (freqs <= high_hz)] = 0
+    return np.fft.irfft(spectrum, n=n, axis=-1)
+
+
 def eq_bands(sample_rate: int) -> int:
     """How many octave bands from 62.5 Hz fit below the Nyquist frequency (at least one)."""
     return max(1, int(np.floor(np.log2(sample_rate / 2 / EQ_LOWEST_HZ))) + 1)
 
 
 def augment_audio(signal: AudioSignal, rng: np.random.Generator, *, speed: float = 0.1, shift: float = 0.1,
-                  gain_db: float = 6.0, eq_db: float = 6.0,
+                  gain_db: float = 6.0, eq_db: float = 6.0, time_mask: float = 0.0, band_mask: float = 0.0,
                  snr_db: tuple[float, float] = (20.0, 40.0)) -> AudioSignal:
     """A randomly perturbed copy of ``signal``.
 
@@ -70,6 +91,12 @@ def augment_audio(signal: AudioSignal, rng: np.random.Generator, *, speed: float
         On FSDD's validation protocol, each of its six speakers judging once, 6 dB beat none for five of
         the six judges (mean 0.812 -> 0.830); 12 dB did not help on the two it was tried on
         (``benchmarks/DEFAULTS.md``, sixth round).
+    time_mask : float, default=0.0
+        Silence a span of up to this share of the clip, placed at random (SpecAugment's time mask, on the
+        wave; Park et al., 2019); 0 masks nothing.
+    band_mask : float, default=0.0
+        Remove a band up to this many octaves wide, placed at random in log-frequency between 62.5 Hz and
+        the Nyquist frequency (:func:`silence_band`; SpecAugment's frequency mask); 0 masks nothing.
     snr_db : (low, high), default=(20, 40)
         White noise at a signal-to-noise ratio drawn from this range.
 
@@ -93,6 +120,15 @@ def augment_audio(signal: AudioSignal, rng: np.random.Generator, *, speed: float
         out = np.concatenate([out[:, -k:], np.zeros((out.shape[0], -k))], axis=1) if -k < length else out * 0
     if eq_db > 0:
         out = colour(out, signal.sample_rate, rng.uniform(-eq_db, eq_db, size=eq_bands(signal.sample_rate)))
+    if band_mask > 0:
+        top = np.log2(signal.sample_rate / 2 / EQ_LOWEST_HZ)
+        width = rng.uniform(0, band_mask)
+        low = EQ_LOWEST_HZ * 2 ** rng.uniform(0, max(top - width, 0.0))
+        out = silence_band(out, signal.sample_rate, low, low * 2**width)
+    if time_mask > 0:
+        span = int(rng.uniform(0, time_mask) * length)
+        start = int(rng.integers(0, length - span + 1))
+        out[:, start : start + span] = 0
     out = out * 10 ** (rng.uniform(-gain_db, gain_db) / 20)
     rms = float(np.sqrt(np.mean(out**2)))
     if rms > 0:
