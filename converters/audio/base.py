@@ -127,7 +127,8 @@ class AudioConverter(Converter, Generic[AP]):
     params_class: ClassVar[type[ConverterParams] | None] = AudioParams
     #: Speed perturbation, shift, gain and noise win for unseen speakers: on FSDD's validation protocol (the
     #: judge one whole unseen speaker of 450 clips) 0.700 -> 0.809 and 0.733 -> 0.782 on two seeds
-    #: (``benchmarks/DEFAULTS.md``); a random equaliser on top, for other microphones, won for five of six judges (sixth round).
+    #: (``benchmarks/DEFAULTS.md``); a random equaliser on top, for other microphones, won for five of six
+    #: judges (sixth round).
     augments_by_default: ClassVar[bool] = True
 
     def _p(self) -> AP:
