@@ -83,8 +83,11 @@ def chunk_sources(n_sources: int, n_threads: int, chunk_size: int | None = None)
     return max(1, min(MAX_CHUNK, math.ceil(n_sources / (4 * max(n_threads, 1)))))
 
 
-def convert_chunk(converter: Any, tasks: Sequence[Any], dst: Any, settings_key: str) -> list[tuple[Any, Any]]:
-    """Convert a chunk of sources on a worker: ``[(rows, failures), ...]`` in the order of ``tasks``.
+def convert_chunk(converter: Any, tasks: Sequence[Any], dst: Any, settings_key: str) -> list[tuple[int, Any]]:
+    """Convert a chunk of sources on a worker: ``[(images, failures), ...]`` in the order of ``tasks``.
+
+    The rows stay in the ledger, where the parent reads them when it folds it;
+    only their counts travel back.
 
     A source this run already recorded in the ledger (same content, same
     settings, complete, its images there) is not converted again: when a chunk
@@ -94,13 +97,14 @@ def convert_chunk(converter: Any, tasks: Sequence[Any], dst: Any, settings_key: 
     from any2img.batch.convert_dir import _convert_source, still_valid
     from any2img.batch.manifest import read_done_entry
 
-    out: list[tuple[Any, Any]] = []
+    out: list[tuple[int, Any]] = []
     for task in tasks:
         entry = read_done_entry(dst, task.relative.as_posix())
         if entry is not None and still_valid(entry[0], entry[1], task.source_hash, settings_key, dst):
-            out.append((entry[1], []))
+            out.append((len(entry[1]), []))
             continue
-        out.append(_convert_source(converter, task, dst, settings_key))
+        rows, failures = _convert_source(converter, task, dst, settings_key)
+        out.append((len(rows), failures))
     return out
 
 
@@ -199,8 +203,8 @@ def run_on_dask(
         for future in distributed.as_completed(futures):
             results = future.result()
             future.release()  # a fetched result must not be recomputed when its worker dies later
-            for task, (rows, failures) in zip(by_key.pop(future.key), results):
-                finish(task, len(rows), failures)
+            for task, (images, failures) in zip(by_key.pop(future.key), results):
+                finish(task, images, failures)
                 bar.update(1)
     finally:  # interrupted: the chunks not yet run are dropped, as the local pool drops unstarted sources
         pending = [f for f in futures if not f.done()]
