@@ -175,21 +175,6 @@ def _accuracy_epochs(curves: dict[str, Any]) -> tuple[int, int]:
     return tops[0], tops[-1]
 
 
-def _arm_rows(arm: str, split: Any, dataset: str, converter: str, seed: int,
-              probs_dir: Path | None = None, judge_by: str = "group") -> list[dict[str, Any]]:
-    """Train one arm; score it (and, for ``select``, the other epochs of the same run) on the judging side."""
-    from any2img.learn import Learner
-
-    learn = Learner(split, seed=seed, verbose=False, **ARM_LEARNER.get(arm, {}))
-    states: dict[int, dict[str, Any]] = {}
-
-    def keep(learner: Any, record: dict[str, Any]) -> None:
-        states[record["epoch"]] = {k: v.detach().clone() for k, v in learner.model.state_dict().items()}
-
-    with _audio_augmentation(**ARM_AUGMENT_AUDIO.get(arm, {})):
-        return _train_and_score(learn, states, keep, arm, split, dataset, converter, seed, probs_dir, judge_by)
-
-
 @contextlib.contextmanager
 def _audio_augmentation(**options: Any) -> Iterator[None]:
     """Audio augmentation with other keyword arguments (training and test-time passes alike), restored after."""
@@ -204,8 +189,17 @@ def _audio_augmentation(**options: Any) -> Iterator[None]:
         augment.augment_audio = original  # type: ignore[assignment]
 
 
-def _train_and_score(learn: Any, states: dict[int, dict[str, Any]], keep: Any, arm: str, split: Any, dataset: str,
-                     converter: str, seed: int, probs_dir: Path | None, judge_by: str) -> list[dict[str, Any]]:
+def _arm_rows(arm: str, split: Any, dataset: str, converter: str, seed: int,
+              probs_dir: Path | None = None, judge_by: str = "group") -> list[dict[str, Any]]:
+    """Train one arm; score it (and, for ``select``, the other epochs of the same run) on the judging side."""
+    from any2img.learn import Learner
+
+    learn = Learner(split, seed=seed, verbose=False, **ARM_LEARNER.get(arm, {}))
+    states: dict[int, dict[str, Any]] = {}
+
+    def keep(learner: Any, record: dict[str, Any]) -> None:
+        states[record["epoch"]] = {k: v.detach().clone() for k, v in learner.model.state_dict().items()}
+
     start = time.perf_counter()
     extra = ARM_FINE_TUNE[arm](learn.budget.epochs) if arm in ARM_FINE_TUNE else {}
     learn.fine_tune(on_epoch_end=keep if arm == "select" else None, **extra)
@@ -266,13 +260,13 @@ def run(dataset: str, converter: str, seed: int, cache: Path, arms: Sequence[str
         "select": selected,
         "refit": Split(train=fit, valid=ImageItems([], root=fit.root, converter=fit.converter), test=judge,
                        classes=outer.classes, info=outer.info),
-        **{arm: selected for arm in ("signal", "mixup", "lpft", "lite1", "side128", "steps2x", "eq6", "eq12",
-                                           "mask")},
+        **{arm: selected for arm in ARMS if arm not in ("select", "refit", "mirror")},  # the inner split
     }
     if "mirror" in arms:
         splits["mirror"] = _mirrored(fit, judge, seed)
     for arm in arms:
-        rows += _arm_rows(arm, splits[arm], dataset, converter, seed, probs_dir, judge_by)
+        with _audio_augmentation(**ARM_AUGMENT_AUDIO.get(arm, {})):
+            rows += _arm_rows(arm, splits[arm], dataset, converter, seed, probs_dir, judge_by)
     return rows
 
 
