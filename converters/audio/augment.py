@@ -15,6 +15,8 @@ validation protocol (``benchmarks/DEFAULTS.md``, sixth round).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from any2img.converters.audio.signal import AudioSignal
 
@@ -39,11 +41,9 @@ def colour(samples: np.ndarray, sample_rate: int, gains_db: np.ndarray) -> np.nd
     ndarray
         The same shape; the DC bin takes the lowest band's gain.
     """
-    n = samples.shape[-1]
-    freqs = np.fft.rfftfreq(n, d=1.0 / sample_rate)
     centres = np.log2(EQ_LOWEST_HZ * 2.0 ** np.arange(len(gains_db)))
-    curve = 10 ** (np.interp(np.log2(np.maximum(freqs, 1e-3)), centres, gains_db) / 20)
-    return np.fft.irfft(np.fft.rfft(samples, axis=-1) * curve, n=n, axis=-1)
+    return _filtered(samples, sample_rate,
+                     lambda freqs: 10 ** (np.interp(np.log2(np.maximum(freqs, 1e-3)), centres, gains_db) / 20))
 
 
 def silence_band(samples: np.ndarray, sample_rate: int, low_hz: float, high_hz: float) -> np.ndarray:
@@ -60,11 +60,14 @@ def silence_band(samples: np.ndarray, sample_rate: int, low_hz: float, high_hz: 
     ndarray
         The same shape.
     """
+    return _filtered(samples, sample_rate, lambda freqs: np.where((freqs >= low_hz) & (freqs <= high_hz), 0.0, 1.0))
+
+
+def _filtered(samples: np.ndarray, sample_rate: int, gain_at: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """``samples`` with each real-FFT bin scaled by ``gain_at(its frequency in Hz)``: one zero-phase filter."""
     n = samples.shape[-1]
-    freqs = np.fft.rfftfreq(n, d=1.0 / sample_rate)
-    spectrum = np.fft.rfft(samples, axis=-1)
-    spectrum[..., (freqs >= low_hz) & (freqs <= high_hz)] = 0
-    return np.fft.irfft(spectrum, n=n, axis=-1)
+    gains = gain_at(np.fft.rfftfreq(n, d=1.0 / sample_rate))
+    return np.fft.irfft(np.fft.rfft(samples, axis=-1) * gains, n=n, axis=-1)
 
 
 def eq_bands(sample_rate: int) -> int:
