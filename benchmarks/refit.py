@@ -29,7 +29,9 @@ which plays the test set's role here. Then
   (its offline ImageNet weights package installed);
 * ``side128``: as ``select``, every input 128 x 128 (upsampled where smaller);
 * ``steps2x``: as ``select``, twice the budget's epochs (so twice its
-  optimiser steps) at the same batch size;
+  optimiser steps) at the same batch size; ``steps15``: half as many again;
+* ``eq6``, ``eq12``, ``mask``, ``speed20``: as ``select``, with other audio
+  augmentation options (``ARM_AUGMENT_AUDIO``);
 * ``mirror``: as ``select``, with the inner validation side carved as
   ``any2img train`` carves it when the judging side is the marked test side
   (``split_items(by="auto", test="predefined")``): by whole groups when the
@@ -78,8 +80,8 @@ from benchmarks.runner import CACHE_DIR, RESULTS_DIR, _unit, convert_cached
 from benchmarks.suites import Config
 
 #: The arms; ``select`` also yields ``select+tta``, ``select-late``, ``select-paired`` and ``last``.
-ARMS = ("select", "refit", "signal", "mixup", "lpft", "lite1", "side128", "steps2x", "mirror", "eq6", "eq12",
-        "mask")
+ARMS = ("select", "refit", "signal", "mixup", "lpft", "lite1", "side128", "steps2x", "steps15", "mirror", "eq6",
+        "eq12", "mask", "speed20")
 #: How the judging fifth is carved: whole groups (unseen speakers), or single recordings of known ones.
 JUDGES = ("group", "recording")
 #: What each arm other than ``refit`` changes in the default Learner and ``fine_tune``.
@@ -88,13 +90,16 @@ ARM_LEARNER: dict[str, dict[str, Any]] = {
     "side128": {"image_size": 128}}  # side128: every input 128x128, upsampled where smaller
 #: ``lpft``: the head alone first (the body frozen, a linear probe) for a quarter of the budget's epochs, then all.
 ARM_FINE_TUNE = {"lpft": lambda epochs: {"freeze_epochs": max(1, epochs // 4)},
-                 "steps2x": lambda epochs: {"epochs": 2 * epochs}}  # twice the budget's steps, same batch
+                 "steps2x": lambda epochs: {"epochs": 2 * epochs},  # twice the budget's steps, same batch
+                 "steps15": lambda epochs: {"epochs": epochs + (epochs + 1) // 2}}  # half as many again
 #: ``eq6``/``eq12``: audio augmentation colours each clip by a random equaliser of up to 6/12 dB per octave;
-#: ``mask``: the defaults plus SpecAugment-like masks on the wave (a span of up to 10 %, a band of up to an octave).
-ARM_AUGMENT_AUDIO = {"eq6": {"eq_db": 6.0}, "eq12": {"eq_db": 12.0}, "mask": {"time_mask": 0.1, "band_mask": 1.0}}
+#: ``mask``: the defaults plus SpecAugment-like masks on the wave (a span of up to 10 %, a band of up to an octave);
+#: ``speed20``: speed perturbation by up to 20 % instead of 10 %.
+ARM_AUGMENT_AUDIO = {"eq6": {"eq_db": 6.0}, "eq12": {"eq_db": 12.0}, "mask": {"time_mask": 0.1, "band_mask": 1.0},
+                     "speed20": {"speed": 0.2}}
 #: Validation-loss difference treated as a tie by the ``select-late`` arm (nats).
 TOLERANCE = 0.01
-#: Perturbed pictures averaged with the plain one by the ``select+tta`` arm.
+#: Perturbed pictures averaged with the plain one by the ``select+tta`` arm (and twice as many by ``select+tta8``).
 TTA = 4
 #: The raw-data subset each data set is measured on, as in the defaults suite.
 VARIANTS = {"Balabit": "events6000"}
@@ -215,6 +220,9 @@ def _arm_rows(arm: str, split: Any, dataset: str, converter: str, seed: int,
     if arm == "select":
         probs, targets = learn.get_preds("test", tta=TTA)  # the selected weights, signal-domain TTA
         rows.append({**base, "arm": "select+tta", "selected_epoch": learn.selected_epoch or "",
+                     "outer_valid_acc": float(np.mean(probs.argmax(axis=1) == targets))})
+        probs, targets = learn.get_preds("test", tta=2 * TTA)
+        rows.append({**base, "arm": "select+tta8", "selected_epoch": learn.selected_epoch or "",
                      "outer_valid_acc": float(np.mean(probs.argmax(axis=1) == targets))})
         losses = [r["valid_loss"] for r in learn.history]
         late = max(i for i, v in enumerate(losses, start=1) if v <= min(losses) + TOLERANCE)
