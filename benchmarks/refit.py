@@ -63,11 +63,9 @@ Writes ``benchmarks/results/refit.csv`` (one row per data set, seed and arm).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
-import functools
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -94,7 +92,7 @@ ARM_FINE_TUNE = {"lpft": lambda epochs: {"freeze_epochs": max(1, epochs // 4)},
                  "steps15": lambda epochs: {"epochs": epochs + (epochs + 1) // 2}}  # half as many again
 #: ``eq6``/``eq12``: audio augmentation colours each clip by a random equaliser of up to 6/12 dB per octave;
 #: ``mask``: the defaults plus SpecAugment-like masks on the wave (a span of up to 10 %, a band of up to an octave);
-#: ``speed20``: speed perturbation by up to 20 % instead of 10 %.
+#: ``speed20``: speed perturbation by up to 20 % instead of 10 % (each passed as ``Learner(augment_options=)``).
 ARM_AUGMENT_AUDIO = {"eq6": {"eq_db": 6.0}, "eq12": {"eq_db": 12.0}, "mask": {"time_mask": 0.1, "band_mask": 1.0},
                      "speed20": {"speed": 0.2}}
 #: Validation-loss difference treated as a tie by the ``select-late`` arm (nats).
@@ -180,26 +178,13 @@ def _accuracy_epochs(curves: dict[str, Any]) -> tuple[int, int]:
     return tops[0], tops[-1]
 
 
-@contextlib.contextmanager
-def _audio_augmentation(**options: Any) -> Iterator[None]:
-    """Audio augmentation with other keyword arguments (training and test-time passes alike), restored after."""
-    from any2img.converters.audio import augment
-
-    original = augment.augment_audio
-    if options:
-        augment.augment_audio = functools.partial(original, **options)  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        augment.augment_audio = original  # type: ignore[assignment]
-
-
 def _arm_rows(arm: str, split: Any, dataset: str, converter: str, seed: int,
               probs_dir: Path | None = None, judge_by: str = "group") -> list[dict[str, Any]]:
     """Train one arm; score it (and, for ``select``, the other epochs of the same run) on the judging side."""
     from any2img.learn import Learner
 
-    learn = Learner(split, seed=seed, verbose=False, **ARM_LEARNER.get(arm, {}))
+    options = {"augment_options": ARM_AUGMENT_AUDIO[arm]} if arm in ARM_AUGMENT_AUDIO else {}
+    learn = Learner(split, seed=seed, verbose=False, **ARM_LEARNER.get(arm, {}), **options)
     states: dict[int, dict[str, Any]] = {}
 
     def keep(learner: Any, record: dict[str, Any]) -> None:
@@ -273,8 +258,7 @@ def run(dataset: str, converter: str, seed: int, cache: Path, arms: Sequence[str
     if "mirror" in arms:
         splits["mirror"] = _mirrored(fit, judge, seed)
     for arm in arms:
-        with _audio_augmentation(**ARM_AUGMENT_AUDIO.get(arm, {})):
-            rows += _arm_rows(arm, splits[arm], dataset, converter, seed, probs_dir, judge_by)
+        rows += _arm_rows(arm, splits[arm], dataset, converter, seed, probs_dir, judge_by)
     return rows
 
 

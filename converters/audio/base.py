@@ -46,7 +46,7 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import numpy as np
 
-from any2img.converter import Converter, Record, Window
+from any2img.converter import Converter, Record, Window, keyword_defaults
 from any2img.errors import InputError, ParameterError
 from any2img.imaging import field_to_rgb, fields_to_rgb, resize_field
 from any2img.parameters import Bool, Choice, Cmap, ConverterParams, Float, Int, Optional, Size, param
@@ -175,14 +175,20 @@ class AudioConverter(Converter, Generic[AP]):
             return stream  # type: ignore[return-value]
         return read_audio(path, sample_rate=p.sample_rate, channels=p.channels)
 
-    def augment_signal(self, signal: Any, rng: np.random.Generator) -> Any:
+    def augment_signal(self, signal: Any, rng: np.random.Generator, **options: Any) -> Any:
         """A perturbed copy of a raw record: speed perturbation, time shift, gain, colouring and noise.
 
         See :mod:`any2img.converters.audio.augment`.
         """
         from any2img.converters.audio.augment import augment_audio
 
-        return augment_audio(signal, rng)
+        return augment_audio(signal, rng, **options)
+
+    def augment_options(self) -> dict[str, Any]:
+        """The options of :func:`~any2img.converters.audio.augment.augment_audio` with their defaults."""
+        from any2img.converters.audio.augment import augment_audio
+
+        return keyword_defaults(augment_audio)
 
     def read_records(self, path: str | os.PathLike[str]) -> Iterator[Record]:
         """Yield the file as one record, or one per channel (``key="ch0"``, …) with ``channels="each"``."""

@@ -63,6 +63,7 @@ __all__ = [
     "build_model_from_artifact",
     "load_artifact",
     "read_artifact",
+    "recorded_augment_options",
     "recorded_tta",
     "write_artifact",
 ]
@@ -387,10 +388,20 @@ class Artifact:
         """Test-time augmentation passes the model answers with (see :func:`recorded_tta`)."""
         return recorded_tta(self.meta)
 
+    @property
+    def augment_options(self) -> dict[str, Any]:
+        """Options of the test-time passes' signal augmentation (see :func:`recorded_augment_options`)."""
+        return recorded_augment_options(self.meta)
+
 
 def recorded_tta(meta: dict[str, Any]) -> int:
     """The test-time augmentation passes a ``model.json`` records (``training.tta``; 0 when absent, as before)."""
     return int((meta.get("training") or {}).get("tta") or 0)
+
+
+def recorded_augment_options(meta: dict[str, Any]) -> dict[str, Any]:
+    """The signal augmentation's options a ``model.json`` records (``training.augment_options``; ``{}`` if none)."""
+    return dict((meta.get("training") or {}).get("augment_options") or {})
 
 
 def load_artifact(path: str | os.PathLike[str]) -> Artifact:

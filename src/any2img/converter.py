@@ -41,7 +41,7 @@ from any2img.parameters import ConverterParams, Declaration, declarations, docst
 from any2img.relevance import PixelRelevance, Relevance, check_attribution
 from any2img.removal import SignalParts
 
-__all__ = ["KINDS", "Converter", "Record", "Window"]
+__all__ = ["KINDS", "Converter", "Record", "Window", "keyword_defaults"]
 
 #: The kinds of raw input a converter can take.
 KINDS = ("audio", "timeseries", "mouse", "image")
@@ -316,21 +316,46 @@ class Converter:
         return [Window(signal, 0, 0.0, float(_length(signal)), "timestamps")]
 
     # -- augmenting --------------------------------------------------------
-    def augment_signal(self, signal: Any, rng: np.random.Generator) -> Any:
+    def augment_signal(self, signal: Any, rng: np.random.Generator, **options: Any) -> Any:
         """A randomly perturbed copy of a raw signal (a record's), for training.
 
         Augmentation happens here, on the signal, because pixel flips and
         crops lie for a spectrogram or a Gramian field. Each family defines
         perturbations under which a label survives; the base has none.
+        ``options`` are the family's (:meth:`augment_options` names them with
+        their defaults), e.g. ``speed=0.2`` for audio.
 
         Raises
         ------
         ParameterError
             This converter has no signal-domain augmentation.
         """
-        from any2img.errors import ParameterError
-
         raise ParameterError(f"converter '{self.name}' has no signal-domain augmentation.")
+
+    def augment_options(self) -> dict[str, Any]:
+        """The keyword options of :meth:`augment_signal`, each with its default (empty: none)."""
+        return {}
+
+    def check_augment_options(self, options: dict[str, Any] | None) -> dict[str, Any]:
+        """``options`` checked against :meth:`augment_options`: known names, each value of its default's type.
+
+        Numbers become floats; a pair (``snr_db``) becomes a tuple of two
+        floats, from a sequence or a ``"low,high"`` string.
+
+        Raises
+        ------
+        ParameterError
+            An unknown name (the message lists the known ones) or a value of the wrong kind.
+        """
+        known = self.augment_options()
+        checked: dict[str, Any] = {}
+        for name, value in (options or {}).items():
+            if name not in known:
+                raise ParameterError(
+                    f"augment_options: {name!r} is not an option of the signal augmentation of converter "
+                    f"'{self.name}' (it takes {', '.join(known) if known else 'none'}).")
+            checked[name] = _option_like(name, value, known[name])
+        return checked
 
     # -- converting -------------------------------------------------------
     def convert(self, window: Any) -> np.ndarray:
@@ -438,3 +463,30 @@ def check_rgb(image: np.ndarray, *, source: str = "converter") -> np.ndarray:
         dtype = getattr(image, "dtype", type(image).__name__)
         raise InputError(f"{source} must return an (H, W, 3) uint8 array (got shape {shape}, dtype {dtype}).")
     return image
+
+
+def keyword_defaults(function: Any) -> dict[str, Any]:
+    """The keyword-only parameters of ``function`` with their defaults (a family's augmentation options)."""
+    return {name: p.default for name, p in inspect.signature(function).parameters.items()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+def _option_like(name: str, value: Any, default: Any) -> Any:
+    """``value`` as the type of ``default`` (float, or a tuple of floats of the same length)."""
+    try:
+        if isinstance(default, tuple):
+            parts = value.split(",") if isinstance(value, str) else list(value)
+            pair = tuple(float(v) for v in parts)
+            if len(pair) != len(default):
+                raise ValueError
+            return pair
+        if isinstance(value, bool) or not isinstance(value, (int, float, str, np.number)):
+            raise ValueError
+        number = float(value)
+        if not np.isfinite(number):
+            raise ValueError
+        return number
+    except (TypeError, ValueError):
+        kind = f"{len(default)} numbers" if isinstance(default, tuple) else "a finite number"
+        raise ParameterError(f"augment_options: {name!r} must be {kind} like its default {default!r} "
+                             f"(got {value!r}).") from None

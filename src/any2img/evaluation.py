@@ -240,6 +240,6 @@ def _score(model: Path, data: str | os.PathLike[str], workdir: Path, *, label_fr
     probs = softmax_np(logits)
     if art.tta:  # as the model was evaluated at training time and as Predictor answers: the same draws
         probs = tta_mean(model_on, items, art.classes, art.data_config, probs, art.tta, batch_size=batch_size,
-                         device=dev)
+                         device=dev, options=art.augment_options)
     names = art.meta.get("training", {}).get("metrics") or ["accuracy", "error_rate", "macro_f1"]
     return items, probs, art.classes, side, seen, names, art

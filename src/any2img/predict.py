@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 import torch
 
-from any2img.artifact import Artifact, load_artifact, recorded_tta
+from any2img.artifact import Artifact, load_artifact, recorded_augment_options, recorded_tta
 from any2img.converter import Converter, Record
 from any2img.data.items import IMAGE_EXTENSIONS, load_image
 from any2img.data.transforms import DataConfig, preprocess_batch
@@ -130,6 +130,9 @@ class Predictor:
         self._torch_converter: Any = None  # the device implementation, built at the first use
         #: Test-time augmentation passes, as the model was evaluated with (``model.json`` training.tta; 0 before).
         self.tta = recorded_tta(self.meta)
+        #: Options of those passes' signal augmentation, as in training (``model.json`` training.augment_options).
+        self.augment_options: dict[str, Any] = (converter.check_augment_options(recorded_augment_options(self.meta))
+                                                if converter is not None else {})
 
     # -- images -> probabilities ----------------------------------------
     def predict_images(self, images: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
@@ -180,7 +183,8 @@ class Predictor:
             probs = self.predict_images(self._pictures(batch)).astype(np.float64)
             for k in range(1, self.tta + 1):  # the draws any2img.learn.inference.tta_mean makes: seed k per window
                 probs += self.predict_images([self.converter.convert(
-                    self.converter.augment_signal(w.data, np.random.default_rng(k))) for w in batch])
+                    self.converter.augment_signal(w.data, np.random.default_rng(k), **self.augment_options))
+                    for w in batch])
             chunks.append((probs / (self.tta + 1)).astype(np.float32))
         return np.concatenate(chunks), [w.describe() for w in windows]
 

@@ -11,8 +11,8 @@ from any2img.errors import ParameterError
 __all__ = ["parse_params"]
 
 
-def parse_params(items: Sequence[str] | None) -> dict[str, Any]:
-    """Parse ``["k=v", ...]``; values are JSON when they parse, else strings.
+def parse_params(items: Sequence[str] | None, flag: str = "--param") -> dict[str, Any]:
+    """Parse ``["k=v", ...]`` (the values of ``flag``); values are JSON when they parse, else strings.
 
     Examples
     --------
@@ -23,7 +23,7 @@ def parse_params(items: Sequence[str] | None) -> dict[str, Any]:
     for item in items or ():
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
-            raise ParameterError(f"'--param' must look like key=value (got {item!r}).")
+            raise ParameterError(f"'{flag}' must look like key=value (got {item!r}).")
         lowered = raw.strip()
         try:
             value: Any = json.loads(lowered)

@@ -10,6 +10,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from any2img.cli.params import parse_params
 from any2img.errors import ParameterError
 
 
@@ -69,6 +70,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="test-time augmentation: average N pictures of perturbed raw signals with the plain one when "
                         "evaluating and in the exported model's predictions (default: 4 when --augment became signal, "
                         "else 0)")
+    p.add_argument("--augment-option", action="append", default=None, metavar="NAME=VALUE",
+                   help="an option of the signal augmentation (training and test-time passes), repeatable, e.g. "
+                        "speed=0.2 or eq_db=0 for audio; the converter's augment_options() lists them")
     p.add_argument("--label-smoothing", type=float, default=0.0)
     p.add_argument("--mixup", type=float, default=0.0, metavar="ALPHA",
                    help="mixup with Beta(ALPHA, ALPHA) weights (default 0: off)")
@@ -153,6 +157,7 @@ def _train(args: argparse.Namespace, out_dir: Path, images: Path, device: str) -
         seed=args.seed if args.train_seed is None else args.train_seed, augment=args.augment,
         num_workers=args.workers, device=device, label_smoothing=args.label_smoothing,
         mixup=args.mixup, convert_on=args.convert_on, tta=args.tta,
+        augment_options=parse_params(args.augment_option, "--augment-option") or None,
         early_stopping=args.early_stopping, patience=args.patience, verbose=verbose,
     )
     if verbose:

@@ -27,9 +27,9 @@ import torch
 from any2img.data.dataset import ImageDataset
 from any2img.data.items import ImageItems, Item
 from any2img.data.transforms import DataConfig, resize_image
-from any2img.errors import Any2ImgError, InputError
+from any2img.errors import Any2ImgError, InputError, ParameterError
 
-__all__ = ["SignalDataset", "default_augment"]
+__all__ = ["SignalDataset", "augment_options", "default_augment"]
 
 
 def _source_root(items: ImageItems) -> Path:
@@ -71,6 +71,32 @@ def default_augment(items: ImageItems) -> str | None:
     return "signal"
 
 
+def augment_options(items: ImageItems, options: dict[str, Any] | None, augment: Any) -> dict[str, Any]:
+    """``options`` of the signal augmentation of ``items``' converter, checked; ``{}`` when none are given.
+
+    Raises
+    ------
+    ParameterError
+        Options are given but ``augment`` (what ``"auto"`` became) is not
+        ``"signal"``, or the converter does not take them.
+    InputError
+        The items do not record the converter that drew them.
+    """
+    if not options:
+        return {}
+    if augment != "signal":
+        raise ParameterError(f"augment_options apply to signal-domain augmentation, but augment is {augment!r} for "
+                             "these items; pass augment='signal' (or leave 'auto' where it resolves to it: audio "
+                             "pictures with their sources).")
+    info = items.converter
+    if not info:
+        raise InputError("augment_options need the converter that made the images (none is recorded with these "
+                         "items)", path=items.root)
+    from any2img.registry import get_converter
+
+    return get_converter(info["name"], **(info.get("params") or {})).check_augment_options(options)
+
+
 class SignalDataset(ImageDataset):
     """Items as ``(tensor, class index)``, each picture converted afresh from its perturbed raw signal.
 
@@ -89,6 +115,9 @@ class SignalDataset(ImageDataset):
         test-time augmentation pass: the same draw whenever the item is
         seen, the same as :class:`~any2img.predict.Predictor` draws for a
         window). None: a new draw per item from torch's generator (training).
+    options : dict, optional
+        Keyword options of the converter's ``augment_signal`` (checked by its
+        ``check_augment_options``); None: the family's defaults.
 
     Raises
     ------
@@ -97,7 +126,7 @@ class SignalDataset(ImageDataset):
     """
 
     def __init__(self, items: ImageItems, classes: Sequence[str], config: DataConfig, augment: bool = True,
-                 seed: int | None = None) -> None:
+                 seed: int | None = None, options: dict[str, Any] | None = None) -> None:
         super().__init__(items, classes, config, cache=False)
         info = items.converter
         if info is None:
@@ -109,6 +138,7 @@ class SignalDataset(ImageDataset):
         self.root = _source_root(items)
         self.perturb = augment
         self.seed = seed
+        self.options = self.converter.check_augment_options(options)
         self._windows: dict[str, dict[str, list[Any]]] = {}
         missing = [it.describe() for it in items if it.source is None]
         if missing:
@@ -133,6 +163,6 @@ class SignalDataset(ImageDataset):
         if self.perturb:
             # torch's generator: seeded by the Learner in the main process and per worker by the DataLoader
             rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,)).item()) if self.seed is None else self.seed)
-            data = self.converter.augment_signal(data, rng)
+            data = self.converter.augment_signal(data, rng, **self.options)
         picture = self.converter.convert(data)
         return resize_image(picture, self.config.size, self.config.interpolation)

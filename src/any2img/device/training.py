@@ -104,10 +104,13 @@ class RawWindowDataset(SignalDataset):
     config : DataConfig
     augment : bool, default=False
         Perturb each window with the converter's ``augment_signal`` first.
+    options : dict, optional
+        Its keyword options (``Learner(augment_options=...)``).
     """
 
-    def __init__(self, items: ImageItems, classes: Sequence[str], config: DataConfig, augment: bool = False) -> None:
-        super().__init__(items, classes, config, augment=augment)
+    def __init__(self, items: ImageItems, classes: Sequence[str], config: DataConfig, augment: bool = False,
+                 options: dict[str, Any] | None = None) -> None:
+        super().__init__(items, classes, config, augment=augment, options=options)
         self.device_converter = _device_converter_of(items)
 
     def raw(self, index: int) -> np.ndarray:
@@ -115,7 +118,7 @@ class RawWindowDataset(SignalDataset):
         data = self._window(self.items[index]).data
         if self.perturb:
             rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,)).item()))
-            data = self.converter.augment_signal(data, rng)
+            data = self.converter.augment_signal(data, rng, **self.options)
         return self.device_converter.raw(data)
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, int]:  # type: ignore[override]

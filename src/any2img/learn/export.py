@@ -45,6 +45,7 @@ def training_config(learn: Learner) -> dict[str, Any]:
         "mixed_precision": learn._amp,
         "convert_on": asked.convert_on,
         "tta": learn.tta,
+        "augment_options": {k: list(v) if isinstance(v, tuple) else v for k, v in learn.augment_options.items()},
         "fits": learn.fits,
         **({"refit_of": learn.refit_of} if learn.refit_of is not None else {}),
     }

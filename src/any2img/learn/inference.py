@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -50,21 +50,22 @@ def predict_logits(
 
 def tta_mean(model: nn.Module, items: ImageItems, classes: Sequence[str], config: DataConfig, probs: np.ndarray,
              passes: int, *, batch_size: int = 64, device: str | torch.device = "cpu", num_workers: int = 0,
-             amp: bool = False) -> np.ndarray:
+             amp: bool = False, options: dict[str, Any] | None = None) -> np.ndarray:
     """``probs`` of ``items`` averaged with those of ``passes`` pictures drawn from perturbed raw signals.
 
     Pass ``k`` (1 to ``passes``) perturbs every item's window with numpy's
     generator seeded ``k`` (:class:`~any2img.data.signals.SignalDataset`
     with ``seed=k``): the same pictures whenever the items are scored, and
     the ones :class:`~any2img.predict.Predictor` draws from the raw input.
+    ``options`` are the augmentation's (``Learner(augment_options=...)``).
     Needs the conversion's sources.
     """
     from any2img.data.signals import SignalDataset
 
     total = np.asarray(probs, dtype=np.float64)
     for k in range(1, passes + 1):
-        logits, _ = predict_logits(model, SignalDataset(items, classes, config, seed=k), batch_size=batch_size,
-                                   device=device, num_workers=num_workers, amp=amp)
+        logits, _ = predict_logits(model, SignalDataset(items, classes, config, seed=k, options=options),
+                                   batch_size=batch_size, device=device, num_workers=num_workers, amp=amp)
         total = total + softmax_np(logits)
     return (total / (passes + 1)).astype(np.float32)
 

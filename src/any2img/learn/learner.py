@@ -31,7 +31,7 @@ from torch.utils.data import DataLoader
 
 from any2img.data.dataset import ImageDataset
 from any2img.data.items import ImageItems
-from any2img.data.signals import default_augment
+from any2img.data.signals import augment_options, default_augment
 from any2img.data.splits import Split
 from any2img.data.transforms import build_augment
 from any2img.errors import InputError, ParameterError
@@ -99,6 +99,8 @@ class Learner:
         self.batch_size = self.budget.batch_size
         self.refit_of: dict[str, Any] | None = None  # set by any2img.learn.refit.refit
         self.augment = default_augment(split.train) if s.augment == "auto" else s.augment  # what "auto" became
+        #: The signal augmentation's options (training and test-time passes), checked by the converter.
+        self.augment_options: dict[str, Any] = augment_options(split.train, s.augment_options, self.augment)
         transform = None if self.augment == "signal" else build_augment(self.augment)  # "signal": from raw signals
         #: Test-time augmentation passes that evaluate, get_preds and the exported model use (what None became).
         self.tta: int = (scoring.TTA_PASSES if self.augment == "signal" else 0) if s.tta is None else s.tta
@@ -123,7 +125,8 @@ class Learner:
         self.selected_epoch: int | None = None
         self._generator = torch.Generator().manual_seed(s.seed)
         self._loaders = Loaders(split, self.classes, self.data_config, augment=transform,
-                                signal_augment=self.augment == "signal", convert_on=s.convert_on, device=self.device,
+                                signal_augment=self.augment == "signal", signal_options=self.augment_options,
+                                convert_on=s.convert_on, device=self.device,
                                 batch_size=self.batch_size, seed=s.seed, num_workers=s.num_workers,
                                 generator=self._generator, epoch=lambda: len(self.history))
         self._amp = s.mixed_precision and self.device.type == "cuda"

@@ -45,6 +45,8 @@ class Loaders:
         A transform of the training pictures (:func:`~any2img.data.transforms.build_augment`).
     signal_augment : bool
         Draw the training pictures afresh from perturbed raw signals instead (``augment="signal"``).
+    signal_options : dict, optional
+        The keyword options of that perturbation (``Learner(augment_options=...)``).
     convert_on : {"files", "device"}
     device : torch.device
     batch_size, seed, num_workers : int
@@ -55,10 +57,11 @@ class Loaders:
     """
 
     def __init__(self, split: Split, classes: list[str], data_config: Any, *, augment: Any, signal_augment: bool,
-                 convert_on: str, device: torch.device, batch_size: int, seed: int, num_workers: int,
-                 generator: torch.Generator, epoch: Callable[[], int]) -> None:
+                 signal_options: dict[str, Any] | None = None, convert_on: str, device: torch.device,
+                 batch_size: int, seed: int, num_workers: int, generator: torch.Generator,
+                 epoch: Callable[[], int]) -> None:
         self.split, self.classes, self.data_config = split, classes, data_config
-        self.augment, self.signal_augment = augment, signal_augment
+        self.augment, self.signal_augment, self.signal_options = augment, signal_augment, signal_options
         self.convert_on, self.device = convert_on, device
         self.batch_size, self.seed, self.num_workers = batch_size, seed, num_workers
         self.generator, self.epoch = generator, epoch
@@ -89,11 +92,13 @@ class Loaders:
                 from any2img.device.training import RawWindowDataset
 
                 self.datasets["train_aug"] = RawWindowDataset(self.split.train, self.classes, self.data_config,
-                                                              augment=self.signal_augment)
+                                                              augment=self.signal_augment,
+                                                              options=self.signal_options)
             elif self.signal_augment:
                 from any2img.data.signals import SignalDataset
 
-                self.datasets["train_aug"] = SignalDataset(self.split.train, self.classes, self.data_config)
+                self.datasets["train_aug"] = SignalDataset(self.split.train, self.classes, self.data_config,
+                                                           options=self.signal_options)
             else:
                 self.datasets["train_aug"] = base.with_augment(self.augment)
         return self.datasets["train_aug"]

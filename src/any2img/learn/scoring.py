@@ -52,7 +52,7 @@ def tta_probs(learn: Learner, side: str | ImageItems, probs: np.ndarray, tta: in
     """``probs`` averaged with those of ``tta`` pictures drawn from perturbed raw signals (see ``tta_mean``)."""
     return tta_mean(learn.model, _items(learn, side), learn.classes, learn.data_config, probs, tta,
                     batch_size=2 * learn.batch_size, device=learn.device, num_workers=learn.settings.num_workers,
-                    amp=learn._amp)
+                    amp=learn._amp, options=learn.augment_options)
 
 
 def predictions(learn: Learner, side: str | ImageItems, tta: int | None = None) -> tuple[np.ndarray, np.ndarray]:

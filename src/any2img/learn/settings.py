@@ -17,12 +17,13 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
+from any2img.errors import ParameterError
 from any2img.learn.backbones import DEFAULT_BACKBONE
 from any2img.learn.callbacks import OverfitMonitor
 from any2img.learn.metrics import check_metrics
@@ -35,6 +36,16 @@ POSITIONAL = ("backbone", "pretrained", "image_size", "batch_size", "metrics", "
               "device")
 
 _RULE = "any2img.learn.rule"
+
+
+def _options_dict(name: str, value: Any) -> dict[str, Any] | None:
+    """``value`` as a dict of option names (None stays None)."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise ParameterError(f"'{name}' must be a dict of option names to values, e.g. {{'speed': 0.2}} "
+                             f"(got {value!r}).")
+    return dict(value)
 
 
 def _setting(default: Any, rule: Rule | None = None) -> Any:
@@ -149,6 +160,14 @@ class LearnerSettings:
         the model learned that those perturbations keep the class), else 0;
         measured on FSDD's validation protocol (``benchmarks/DEFAULTS.md``,
         fifth round). Model selection always scores the plain pictures.
+    augment_options : dict, optional
+        Keyword options of the signal-domain augmentation, for training and
+        the test-time passes alike, e.g. ``{"speed": 0.2, "eq_db": 0}`` for
+        audio (the converter's ``augment_options()`` lists them with their
+        defaults; unknown names or values of the wrong kind raise). Needs
+        ``augment`` to resolve to ``"signal"``. The exported model records
+        them (``training.augment_options``) so that prediction's test-time
+        passes draw alike. None: the family's defaults.
     """
 
     backbone: str = _setting(DEFAULT_BACKBONE)
@@ -173,6 +192,8 @@ class LearnerSettings:
     num_threads: int | None = _setting(None, Optional(Int(low=1)))
     convert_on: str = _setting("files", Choice(("files", "device")))
     tta: int | None = _setting(None, Optional(Int(low=0)))
+    augment_options: dict[str, Any] | None = _setting(None, Check(_options_dict, "a dict of option names to values",
+                                                                  bad=("speed=0.2", ["speed"])))
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):  # in declaration order: the first bad one raises

@@ -1,0 +1,120 @@
+"""Options of the signal augmentation: listed by the converter, checked, carried by the Learner into the artifact."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import any2img
+from any2img.data import items_from_manifest, split_items
+from any2img.errors import ParameterError
+
+SMALL = {"backbone": "resnet10t", "pretrained": False, "image_size": 32, "batch_size": 4, "verbose": False,
+         "device": "cpu"}
+
+
+@pytest.mark.parametrize(("name", "some"), [("mel", "eq_db"), ("gadf", "jitter"), ("trajectory", "rotate_deg")])
+def test_each_family_lists_its_options_with_their_defaults(name, some):
+    options = any2img.get_converter(name).augment_options()
+    assert some in options and all(isinstance(v, (float, tuple)) for v in options.values())
+    assert any2img.get_converter("image").augment_options() == {}
+
+
+def test_options_are_checked_by_name_and_kind():
+    mel = any2img.get_converter("mel")
+    assert mel.check_augment_options({"speed": "0.2", "snr_db": "10,30", "eq_db": 0}) == {
+        "speed": 0.2, "snr_db": (10.0, 30.0), "eq_db": 0.0}
+    assert mel.check_augment_options({"snr_db": [5, 15]}) == {"snr_db": (5.0, 15.0)}
+    assert mel.check_augment_options(None) == {}
+    with pytest.raises(ParameterError, match=r"'sped' is not an option .* converter 'mel' \(it takes speed, shift"):
+        mel.check_augment_options({"sped": 0.2})
+    with pytest.raises(ParameterError, match="'speed' must be a finite number"):
+        mel.check_augment_options({"speed": "fast"})
+    with pytest.raises(ParameterError, match="'snr_db' must be 2 numbers"):
+        mel.check_augment_options({"snr_db": [1, 2, 3]})
+    with pytest.raises(ParameterError, match="'speed' must be a finite number"):
+        mel.check_augment_options({"speed": float("nan")})
+
+
+def test_every_perturbation_off_leaves_the_picture_as_it_was():
+    """Hand-checkable: no speed change, shift, gain, colour or noise worth a pixel gives the plain picture."""
+    mel = any2img.get_converter("mel", sample_rate=8000)
+    window = mel.segment(mel.example_signal(0))[0].data
+    off = {"speed": 0.0, "shift": 0.0, "gain_db": 0.0, "eq_db": 0.0, "snr_db": (200.0, 200.0)}
+    still = mel.augment_signal(window, np.random.default_rng(3), **off)
+    assert np.abs(mel.convert(still).astype(int) - mel.convert(window).astype(int)).max() <= 1
+    moved = mel.augment_signal(window, np.random.default_rng(3), **{**off, "eq_db": 12.0})
+    assert not np.array_equal(mel.convert(moved), mel.convert(window))  # the one option left on changes it
+
+
+@pytest.fixture(scope="module")
+def converted_audio(tmp_path_factory):
+    import soundfile as sf
+
+    root = tmp_path_factory.mktemp("augopt")
+    rng = np.random.default_rng(0)
+    sr = 8000
+    t = np.arange(sr // 4) / sr
+    for label, freq in (("low", 300.0), ("high", 1800.0)):
+        folder = root / "src" / label
+        folder.mkdir(parents=True)
+        for i in range(4):
+            wave = 0.5 * np.sin(2 * np.pi * freq * t + rng.uniform(0, 6)) + 0.01 * rng.normal(size=t.size)
+            sf.write(folder / f"c{i}.wav", wave.astype(np.float32), sr)
+    any2img.convert_dir("mel", root / "src", root / "out", params={"n_mels": 32}, progress=False)
+    return root
+
+
+def test_the_learner_trains_and_predicts_with_its_options_and_the_model_records_them(converted_audio, tmp_path):
+    from any2img.learn import Learner
+    from any2img.learn.inference import tta_mean
+
+    split = split_items(items_from_manifest(converted_audio / "out"), valid_pct=0.25, seed=0, test=0.25)
+    learn = Learner(split, augment_options={"eq_db": 0, "snr_db": "30,40"}, **SMALL)
+    assert learn.augment_options == {"eq_db": 0.0, "snr_db": (30.0, 40.0)}
+    learn.fine_tune(1, 5e-3)
+    assert learn._train_loader().dataset.options == learn.augment_options  # training draws with them
+    plain, _ = learn.get_preds("test", tta=0)
+    averaged, _ = learn.get_preds("test")
+    with_options = tta_mean(learn.model, split.test, learn.classes, learn.data_config, plain, 4,
+                            options=learn.augment_options)
+    with_defaults = tta_mean(learn.model, split.test, learn.classes, learn.data_config, plain, 4)
+    assert np.allclose(averaged, with_options, atol=1e-6) and not np.allclose(averaged, with_defaults)
+
+    model_dir = learn.export(tmp_path / "model")
+    training = json.loads((model_dir / "model.json").read_text())["training"]
+    assert training["augment_options"] == {"eq_db": 0.0, "snr_db": [30.0, 40.0]}
+    predictor = any2img.load(model_dir)
+    assert predictor.augment_options == learn.augment_options
+    for row, item in zip(averaged, split.test):  # test-time passes from the raw clip draw alike
+        answer = predictor.predict(converted_audio / "src" / str(item.source))
+        assert np.allclose(answer.window_probabilities[0], row, atol=1e-4)
+
+
+def test_the_learner_refuses_options_it_cannot_use(converted_audio, tmp_path):
+    from any2img.learn import Learner
+
+    split = split_items(items_from_manifest(converted_audio / "out"), valid_pct=0.25, seed=0)
+    with pytest.raises(ParameterError, match="'sped' is not an option"):
+        Learner(split, augment_options={"sped": 0.2}, **SMALL)
+    with pytest.raises(ParameterError, match="augment_options apply to signal-domain augmentation"):
+        Learner(split, augment=None, augment_options={"speed": 0.2}, **SMALL)
+    with pytest.raises(ParameterError, match="'augment_options' must be a dict"):
+        Learner(split, augment_options="speed=0.2", **SMALL)
+    assert Learner(split, augment=None, augment_options={}, **SMALL).augment_options == {}
+
+
+def test_cli_takes_augment_options_and_records_them(converted_audio, tmp_path, capsys):
+    from any2img.cli import main
+
+    model = tmp_path / "model"
+    args = ["train", str(converted_audio / "out"), "--out", str(model), "--epochs", "1", "--backbone", "resnet10t",
+            "--no-pretrained", "--image-size", "32", "--batch-size", "4", "--device", "cpu", "-q"]
+    assert main([*args, "--augment-option", "speed=0.2", "--augment-option", "eq_db=0"]) == 0, capsys.readouterr()
+    assert json.loads((model / "model.json").read_text())["training"]["augment_options"] == {"speed": 0.2,
+                                                                                            "eq_db": 0.0}
+    capsys.readouterr()
+    assert main([*args, "--augment-option", "speed"]) != 0
+    assert "'--augment-option' must look like key=value" in capsys.readouterr().err
