@@ -22,7 +22,7 @@ which plays the test set's role here. Then
   validation included), no selection, the last epoch exported;
 * ``signal``: as ``select``, with ``augment="signal"`` (training pictures
   drawn afresh from perturbed raw series);
-* ``mixup``: as ``select``, with mixup (``alpha=0.4``);
+* ``mixup``: as ``select``, with mixup (``alpha=0.4``); ``smooth``: with label smoothing 0.1;
 * ``lpft``: as ``select``, after a linear probe: the head alone (body
   frozen) for a quarter of the budget's epochs, then every layer;
 * ``lite1``: as ``select``, with the ``tf_efficientnet_lite1`` backbone
@@ -78,13 +78,14 @@ from benchmarks.runner import CACHE_DIR, RESULTS_DIR, _unit, convert_cached
 from benchmarks.suites import Config
 
 #: The arms; ``select`` also yields ``select+tta``, ``select-late``, ``select-paired`` and ``last``.
-ARMS = ("select", "refit", "signal", "mixup", "lpft", "lite1", "side128", "steps2x", "steps15", "mirror", "eq6",
-        "eq12", "mask", "speed20")
+ARMS = ("select", "refit", "signal", "mixup", "smooth", "lpft", "lite1", "side128", "steps2x", "steps15", "mirror",
+        "eq6", "eq12", "mask", "speed20")
 #: How the judging fifth is carved: whole groups (unseen speakers), or single recordings of known ones.
 JUDGES = ("group", "recording")
 #: What each arm other than ``refit`` changes in the default Learner and ``fine_tune``.
 ARM_LEARNER: dict[str, dict[str, Any]] = {
-    "signal": {"augment": "signal"}, "mixup": {"mixup": 0.4}, "lite1": {"backbone": "tf_efficientnet_lite1"},
+    "signal": {"augment": "signal"}, "mixup": {"mixup": 0.4}, "smooth": {"label_smoothing": 0.1},
+    "lite1": {"backbone": "tf_efficientnet_lite1"},
     "side128": {"image_size": 128}}  # side128: every input 128x128, upsampled where smaller
 #: ``lpft``: the head alone first (the body frozen, a linear probe) for a quarter of the budget's epochs, then all.
 ARM_FINE_TUNE = {"lpft": lambda epochs: {"freeze_epochs": max(1, epochs // 4)},
