@@ -19,7 +19,8 @@ BY_POSITION = [("backbone", "tf_efficientnet_lite0"), ("pretrained", True), ("im
                ("augment", "auto"), ("num_workers", 0), ("device", "auto")]
 BY_KEYWORD = [("weights", None), ("label_smoothing", 0.0), ("mixup", 0.0), ("weight_decay", 0.01),
               ("selection", "paired"), ("early_stopping", False), ("patience", 3), ("mixed_precision", True),
-              ("verbose", True), ("num_threads", None), ("convert_on", "files"), ("tta", None)]
+              ("verbose", True), ("num_threads", None), ("convert_on", "files"), ("tta", None),
+              ("augment_options", None)]
 
 
 def _split():
