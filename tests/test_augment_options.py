@@ -49,24 +49,6 @@ def test_every_perturbation_off_leaves_the_picture_as_it_was():
     assert not np.array_equal(mel.convert(moved), mel.convert(window))  # the one option left on changes it
 
 
-@pytest.fixture(scope="module")
-def converted_audio(tmp_path_factory):
-    import soundfile as sf
-
-    root = tmp_path_factory.mktemp("augopt")
-    rng = np.random.default_rng(0)
-    sr = 8000
-    t = np.arange(sr // 4) / sr
-    for label, freq in (("low", 300.0), ("high", 1800.0)):
-        folder = root / "src" / label
-        folder.mkdir(parents=True)
-        for i in range(4):
-            wave = 0.5 * np.sin(2 * np.pi * freq * t + rng.uniform(0, 6)) + 0.01 * rng.normal(size=t.size)
-            sf.write(folder / f"c{i}.wav", wave.astype(np.float32), sr)
-    any2img.convert_dir("mel", root / "src", root / "out", params={"n_mels": 32}, progress=False)
-    return root
-
-
 def test_the_learner_trains_and_predicts_with_its_options_and_the_model_records_them(converted_audio, tmp_path):
     from any2img.learn import Learner
     from any2img.learn.inference import tta_mean

@@ -91,24 +91,6 @@ def test_test_time_augmentation_averages_perturbed_pictures(converted):
     assert np.allclose(averaged.sum(axis=1), 1.0, atol=1e-5) and not np.allclose(averaged, plain)
 
 
-@pytest.fixture(scope="module")
-def converted_audio(tmp_path_factory):
-    root = tmp_path_factory.mktemp("sigaudio")
-    rng = np.random.default_rng(0)
-    sr = 8000
-    t = np.arange(sr // 4) / sr
-    import soundfile as sf
-
-    for label, freq in (("low", 300.0), ("high", 1800.0)):
-        folder = root / "src" / label
-        folder.mkdir(parents=True)
-        for i in range(4):
-            wave = 0.5 * np.sin(2 * np.pi * freq * t + rng.uniform(0, 6)) + 0.01 * rng.normal(size=t.size)
-            sf.write(folder / f"c{i}.wav", wave.astype(np.float32), sr)
-    any2img.convert_dir("mel", root / "src", root / "out", params={"n_mels": 32}, progress=False)
-    return root
-
-
 def test_auto_augment_is_signal_for_audio_pictures_with_their_sources(converted_audio):
     from any2img.data.signals import SignalDataset, default_augment
     from any2img.learn import Learner
