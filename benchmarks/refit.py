@@ -17,7 +17,9 @@ which plays the test set's role here. Then
   noise go to the annealed end of the one-cycle schedule), the latest epoch
   whose per-item inner validation losses are within two standard errors of
   the lowest epoch's (a paired test), the first and the latest epoch with
-  the highest inner validation accuracy, and the last epoch;
+  the highest inner validation accuracy, and the last epoch; ``select+tta8``
+  with twice the passes; ``swa-half``: the mean of the weights of the last
+  half of the epochs (stochastic weight averaging over epochs);
 * ``refit``: the same recipe's budget on the whole fitting part (inner
   validation included), no selection, the last epoch exported;
 * ``signal``: as ``select``, with ``augment="signal"`` (training pictures
@@ -77,7 +79,8 @@ from benchmarks.datasets import get_dataset
 from benchmarks.runner import CACHE_DIR, RESULTS_DIR, _unit, convert_cached
 from benchmarks.suites import Config
 
-#: The arms; ``select`` also yields ``select+tta``, ``select-late``, ``select-paired`` and ``last``.
+#: The arms; ``select`` also yields ``select+tta``, ``select+tta8``, ``select-late``, ``select-paired``, ``last`` and
+#: ``swa-half`` (the mean of the last half of the epochs' weights).
 ARMS = ("select", "refit", "signal", "mixup", "smooth", "lpft", "lite1", "side128", "steps2x", "steps15", "mirror",
         "eq6", "eq12", "mask", "speed20")
 #: How the judging fifth is carved: whole groups (unseen speakers), or single recordings of known ones.
@@ -222,9 +225,23 @@ def _arm_rows(arm: str, split: Any, dataset: str, converter: str, seed: int,
             learn.model.load_state_dict(states[epoch])
             rows.append({**base, "arm": name, "selected_epoch": epoch,
                          "outer_valid_acc": learn.evaluate("test")["accuracy"]})
+        last_half = list(range(len(losses) - len(losses) // 2 + 1, len(losses) + 1)) or [len(losses)]
+        learn.model.load_state_dict(_averaged([states[e] for e in last_half]))
+        rows.append({**base, "arm": "swa-half", "selected_epoch": f"{last_half[0]}-{last_half[-1]}",
+                     "outer_valid_acc": learn.evaluate("test")["accuracy"]})
     for r in rows:
         print(r, flush=True)
     return rows
+
+
+def _averaged(states: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The mean of several epochs' weights (stochastic weight averaging over epochs, Izmailov et al. 2018).
+
+    Floating tensors (weights and BatchNorm statistics) are averaged; integer
+    buffers (BatchNorm's batch counts) are the last epoch's.
+    """
+    return {k: (sum(s[k] for s in states) / len(states)) if states[-1][k].is_floating_point() else states[-1][k]
+            for k in states[-1]}
 
 
 def _mirrored(fit: Any, judge: Any, seed: int) -> Any:
