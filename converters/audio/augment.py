@@ -20,7 +20,14 @@ from collections.abc import Callable
 import numpy as np
 from any2img.converters.audio.signal import AudioSignal
 
-__all__ = ["augment_audio", "colour", "silence_band"]
+from any2img.parameters import Float, Range, Rule
+
+__all__ = ["OPTION_RULES", "augment_audio", "colour", "silence_band"]
+
+#: The rule of each option of :func:`augment_audio` (``Learner(augment_options=...)`` is checked against them).
+OPTION_RULES: dict[str, Rule] = {
+    "speed": Float(0, 1, high_open=True), "shift": Float(0), "gain_db": Float(0), "eq_db": Float(0),
+    "time_mask": Float(0, 1), "band_mask": Float(0), "snr_db": Range()}
 
 #: The lowest control frequency of the random equaliser (Hz); the others are octaves above it.
 EQ_LOWEST_HZ = 62.5

@@ -49,7 +49,7 @@ import numpy as np
 from any2img.converter import Converter, Record, Window, keyword_defaults
 from any2img.errors import InputError, ParameterError
 from any2img.imaging import field_to_rgb, fields_to_rgb, resize_field
-from any2img.parameters import Bool, Choice, Cmap, ConverterParams, Float, Int, Optional, Size, param
+from any2img.parameters import Bool, Choice, Cmap, ConverterParams, Float, Int, Optional, Rule, Size, param
 from any2img.relevance import SpectrogramRelevance, TimeRelevance, check_attribution
 from any2img.removal import SignalParts, with_data
 
@@ -189,6 +189,12 @@ class AudioConverter(Converter, Generic[AP]):
         from any2img.converters.audio.augment import augment_audio
 
         return keyword_defaults(augment_audio)
+
+    def augment_rules(self) -> dict[str, Rule]:
+        """The rule of each augmentation option (:data:`~any2img.converters.audio.augment.OPTION_RULES`)."""
+        from any2img.converters.audio.augment import OPTION_RULES
+
+        return OPTION_RULES
 
     def read_records(self, path: str | os.PathLike[str]) -> Iterator[Record]:
         """Yield the file as one record, or one per channel (``key="ch0"``, …) with ``channels="each"``."""

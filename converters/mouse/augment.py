@@ -13,7 +13,14 @@ from dataclasses import replace
 import numpy as np
 from any2img.converters.mouse.log import MouseLog
 
-__all__ = ["augment_log"]
+from any2img.parameters import Float, Rule
+
+__all__ = ["OPTION_RULES", "augment_log"]
+
+#: The rule of each option of :func:`augment_log` (``Learner(augment_options=...)`` is checked against them).
+OPTION_RULES: dict[str, Rule] = {
+    "rotate_deg": Float(0, 180), "scale": Float(0, 1, high_open=True),
+    "time_jitter": Float(0, 1, high_open=True)}
 
 
 def augment_log(log: MouseLog, rng: np.random.Generator, *, rotate_deg: float = 10.0, scale: float = 0.1,

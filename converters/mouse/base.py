@@ -158,6 +158,12 @@ class MouseConverter(Converter, Generic[MP]):
 
         return keyword_defaults(augment_log)
 
+    def augment_rules(self) -> dict[str, Rule]:
+        """The rule of each augmentation option (:data:`~any2img.converters.mouse.augment.OPTION_RULES`)."""
+        from any2img.converters.mouse.augment import OPTION_RULES
+
+        return OPTION_RULES
+
     def read_records(self, path: str | os.PathLike[str]) -> Iterator[Record]:
         """Yield the file's one record; its meta holds the cleaning counts."""
         log, meta = read_mouse_table(path, self._p().columns)

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["augment_series"]
+from any2img.parameters import Float, Rule
+
+__all__ = ["OPTION_RULES", "augment_series"]
+
+#: The rule of each option of :func:`augment_series` (``Learner(augment_options=...)`` is checked against them).
+OPTION_RULES: dict[str, Rule] = {
+    "slice_fraction": Float(0, 1, low_open=True), "shift": Float(0, 1),
+    "scale": Float(0, 1, high_open=True), "jitter": Float(0)}
 
 
 def augment_series(x: np.ndarray, rng: np.random.Generator, *, slice_fraction: float = 0.9,

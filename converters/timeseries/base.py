@@ -43,7 +43,7 @@ from any2img.converters.timeseries.removal import delete_steps
 from any2img.converter import Converter, Record, Window, keyword_defaults, unwrap
 from any2img.errors import InputError, ParameterError
 from any2img.imaging import field_to_rgb, fields_to_rgb
-from any2img.parameters import Check, Choice, Cmap, ConverterParams, Size, param
+from any2img.parameters import Check, Choice, Cmap, ConverterParams, Rule, Size, param
 from any2img.relevance import SeriesRelevance, check_attribution
 from any2img.removal import SignalParts, with_data
 
@@ -273,6 +273,12 @@ class TimeSeriesConverter(Converter, Generic[TP]):
         from any2img.converters.timeseries.augment import augment_series
 
         return keyword_defaults(augment_series)
+
+    def augment_rules(self) -> dict[str, Rule]:
+        """The rule of each augmentation option (:data:`~any2img.converters.timeseries.augment.OPTION_RULES`)."""
+        from any2img.converters.timeseries.augment import OPTION_RULES
+
+        return OPTION_RULES
 
     def read_records(self, path: str | os.PathLike[str]) -> Iterator[Record]:
         """Yield the series of a file, one record per row or sample (see :mod:`.io`)."""

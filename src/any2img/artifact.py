@@ -276,6 +276,9 @@ def _check_schema(meta: dict[str, Any], path: Path) -> None:
         raise _fail(path, f"'converter.implementation' must be 'numpy' or 'torch' (got {conv['implementation']!r}).")
     if not re.fullmatch(r"[0-9a-f]{64}", meta["weights_sha256"]):
         raise _fail(path, "'weights_sha256' must be 64 hex digits.")
+    options = (meta.get("training") or {}).get("augment_options", {})
+    if not isinstance(options, dict) or not all(isinstance(k, str) for k in options):
+        raise _fail(path, f"'training.augment_options' must be a dict of option names to values (got {options!r}).")
 
 
 def _sizes_ok(value: Any, n: int) -> bool:

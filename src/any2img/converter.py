@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from any2img.errors import InputError, ParameterError
-from any2img.parameters import ConverterParams, Declaration, declarations, docstring_section
+from any2img.parameters import ConverterParams, Declaration, Float, Range, Rule, declarations, docstring_section
 from any2img.relevance import PixelRelevance, Relevance, check_attribution
 from any2img.removal import SignalParts
 
@@ -336,25 +336,36 @@ class Converter:
         """The keyword options of :meth:`augment_signal`, each with its default (empty: none)."""
         return {}
 
-    def check_augment_options(self, options: dict[str, Any] | None) -> dict[str, Any]:
-        """``options`` checked against :meth:`augment_options`: known names, each value of its default's type.
+    def augment_rules(self) -> dict[str, Rule]:
+        """The rule of each option of :meth:`augment_signal` (e.g. ``speed``: a number in [0, 1))."""
+        return {}
 
-        Numbers become floats; a pair (``snr_db``) becomes a tuple of two
-        floats, from a sequence or a ``"low,high"`` string.
+    def check_augment_options(self, options: dict[str, Any] | None) -> dict[str, Any]:
+        """``options`` checked against :meth:`augment_options` and :meth:`augment_rules`.
+
+        Each value must meet its option's rule; numbers come back as floats, a
+        pair (``snr_db``) as a tuple of two floats, from a sequence or a
+        ``"low,high"`` string.
 
         Raises
         ------
         ParameterError
-            An unknown name (the message lists the known ones) or a value of the wrong kind.
+            An unknown name (the message lists the known ones) or a value
+            outside its rule (the message names ``augment_options.NAME``
+            and the rule).
         """
-        known = self.augment_options()
+        known, rules = self.augment_options(), self.augment_rules()
         checked: dict[str, Any] = {}
         for name, value in (options or {}).items():
             if name not in known:
                 raise ParameterError(
                     f"augment_options: {name!r} is not an option of the signal augmentation of converter "
                     f"'{self.name}' (it takes {', '.join(known) if known else 'none'}).")
-            checked[name] = _option_like(name, value, known[name])
+            pair = isinstance(known[name], tuple)
+            if pair and isinstance(value, str):  # "low,high", as the CLI passes it
+                value = [_number(part) for part in value.split(",")]
+            rule = rules.get(name) or (Range() if pair else Float())
+            checked[name] = rule.check(f"augment_options.{name}", value, None)
         return checked
 
     # -- converting -------------------------------------------------------
@@ -468,25 +479,12 @@ def check_rgb(image: np.ndarray, *, source: str = "converter") -> np.ndarray:
 def keyword_defaults(function: Any) -> dict[str, Any]:
     """The keyword-only parameters of ``function`` with their defaults (a family's augmentation options)."""
     return {name: p.default for name, p in inspect.signature(function).parameters.items()
-            if p.kind is inspect.Parameter.KEYWORD_ONLY}
+            if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is not inspect.Parameter.empty}
 
 
-def _option_like(name: str, value: Any, default: Any) -> Any:
-    """``value`` as the type of ``default`` (float, or a tuple of floats of the same length)."""
+def _number(text: str) -> float | str:
+    """``text`` as a float where it reads as one (else as it is, for the rule to reject by name)."""
     try:
-        if isinstance(default, tuple):
-            parts = value.split(",") if isinstance(value, str) else list(value)
-            pair = tuple(float(v) for v in parts)
-            if len(pair) != len(default):
-                raise ValueError
-            return pair
-        if isinstance(value, bool) or not isinstance(value, (int, float, str, np.number)):
-            raise ValueError
-        number = float(value)
-        if not np.isfinite(number):
-            raise ValueError
-        return number
-    except (TypeError, ValueError):
-        kind = f"{len(default)} numbers" if isinstance(default, tuple) else "a finite number"
-        raise ParameterError(f"augment_options: {name!r} must be {kind} like its default {default!r} "
-                             f"(got {value!r}).") from None
+        return float(text)
+    except ValueError:
+        return text

@@ -359,4 +359,9 @@ def predictor_from_artifact(art: Artifact, path: str | os.PathLike[str], *, devi
         except ParameterError as exc:
             raise ArtifactError(f"{Path(path) / 'model.json'}: the recorded converter's parameters are not "
                                 f"valid: {exc}") from exc
+        try:
+            converter.check_augment_options(recorded_augment_options(meta))
+        except ParameterError as exc:
+            raise ArtifactError(f"{Path(path) / 'model.json'}: 'training.augment_options' is not valid for the "
+                                f"recorded converter: {exc}") from exc
     return Predictor(model, meta["classes"], data_config, converter, meta, batch_size=batch_size, device=device)

@@ -71,23 +71,24 @@ def default_augment(items: ImageItems) -> str | None:
     return "signal"
 
 
-def augment_options(items: ImageItems, options: dict[str, Any] | None, augment: Any) -> dict[str, Any]:
+def augment_options(items: ImageItems, options: dict[str, Any] | None, augment: Any, tta: int) -> dict[str, Any]:
     """``options`` of the signal augmentation of ``items``' converter, checked; ``{}`` when none are given.
 
     Raises
     ------
     ParameterError
-        Options are given but ``augment`` (what ``"auto"`` became) is not
-        ``"signal"``, or the converter does not take them.
+        Options are given but nothing perturbs signals: ``augment`` (what
+        ``"auto"`` became) is not ``"signal"`` and there are no test-time
+        passes (``tta`` 0); or the converter does not take them.
     InputError
         The items do not record the converter that drew them.
     """
     if not options:
         return {}
-    if augment != "signal":
-        raise ParameterError(f"augment_options apply to signal-domain augmentation, but augment is {augment!r} for "
-                             "these items; pass augment='signal' (or leave 'auto' where it resolves to it: audio "
-                             "pictures with their sources).")
+    if augment != "signal" and not tta:
+        raise ParameterError(f"augment_options apply to signal-domain augmentation, but nothing perturbs signals "
+                             f"here (augment is {augment!r}, tta is 0); pass augment='signal' (or leave 'auto' where "
+                             "it resolves to it: audio pictures with their sources) or tta > 0.")
     info = items.converter
     if not info:
         raise InputError("augment_options need the converter that made the images (none is recorded with these "

@@ -17,15 +17,21 @@ from any2img.learn import distributed
 if TYPE_CHECKING:
     from any2img.learn.learner import Learner
 
-__all__ = ["converter_record", "export", "training_config"]
+__all__ = ["augmentation_record", "converter_record", "export", "training_config"]
 
 _SPLIT_KEYS = ("strategy", "seed", "valid_pct", "test", "counts", "groups")
+
+
+def augmentation_record(learn: Learner) -> dict[str, Any]:
+    """What perturbs the pictures, JSON-able: ``augment`` (what "auto" became) and ``augment_options``."""
+    augment = learn.augment
+    return {"augment": augment if augment is None or isinstance(augment, (str, list)) else repr(augment),
+            "augment_options": {k: list(v) if isinstance(v, tuple) else v for k, v in learn.augment_options.items()}}
 
 
 def training_config(learn: Learner) -> dict[str, Any]:
     """The resolved settings of ``learn`` (JSON-able), for records and artifacts."""
     asked = learn.settings
-    augment = learn.augment  # what "auto" became
     return {
         "backbone": asked.backbone,
         "weights": learn.weights_source,
@@ -34,7 +40,7 @@ def training_config(learn: Learner) -> dict[str, Any]:
         "batch_size": learn.batch_size,
         "metrics": list(asked.metrics),
         "seed": asked.seed,
-        "augment": augment if augment is None or isinstance(augment, (str, list)) else repr(augment),
+        **augmentation_record(learn),
         "label_smoothing": asked.label_smoothing,
         "mixup": asked.mixup,
         "weight_decay": asked.weight_decay,
@@ -45,7 +51,6 @@ def training_config(learn: Learner) -> dict[str, Any]:
         "mixed_precision": learn._amp,
         "convert_on": asked.convert_on,
         "tta": learn.tta,
-        "augment_options": {k: list(v) if isinstance(v, tuple) else v for k, v in learn.augment_options.items()},
         "fits": learn.fits,
         **({"refit_of": learn.refit_of} if learn.refit_of is not None else {}),
     }

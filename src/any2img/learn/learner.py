@@ -66,14 +66,17 @@ class Learner:
         ``valid``; only ``evaluate``, ``get_preds`` and ``interpret`` read ``test``.
     *args, **kwargs
         The settings of :class:`~any2img.learn.settings.LearnerSettings`, documented there with their
-        defaults: ``backbone`` to ``device`` by position or keyword, ``weights`` to ``convert_on`` by keyword.
+        defaults: ``backbone`` to ``device`` by position or keyword, the rest (``weights`` on) by keyword.
 
     Attributes
     ----------
     settings : LearnerSettings
         As given, checked; each setting is also an attribute of its own name
-        (``learn.mixup``), but for ``device`` (the ``torch.device`` it names)
-        and ``batch_size`` (the given one, or the one :attr:`budget` planned).
+        (``learn.mixup``), but for what the Learner resolves: ``device`` (the
+        ``torch.device`` it names), ``batch_size`` (the given one, or the one
+        :attr:`budget` planned), ``augment`` (what ``"auto"`` became), ``tta``
+        (what None became) and ``augment_options`` (checked by the converter:
+        numbers as floats, pairs as tuples; ``{}`` when none).
     model : torch.nn.Module
     classes : list of str
     data_config : DataConfig
@@ -99,11 +102,12 @@ class Learner:
         self.batch_size = self.budget.batch_size
         self.refit_of: dict[str, Any] | None = None  # set by any2img.learn.refit.refit
         self.augment = default_augment(split.train) if s.augment == "auto" else s.augment  # what "auto" became
-        #: The signal augmentation's options (training and test-time passes), checked by the converter.
-        self.augment_options: dict[str, Any] = augment_options(split.train, s.augment_options, self.augment)
         transform = None if self.augment == "signal" else build_augment(self.augment)  # "signal": from raw signals
         #: Test-time augmentation passes that evaluate, get_preds and the exported model use (what None became).
         self.tta: int = (scoring.TTA_PASSES if self.augment == "signal" else 0) if s.tta is None else s.tta
+        #: The signal augmentation's options (training and test-time passes), checked by the converter.
+        self.augment_options: dict[str, Any] = augment_options(split.train, s.augment_options, self.augment,
+                                                               self.tta)
         if len(self.classes) < 2:
             raise InputError(f"a classifier needs at least 2 classes (got {self.classes}).")
         self.device: torch.device = resolve_device(s.device)

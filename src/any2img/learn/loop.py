@@ -27,6 +27,7 @@ import torch
 from any2img.errors import InputError, ParameterError
 from any2img.learn import distributed
 from any2img.learn.callbacks import EpochTable, OverfitMonitor
+from any2img.learn.export import augmentation_record
 from any2img.learn.resume import RunState
 from any2img.learn.schedule import make_one_cycle, make_optimizer, param_groups
 
@@ -131,7 +132,8 @@ class TrainingLoop:
         asked = learner.settings
         self.plan = {"kind": kind, "phases": [asdict(p) for p in self.phases], "batch_size": learner.batch_size,
                      "seed": asked.seed, "backbone": asked.backbone, "classes": learner.classes,
-                     "selection": OverfitMonitor.SELECTION[asked.selection]}
+                     "selection": OverfitMonitor.SELECTION[asked.selection],
+                     **augmentation_record(learner)}  # a resumed run must perturb its pictures alike
         self.start = len(learner.history)
         self.monitor = OverfitMonitor(asked.patience, asked.early_stopping, selection=asked.selection)
         self.table = EpochTable(["epoch", "phase", "train_loss", "valid_loss", *asked.metrics, "time"],

@@ -164,8 +164,9 @@ class LearnerSettings:
         Keyword options of the signal-domain augmentation, for training and
         the test-time passes alike, e.g. ``{"speed": 0.2, "eq_db": 0}`` for
         audio (the converter's ``augment_options()`` lists them with their
-        defaults; unknown names or values of the wrong kind raise). Needs
-        ``augment`` to resolve to ``"signal"``. The exported model records
+        defaults and ``augment_rules()`` their rules; an unknown name or a
+        value outside its rule raises). Needs ``augment`` to resolve to
+        ``"signal"`` or ``tta`` > 0. The exported model records
         them (``training.augment_options``) so that prediction's test-time
         passes draw alike. None: the family's defaults.
     """
