@@ -32,7 +32,7 @@ which plays the test set's role here. Then
 * ``side128``: as ``select``, every input 128 x 128 (upsampled where smaller);
 * ``steps2x``: as ``select``, twice the budget's epochs (so twice its
   optimiser steps) at the same batch size; ``steps15``: half as many again;
-* ``eq6``, ``eq12``, ``mask``, ``speed20``: as ``select``, with other audio
+* ``eq6``, ``eq12``, ``mask``, ``speed20``, ``speed05``: as ``select``, with other audio
   augmentation options (``ARM_AUGMENT_AUDIO``);
 * ``mirror``: as ``select``, with the inner validation side carved as
   ``any2img train`` carves it when the judging side is the marked test side
@@ -82,7 +82,7 @@ from benchmarks.suites import Config
 #: The arms; ``select`` also yields ``select+tta``, ``select+tta8``, ``select-late``, ``select-paired``, ``last`` and
 #: ``swa-half`` (the mean of the last half of the epochs' weights).
 ARMS = ("select", "refit", "signal", "mixup", "smooth", "lpft", "lite1", "side128", "steps2x", "steps15", "mirror",
-        "eq6", "eq12", "mask", "speed20")
+        "eq6", "eq12", "mask", "speed20", "speed05")
 #: How the judging fifth is carved: whole groups (unseen speakers), or single recordings of known ones.
 JUDGES = ("group", "recording")
 #: What each arm other than ``refit`` changes in the default Learner and ``fine_tune``.
@@ -96,9 +96,10 @@ ARM_FINE_TUNE = {"lpft": lambda epochs: {"freeze_epochs": max(1, epochs // 4)},
                  "steps15": lambda epochs: {"epochs": epochs + (epochs + 1) // 2}}  # half as many again
 #: ``eq6``/``eq12``: audio augmentation colours each clip by a random equaliser of up to 6/12 dB per octave;
 #: ``mask``: the defaults plus SpecAugment-like masks on the wave (a span of up to 10 %, a band of up to an octave);
-#: ``speed20``: speed perturbation by up to 20 % instead of 10 % (each passed as ``Learner(augment_options=)``).
+#: ``speed20``/``speed05``: speed perturbation by up to 20 %/5 % instead of 10 % (each passed as
+#: ``Learner(augment_options=)``).
 ARM_AUGMENT_AUDIO = {"eq6": {"eq_db": 6.0}, "eq12": {"eq_db": 12.0}, "mask": {"time_mask": 0.1, "band_mask": 1.0},
-                     "speed20": {"speed": 0.2}}
+                     "speed20": {"speed": 0.2}, "speed05": {"speed": 0.05}}
 #: Validation-loss difference treated as a tie by the ``select-late`` arm (nats).
 TOLERANCE = 0.01
 #: Perturbed pictures averaged with the plain one by the ``select+tta`` arm (and twice as many by ``select+tta8``).
