@@ -110,7 +110,7 @@ FIELDS = ("dataset", "converter", "seed", "arm", "n_fit", "n_inner_valid", "n_ou
           "selected_epoch", "outer_valid_acc", "train_seconds")
 
 
-def _development_items(dataset: str, converter: str, cache: Path) -> Any:
+def _development_items(dataset: str, converter: str, cache: Path, picture_size: int | None = None) -> Any:
     """The converted non-test items of a data set, unmarked (the test side is dropped, never read).
 
     The data set's first split names the test side: UCR's given test split,
@@ -120,7 +120,7 @@ def _development_items(dataset: str, converter: str, cache: Path) -> Any:
 
     spec = get_dataset(dataset)
     cfg = Config(dataset, spec.splits[0], converter, "image", pretrained=True, recipe="defaults",
-                 variant=VARIANTS.get(dataset, ""))
+                 variant=VARIANTS.get(dataset, ""), image_size=picture_size or 0)
     folder, _ = convert_cached(cfg, spec, cache)
     items = items_from_manifest(folder / "manifest.jsonl")
     roles = spec.assign(spec.splits[0], [_unit(i) for i in items])
@@ -184,11 +184,14 @@ def _accuracy_epochs(curves: dict[str, Any]) -> tuple[int, int]:
 
 
 def _arm_rows(arm: str, split: Any, dataset: str, converter: str, seed: int,
-              probs_dir: Path | None = None, judge_by: str = "group") -> list[dict[str, Any]]:
+              probs_dir: Path | None = None, judge_by: str = "group",
+              picture_size: int | None = None) -> list[dict[str, Any]]:
     """Train one arm; score it (and, for ``select``, the other epochs of the same run) on the judging side."""
     from any2img.learn import Learner
 
-    options = {"augment_options": ARM_AUGMENT_AUDIO[arm]} if arm in ARM_AUGMENT_AUDIO else {}
+    options: dict[str, Any] = {"augment_options": ARM_AUGMENT_AUDIO[arm]} if arm in ARM_AUGMENT_AUDIO else {}
+    if picture_size:
+        options["image_size"] = picture_size
     learn = Learner(split, seed=seed, verbose=False, **ARM_LEARNER.get(arm, {}), **options)
     states: dict[int, dict[str, Any]] = {}
 
@@ -258,10 +261,11 @@ def _mirrored(fit: Any, judge: Any, seed: int) -> Any:
 
 
 def run(dataset: str, converter: str, seed: int, cache: Path, arms: Sequence[str] = ARMS,
-        probs_dir: Path | None = None, judge_by: str = "group") -> list[dict[str, Any]]:
+        probs_dir: Path | None = None, judge_by: str = "group",
+        picture_size: int | None = None) -> list[dict[str, Any]]:
     from any2img.data import ImageItems, Split, split_items
 
-    items = _development_items(dataset, converter, cache)
+    items = _development_items(dataset, converter, cache, picture_size)
     outer = split_items(items, valid_pct=0.2, seed=100 + seed, test=None,  # another judging side per seed
                         by="auto" if judge_by == "group" else "random")
     fit, judge = outer.train, outer.valid
@@ -277,7 +281,8 @@ def run(dataset: str, converter: str, seed: int, cache: Path, arms: Sequence[str
     if "mirror" in arms:
         splits["mirror"] = _mirrored(fit, judge, seed)
     for arm in arms:
-        rows += _arm_rows(arm, splits[arm], dataset, converter, seed, probs_dir, judge_by)
+        rows += _arm_rows(arm, splits[arm], dataset, converter if not picture_size else f"{converter}@{picture_size}px",
+                          seed, probs_dir, judge_by, picture_size)
     return rows
 
 
@@ -320,6 +325,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--arms", nargs="+", default=[a for a in ARMS if a != "mirror"], choices=ARMS)
     p.add_argument("--judge", choices=JUDGES, default="group",
                    help="carve the judging fifth by whole groups (default) or by single recordings")
+    p.add_argument("--picture-size", type=int, default=None, metavar="N",
+                   help="convert at N px (the converter's image_size) and train at N x N (rows name the converter "
+                        "CONVERTER@Npx); default: the converter's own size and the budget's input rule")
     p.add_argument("--out", type=Path, default=RESULTS_DIR / "refit.csv")
     p.add_argument("--probs", type=Path, default=None,
                    help="keep each arm's judging probabilities here (.npz), for --ensemble")
@@ -340,7 +348,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             writer.writeheader()
         for seed in args.seed_list or range(args.seeds):  # every data set once before any twice
             for dataset in args.datasets:
-                for row in run(dataset, args.converter, seed, CACHE_DIR, args.arms, args.probs, args.judge):
+                for row in run(dataset, args.converter, seed, CACHE_DIR, args.arms, args.probs, args.judge,
+                               args.picture_size):
                     writer.writerow(row)
                     fh.flush()
     return 0
