@@ -46,10 +46,10 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import numpy as np
 
-from any2img.converter import Converter, Record, Window, keyword_defaults
+from any2img.converter import Converter, Record, Window
 from any2img.errors import InputError, ParameterError
 from any2img.imaging import field_to_rgb, fields_to_rgb, resize_field
-from any2img.parameters import Bool, Choice, Cmap, ConverterParams, Float, Int, Optional, Rule, Size, param
+from any2img.parameters import Bool, Choice, Cmap, ConverterParams, Float, Int, Optional, Size, param
 from any2img.relevance import SpectrogramRelevance, TimeRelevance, check_attribution
 from any2img.removal import SignalParts, with_data
 
@@ -130,6 +130,8 @@ class AudioConverter(Converter, Generic[AP]):
     #: (``benchmarks/DEFAULTS.md``); a random equaliser on top, for other microphones, won for five of six
     #: judges (sixth round).
     augments_by_default: ClassVar[bool] = True
+    #: Speed perturbation, time shift, gain, colouring and noise (:mod:`any2img.converters.audio.augment`).
+    augmentation: ClassVar[str | None] = "any2img.converters.audio.augment:augment_audio"
 
     def _p(self) -> AP:
         """The checked parameters, typed."""
@@ -174,27 +176,6 @@ class AudioConverter(Converter, Generic[AP]):
         if stream is not None:  # a long recording: windows read their own blocks
             return stream  # type: ignore[return-value]
         return read_audio(path, sample_rate=p.sample_rate, channels=p.channels)
-
-    def augment_signal(self, signal: Any, rng: np.random.Generator, **options: Any) -> Any:
-        """A perturbed copy of a raw record: speed perturbation, time shift, gain, colouring and noise.
-
-        See :mod:`any2img.converters.audio.augment`.
-        """
-        from any2img.converters.audio.augment import augment_audio
-
-        return augment_audio(signal, rng, **options)
-
-    def augment_options(self) -> dict[str, Any]:
-        """The options of :func:`~any2img.converters.audio.augment.augment_audio` with their defaults."""
-        from any2img.converters.audio.augment import augment_audio
-
-        return keyword_defaults(augment_audio)
-
-    def augment_rules(self) -> dict[str, Rule]:
-        """The rule of each augmentation option (:data:`~any2img.converters.audio.augment.OPTION_RULES`)."""
-        from any2img.converters.audio.augment import OPTION_RULES
-
-        return OPTION_RULES
 
     def read_records(self, path: str | os.PathLike[str]) -> Iterator[Record]:
         """Yield the file as one record, or one per channel (``key="ch0"``, …) with ``channels="each"``."""

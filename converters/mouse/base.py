@@ -21,7 +21,7 @@ from any2img.converters.mouse.relevance import event_relevance
 from any2img.converters.mouse.removal import delete_events
 from any2img.converters.mouse.segment import segment_log
 
-from any2img.converter import Converter, Record, Window, keyword_defaults, unwrap
+from any2img.converter import Converter, Record, Window, unwrap
 from any2img.errors import InputError, ParameterError
 from any2img.parameters import Check, Choice, ConverterParams, Float, Int, Rule, Size, param
 from any2img.relevance import EventRelevance
@@ -129,6 +129,8 @@ class MouseConverter(Converter, Generic[MP]):
     #: ``""``: files without a suffix, as Balabit's ``session_0041905381``.
     extensions: ClassVar[tuple[str, ...]] = ("", ".csv", ".tsv")
     params_class: ClassVar[type[ConverterParams] | None] = MouseParams
+    #: Small rotation, scale and time jitter (:mod:`any2img.converters.mouse.augment`).
+    augmentation: ClassVar[str | None] = "any2img.converters.mouse.augment:augment_log"
 
     def _p(self) -> MP:
         """The checked parameters, typed."""
@@ -142,27 +144,6 @@ class MouseConverter(Converter, Generic[MP]):
     def read(self, path: str | os.PathLike[str]) -> MouseLog:
         """Read and clean a mouse log (see :mod:`any2img.converters.mouse.io`)."""
         return read_mouse_table(path, self._p().columns)[0]
-
-    def augment_signal(self, signal: Any, rng: np.random.Generator, **options: Any) -> Any:
-        """A perturbed copy of a raw record: small rotation, scale and time jitter.
-
-        See :mod:`any2img.converters.mouse.augment`.
-        """
-        from any2img.converters.mouse.augment import augment_log
-
-        return augment_log(signal, rng, **options)
-
-    def augment_options(self) -> dict[str, Any]:
-        """The options of :func:`~any2img.converters.mouse.augment.augment_log` with their defaults."""
-        from any2img.converters.mouse.augment import augment_log
-
-        return keyword_defaults(augment_log)
-
-    def augment_rules(self) -> dict[str, Rule]:
-        """The rule of each augmentation option (:data:`~any2img.converters.mouse.augment.OPTION_RULES`)."""
-        from any2img.converters.mouse.augment import OPTION_RULES
-
-        return OPTION_RULES
 
     def read_records(self, path: str | os.PathLike[str]) -> Iterator[Record]:
         """Yield the file's one record; its meta holds the cleaning counts."""

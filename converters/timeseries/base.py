@@ -40,10 +40,10 @@ from any2img.converters.timeseries.io import BadSeries, read_series_file
 from any2img.converters.timeseries.relevance import field_steps
 from any2img.converters.timeseries.removal import delete_steps
 
-from any2img.converter import Converter, Record, Window, keyword_defaults, unwrap
+from any2img.converter import Converter, Record, Window, unwrap
 from any2img.errors import InputError, ParameterError
 from any2img.imaging import field_to_rgb, fields_to_rgb
-from any2img.parameters import Check, Choice, Cmap, ConverterParams, Rule, Size, param
+from any2img.parameters import Check, Choice, Cmap, ConverterParams, Size, param
 from any2img.relevance import SeriesRelevance, check_attribution
 from any2img.removal import SignalParts, with_data
 
@@ -236,6 +236,8 @@ class TimeSeriesConverter(Converter, Generic[TP]):
     kind: ClassVar[str] = "timeseries"
     extensions: ClassVar[tuple[str, ...]] = (".csv", ".tsv", ".txt", ".npy", ".ts")
     params_class: ClassVar[type[ConverterParams] | None] = TimeSeriesParams
+    #: Window slicing, time shift, amplitude scaling and jitter (:mod:`any2img.converters.timeseries.augment`).
+    augmentation: ClassVar[str | None] = "any2img.converters.timeseries.augment:augment_series"
 
     def _p(self) -> TP:
         """The checked parameters, typed."""
@@ -259,26 +261,6 @@ class TimeSeriesConverter(Converter, Generic[TP]):
         return [good[:0], good[:1], with_nan, with_inf, good.reshape(2, 2, -1), ["a", "b"]]
 
     # -- reading ------------------------------------------------------------
-    def augment_signal(self, signal: Any, rng: np.random.Generator, **options: Any) -> Any:
-        """A perturbed copy of a raw record: window slicing, time shift, amplitude scaling and jitter.
-
-        See :mod:`any2img.converters.timeseries.augment`.
-        """
-        from any2img.converters.timeseries.augment import augment_series
-
-        return augment_series(signal, rng, **options)
-
-    def augment_options(self) -> dict[str, Any]:
-        """The options of :func:`~any2img.converters.timeseries.augment.augment_series` with their defaults."""
-        from any2img.converters.timeseries.augment import augment_series
-
-        return keyword_defaults(augment_series)
-
-    def augment_rules(self) -> dict[str, Rule]:
-        """The rule of each augmentation option (:data:`~any2img.converters.timeseries.augment.OPTION_RULES`)."""
-        from any2img.converters.timeseries.augment import OPTION_RULES
-
-        return OPTION_RULES
 
     def read_records(self, path: str | os.PathLike[str]) -> Iterator[Record]:
         """Yield the series of a file, one record per row or sample (see :mod:`.io`)."""

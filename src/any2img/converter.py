@@ -26,10 +26,11 @@ Nothing here knows of torch: converters stay importable without it.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -41,7 +42,7 @@ from any2img.parameters import ConverterParams, Declaration, Float, Range, Rule,
 from any2img.relevance import PixelRelevance, Relevance, check_attribution
 from any2img.removal import SignalParts
 
-__all__ = ["KINDS", "Converter", "Record", "Window", "keyword_defaults"]
+__all__ = ["KINDS", "Converter", "Record", "Window"]
 
 #: The kinds of raw input a converter can take.
 KINDS = ("audio", "timeseries", "mouse", "image")
@@ -127,6 +128,11 @@ class Converter:
     #: Whether training on this family's pictures perturbs the raw signals by default (``augment="auto"``):
     #: only where :meth:`augment_signal` was measured to win on the validation protocol.
     augments_by_default: ClassVar[bool] = False
+    #: Where the family's signal-domain augmentation lives, ``"module:function"`` (None: it has none). The
+    #: function takes ``(signal, rng, **options)``; its keyword-only parameters are the options and its
+    #: module's ``OPTION_RULES`` their rules. Imported at first use: a family's augmentation module imports
+    #: the family's package, which defines the class naming it.
+    augmentation: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -321,24 +327,40 @@ class Converter:
 
         Augmentation happens here, on the signal, because pixel flips and
         crops lie for a spectrogram or a Gramian field. Each family defines
-        perturbations under which a label survives; the base has none.
-        ``options`` are the family's (:meth:`augment_options` names them with
-        their defaults), e.g. ``speed=0.2`` for audio.
+        perturbations under which a label survives (:attr:`augmentation`);
+        the base has none. ``options`` are the family's
+        (:meth:`augment_options` names them with their defaults), e.g.
+        ``speed=0.2`` for audio.
 
         Raises
         ------
         ParameterError
             This converter has no signal-domain augmentation.
         """
-        raise ParameterError(f"converter '{self.name}' has no signal-domain augmentation.")
+        augment, _ = self._augmentation()
+        if augment is None:
+            raise ParameterError(f"converter '{self.name}' has no signal-domain augmentation.")
+        return augment(signal, rng, **options)
 
     def augment_options(self) -> dict[str, Any]:
         """The keyword options of :meth:`augment_signal`, each with its default (empty: none)."""
-        return {}
+        augment, _ = self._augmentation()
+        if augment is None:
+            return {}
+        return {name: p.default for name, p in inspect.signature(augment).parameters.items()
+                if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is not inspect.Parameter.empty}
 
     def augment_rules(self) -> dict[str, Rule]:
         """The rule of each option of :meth:`augment_signal` (e.g. ``speed``: a number in [0, 1))."""
-        return {}
+        return dict(self._augmentation()[1])
+
+    def _augmentation(self) -> tuple[Callable[..., Any] | None, dict[str, Rule]]:
+        """The family's augmentation function and its options' rules (:attr:`augmentation`), or (None, {})."""
+        if self.augmentation is None:
+            return None, {}
+        module_name, _, function = self.augmentation.partition(":")
+        module = importlib.import_module(module_name)
+        return getattr(module, function), module.OPTION_RULES
 
     def check_augment_options(self, options: dict[str, Any] | None) -> dict[str, Any]:
         """``options`` checked against :meth:`augment_options` and :meth:`augment_rules`.
@@ -474,12 +496,6 @@ def check_rgb(image: np.ndarray, *, source: str = "converter") -> np.ndarray:
         dtype = getattr(image, "dtype", type(image).__name__)
         raise InputError(f"{source} must return an (H, W, 3) uint8 array (got shape {shape}, dtype {dtype}).")
     return image
-
-
-def keyword_defaults(function: Any) -> dict[str, Any]:
-    """The keyword-only parameters of ``function`` with their defaults (a family's augmentation options)."""
-    return {name: p.default for name, p in inspect.signature(function).parameters.items()
-            if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is not inspect.Parameter.empty}
 
 
 def _number(text: str) -> float | str:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from any2img.converter import Converter
 from any2img.data.dataset import ImageDataset
 from any2img.data.items import ImageItems, Item
 from any2img.data.transforms import DataConfig, resize_image
@@ -89,13 +90,24 @@ def augment_options(items: ImageItems, options: dict[str, Any] | None, augment: 
         raise ParameterError(f"augment_options apply to signal-domain augmentation, but nothing perturbs signals "
                              f"here (augment is {augment!r}, tta is 0); pass augment='signal' (or leave 'auto' where "
                              "it resolves to it: audio pictures with their sources) or tta > 0.")
+    return _converter_of(items, "augment_options need").check_augment_options(options)
+
+
+def _converter_of(items: ImageItems, who_needs: str) -> Converter:
+    """The converter recorded with ``items`` (the one that drew them), built with its parameters.
+
+    Raises
+    ------
+    InputError
+        None is recorded; the message starts with ``who_needs``.
+    """
     info = items.converter
     if not info:
-        raise InputError("augment_options need the converter that made the images (none is recorded with these "
-                         "items)", path=items.root)
+        raise InputError(f"{who_needs} the converter that made the images (none is recorded with these items)",
+                         path=items.root)
     from any2img.registry import get_converter
 
-    return get_converter(info["name"], **(info.get("params") or {})).check_augment_options(options)
+    return get_converter(info["name"], **(info.get("params") or {}))
 
 
 class SignalDataset(ImageDataset):
@@ -129,13 +141,7 @@ class SignalDataset(ImageDataset):
     def __init__(self, items: ImageItems, classes: Sequence[str], config: DataConfig, augment: bool = True,
                  seed: int | None = None, options: dict[str, Any] | None = None) -> None:
         super().__init__(items, classes, config, cache=False)
-        info = items.converter
-        if info is None:
-            raise InputError("signal-domain augmentation needs the converter that made the images (none is "
-                             "recorded with these items)", path=items.root)
-        from any2img.registry import get_converter
-
-        self.converter = get_converter(info["name"], **(info.get("params") or {}))
+        self.converter = _converter_of(items, "signal-domain augmentation needs")
         self.root = _source_root(items)
         self.perturb = augment
         self.seed = seed
