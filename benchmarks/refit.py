@@ -45,6 +45,10 @@ which plays the test set's role here. Then
 side to its training side); the default ``group`` holds out whole groups
 (unseen speakers or sessions), as the grouped data sets' other splits do.
 
+``--converter-param NAME=VALUE`` converts with that parameter over the data
+set's own (e.g. ``n_fft=512 hop_length=80``: FSDD's 8 kHz clips framed as the
+16 kHz default frames, 64 ms every 10 ms); rows name it beside the converter.
+
 ``--probs DIR`` keeps each arm's judging probabilities; ``--ensemble gadf
 lineplot recurrence`` (no training) then scores each converter's ``select``
 run and their mean probability on the same judging side.
@@ -110,8 +114,11 @@ FIELDS = ("dataset", "converter", "seed", "arm", "n_fit", "n_inner_valid", "n_ou
           "selected_epoch", "outer_valid_acc", "train_seconds")
 
 
-def _development_items(dataset: str, converter: str, cache: Path, picture_size: int | None = None) -> Any:
+def _development_items(dataset: str, converter: str, cache: Path, picture_size: int | None = None,
+                       params: dict[str, Any] | None = None) -> Any:
     """The converted non-test items of a data set, unmarked (the test side is dropped, never read).
+
+    ``params`` are converter parameters over the data set's own (e.g. ``n_fft``).
 
     The data set's first split names the test side: UCR's given test split,
     FSDD's official one (takes 0-4), Balabit's last session per user.
@@ -120,7 +127,8 @@ def _development_items(dataset: str, converter: str, cache: Path, picture_size: 
 
     spec = get_dataset(dataset)
     cfg = Config(dataset, spec.splits[0], converter, "image", pretrained=True, recipe="defaults",
-                 variant=VARIANTS.get(dataset, ""), image_size=picture_size or 0)
+                 variant=VARIANTS.get(dataset, ""), image_size=picture_size or 0,
+                 params=tuple(sorted((params or {}).items())))
     folder, _ = convert_cached(cfg, spec, cache)
     items = items_from_manifest(folder / "manifest.jsonl")
     roles = spec.assign(spec.splits[0], [_unit(i) for i in items])
@@ -262,10 +270,10 @@ def _mirrored(fit: Any, judge: Any, seed: int) -> Any:
 
 def run(dataset: str, converter: str, seed: int, cache: Path, arms: Sequence[str] = ARMS,
         probs_dir: Path | None = None, judge_by: str = "group",
-        picture_size: int | None = None) -> list[dict[str, Any]]:
+        picture_size: int | None = None, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     from any2img.data import ImageItems, Split, split_items
 
-    items = _development_items(dataset, converter, cache, picture_size)
+    items = _development_items(dataset, converter, cache, picture_size, params)
     outer = split_items(items, valid_pct=0.2, seed=100 + seed, test=None,  # another judging side per seed
                         by="auto" if judge_by == "group" else "random")
     fit, judge = outer.train, outer.valid
@@ -280,9 +288,10 @@ def run(dataset: str, converter: str, seed: int, cache: Path, arms: Sequence[str
     }
     if "mirror" in arms:
         splits["mirror"] = _mirrored(fit, judge, seed)
+    name = converter + (f"@{picture_size}px" if picture_size else "")
+    name += "[" + ",".join(f"{k}={v}" for k, v in sorted(params.items())) + "]" if params else ""
     for arm in arms:
-        rows += _arm_rows(arm, splits[arm], dataset, converter if not picture_size else f"{converter}@{picture_size}px",
-                          seed, probs_dir, judge_by, picture_size)
+        rows += _arm_rows(arm, splits[arm], dataset, name, seed, probs_dir, judge_by, picture_size)
     return rows
 
 
@@ -315,6 +324,19 @@ def ensemble_rows(probs_dir: Path, datasets: Sequence[str], converters: Sequence
     return rows
 
 
+def _param(text: str) -> tuple[str, Any]:
+    """``NAME=VALUE`` with the value read as JSON where it parses (``512`` an int), else kept as text."""
+    import json
+
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        return name, json.loads(value)
+    except json.JSONDecodeError:
+        return name, value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.refit", description=__doc__.splitlines()[0])
     p.add_argument("--datasets", nargs="+", default=["GunPoint", "Coffee", "PigCVP", "BasicMotions"])
@@ -328,6 +350,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--picture-size", type=int, default=None, metavar="N",
                    help="convert at N px (the converter's image_size) and train at N x N (rows name the converter "
                         "CONVERTER@Npx); default: the converter's own size and the budget's input rule")
+    p.add_argument("--converter-param", action="append", default=[], metavar="NAME=VALUE", type=_param,
+                   help="a converter parameter over the data set's own (repeatable; rows name the converter "
+                        "CONVERTER[NAME=VALUE,...]), e.g. n_fft=512")
     p.add_argument("--out", type=Path, default=RESULTS_DIR / "refit.csv")
     p.add_argument("--probs", type=Path, default=None,
                    help="keep each arm's judging probabilities here (.npz), for --ensemble")
@@ -349,7 +374,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for seed in args.seed_list or range(args.seeds):  # every data set once before any twice
             for dataset in args.datasets:
                 for row in run(dataset, args.converter, seed, CACHE_DIR, args.arms, args.probs, args.judge,
-                               args.picture_size):
+                               args.picture_size, dict(args.converter_param)):
                     writer.writerow(row)
                     fh.flush()
     return 0
