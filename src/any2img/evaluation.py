@@ -239,7 +239,9 @@ def _score(model: Path, data: str | os.PathLike[str], workdir: Path, *, label_fr
     logits, _ = predict_logits(model_on, dataset, batch_size=batch_size, device=dev)
     probs = softmax_np(logits)
     if art.tta:  # as the model was evaluated at training time and as Predictor answers: the same draws
+        from any2img.predict import checked_augment_options
+
         probs = tta_mean(model_on, items, art.classes, art.data_config, probs, art.tta, batch_size=batch_size,
-                         device=dev, options=art.augment_options)
+                         device=dev, options=checked_augment_options(model, art.meta))
     names = art.meta.get("training", {}).get("metrics") or ["accuracy", "error_rate", "macro_f1"]
     return items, probs, art.classes, side, seen, names, art

@@ -346,6 +346,40 @@ def load_model(path: str | os.PathLike[str], *, device: str = "auto", batch_size
     return predictor_from_artifact(load_artifact(path), path, device=device, batch_size=batch_size)
 
 
+def checked_augment_options(path: str | os.PathLike[str], meta: dict[str, Any],
+                            converter: Converter | None = None) -> dict[str, Any]:
+    """The augmentation options a model folder records, checked against its recorded converter's rules.
+
+    Parameters
+    ----------
+    path : path-like
+        The model folder (named in the error).
+    meta : dict
+        Its ``model.json``.
+    converter : Converter, optional
+        The recorded converter, if already built; else built from ``meta``.
+
+    Returns
+    -------
+    dict
+        The options, ``{}`` where the model records no converter.
+
+    Raises
+    ------
+    ArtifactError
+        Naming ``model.json`` and the option whose value breaks its rule.
+    """
+    spec = meta.get("converter")
+    if converter is None and not spec:
+        return {}
+    try:
+        converter = converter or get_converter(spec["name"], **spec.get("params", {}))
+        return converter.check_augment_options(recorded_augment_options(meta))
+    except ParameterError as exc:
+        raise ArtifactError(f"{Path(path) / 'model.json'}: 'training.augment_options' is not valid for the "
+                            f"recorded converter: {exc}") from exc
+
+
 def predictor_from_artifact(art: Artifact, path: str | os.PathLike[str], *, device: str = "auto",
                             batch_size: int = 64) -> Predictor:
     """The :class:`Predictor` of an already loaded model folder ``path`` (its recorded converter checked)."""
@@ -359,9 +393,5 @@ def predictor_from_artifact(art: Artifact, path: str | os.PathLike[str], *, devi
         except ParameterError as exc:
             raise ArtifactError(f"{Path(path) / 'model.json'}: the recorded converter's parameters are not "
                                 f"valid: {exc}") from exc
-        try:
-            converter.check_augment_options(recorded_augment_options(meta))
-        except ParameterError as exc:
-            raise ArtifactError(f"{Path(path) / 'model.json'}: 'training.augment_options' is not valid for the "
-                                f"recorded converter: {exc}") from exc
+        checked_augment_options(path, meta, converter)
     return Predictor(model, meta["classes"], data_config, converter, meta, batch_size=batch_size, device=device)
