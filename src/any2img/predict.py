@@ -369,11 +369,12 @@ def checked_augment_options(path: str | os.PathLike[str], meta: dict[str, Any],
     ArtifactError
         Naming ``model.json`` and the option whose value breaks its rule.
     """
-    spec = meta.get("converter")
+    spec = meta.get("converter") or {}
     if converter is None and not spec:
         return {}
     try:
-        converter = converter or get_converter(spec["name"], **spec.get("params", {}))
+        if converter is None:
+            converter = get_converter(spec["name"], **spec.get("params", {}))
         return converter.check_augment_options(recorded_augment_options(meta))
     except ParameterError as exc:
         raise ArtifactError(f"{Path(path) / 'model.json'}: 'training.augment_options' is not valid for the "
