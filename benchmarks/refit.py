@@ -214,12 +214,14 @@ def _arm_rows(arm: str, split: Any, dataset: str, converter: str, seed: int,
             "converter": converter, "seed": seed, "n_fit": len(split.train),
             "n_inner_valid": len(split.valid), "n_outer_valid": len(split.test), "epochs": learn.budget.epochs,
             "train_seconds": seconds}
+    probs, targets = learn.get_preds("test")  # as evaluate("test") scores it: with the default TTA passes
     rows = [{**base, "arm": arm, "selected_epoch": learn.selected_epoch or "",
-             "outer_valid_acc": learn.evaluate("test")["accuracy"]}]
+             "outer_valid_acc": float(np.mean(probs.argmax(axis=1) == targets))}]
     tag = "" if judge_by == "group" else f"-judge-{judge_by}"
-    _save_probs(probs_dir, f"{dataset}{tag}-{converter}-{seed}-{arm}", split, learn.get_preds("test")[0], learn.classes)
+    _save_probs(probs_dir, f"{dataset}{tag}-{converter}-{seed}-{arm}", split, probs, learn.classes)
     if arm == "select":
-        probs, targets = learn.get_preds("test", tta=TTA)  # the selected weights, signal-domain TTA
+        if learn.tta != TTA:  # the selected weights, signal-domain TTA (the same draws where that is the default)
+            probs, targets = learn.get_preds("test", tta=TTA)
         rows.append({**base, "arm": "select+tta", "selected_epoch": learn.selected_epoch or "",
                      "outer_valid_acc": float(np.mean(probs.argmax(axis=1) == targets))})
         probs, targets = learn.get_preds("test", tta=2 * TTA)

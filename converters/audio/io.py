@@ -24,7 +24,7 @@ from any2img.errors import InputError
 from .signal import AudioSignal, check_finite, resample, select_channels
 from .stream import LONG_CLIP_SECONDS, AudioStream
 
-__all__ = ["AUDIO_EXTENSIONS", "open_stream", "read_audio"]
+__all__ = ["AUDIO_EXTENSIONS", "native_rate", "open_stream", "read_audio"]
 
 #: File suffixes the audio converters read.
 AUDIO_EXTENSIONS = (".wav", ".wave", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
@@ -64,6 +64,17 @@ def read_audio(path: str | os.PathLike[str], *, sample_rate: int | None = None, 
     if sample_rate is not None:
         signal = resample(signal, sample_rate)
     return signal
+
+
+def native_rate(path: str | os.PathLike[str]) -> int | None:
+    """The sample rate a file's header states, or None where soundfile cannot read one (nothing decoded)."""
+    import soundfile as sf
+
+    try:
+        rate = int(sf.info(str(path)).samplerate)
+    except (sf.LibsndfileError, RuntimeError, ValueError, EOFError, OSError, TypeError):
+        return None
+    return rate if rate > 0 else None
 
 
 def open_stream(path: str | os.PathLike[str], *, sample_rate: int, channels: str = "mono") -> AudioStream | None:

@@ -226,8 +226,10 @@ class Mel(_MelBased[MelParams]):
 
     Notes
     -----
-    FSDD is recorded at 8 kHz: with the default ``sample_rate`` the bands
-    above 4 kHz stay dark, so pass ``sample_rate=8000`` (or ``fmax=4000``) to
+    FSDD is recorded at 8 kHz: at the default ``sample_rate`` (16 kHz) the
+    bands above 4 kHz stay dark. ``convert_dir`` and ``any2img convert`` keep
+    such files' own rate (:meth:`AudioConverter.params_from_sources`); a
+    converter built by hand needs ``sample_rate=8000`` (or ``fmax=4000``) to
     spend every row on real content.
 
     The dB reference is each window's loudest point (``ref="max"``), so

@@ -178,6 +178,27 @@ class Converter:
         }
 
     @classmethod
+    def params_from_sources(cls, sources: Sequence[os.PathLike[str]]) -> dict[str, Any]:
+        """Defaults that follow from the files a batch conversion reads (none here; a family may add some).
+
+        :func:`~any2img.batch.convert_dir` (and ``any2img convert``) asks
+        for them when it builds the converter from a name, and lets the
+        parameters the caller gave override them; a configured converter
+        object is used as it is.
+
+        Parameters
+        ----------
+        sources : sequence of path-like
+            The files to convert, sorted.
+
+        Returns
+        -------
+        dict
+            Parameter names to values; ``{}`` where the class defaults stand.
+        """
+        return {}
+
+    @classmethod
     def param_declarations(cls) -> list[Declaration]:
         """The declared parameters (rule and doc included); empty for a class with its own ``__init__``."""
         return declarations(cls.params_class) if cls._declared() and cls.params_class is not None else []

@@ -114,6 +114,9 @@ class ConversionReport:
     images: int = 0
     failures: list[Failure] = field(default_factory=list)
     manifest: Path = Path(MANIFEST_NAME)
+    #: Parameters taken from the sources, not given (e.g. ``{"sample_rate": 8000}``: see
+    #: ``Converter.params_from_sources``); in the manifest's converter parameters like the others.
+    from_sources: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -126,6 +129,7 @@ class ConversionReport:
             f"{self.images} images from {self.converted_sources} sources written, "
             f"{self.skipped_sources} sources already done, {len(self.failures)} failed; "
             f"manifest: {self.manifest}"
+            + "".join(f"; {k}={v} taken from the sources" for k, v in self.from_sources.items())
         )
 
 
@@ -399,7 +403,11 @@ def convert_dir(
         The output folder: ``dst/[split/]label/<source>[-<record>][-wNNNNN].png``
         plus ``manifest.jsonl``, ``conversion.json`` and ``errors.jsonl``.
     params : dict, optional
-        Converter parameters when ``converter`` is a name.
+        Converter parameters when ``converter`` is a name. Defaults that
+        follow from the sources fill in what they leave out (the converter
+        class's ``params_from_sources``: audio keeps the files' own
+        ``sample_rate`` where most are recorded below 16 kHz); the report's
+        ``from_sources`` says which.
     label_from : {"parent", "stem", "none"}, regex or callable, default="parent"
         Where a source's label comes from; a label column of a table wins.
     group_from : {"parent", "stem", "none"}, regex or callable, optional
@@ -428,6 +436,7 @@ def convert_dir(
     -------
     ConversionReport
     """
+    name = converter if isinstance(converter, str) else None
     if isinstance(converter, str):
         converter = get_converter(converter, **(params or {}))
     elif params:
@@ -440,13 +449,37 @@ def convert_dir(
     label_of = parse_rule(label_from, "label")
     group_of = parse_rule(group_from, "group")
     sources = find_sources(converter, src_path)
+    from_sources: dict[str, Any] = {}
+    if name is not None:
+        converter, from_sources = _fitted_to_sources(name, converter, params or {}, sources)
     if dst_path.exists() and not dst_path.is_dir():
         raise ParameterError(f"'dst' must be a folder to write the images into (got the file {str(dst_path)!r}).")
     dst_path.mkdir(parents=True, exist_ok=True)
     with _locked(dst_path):
-        return _convert_locked(converter, src_path, dst_path, sources, label_of, group_of, label_from, group_from,
-                               resume=resume, workers=workers, progress=progress,
-                               dask=None if engine == "local" else {"scheduler": scheduler, "chunk_size": chunk_size})
+        report = _convert_locked(converter, src_path, dst_path, sources, label_of, group_of, label_from, group_from,
+                                 resume=resume, workers=workers, progress=progress,
+                                 dask=None if engine == "local" else {"scheduler": scheduler,
+                                                                      "chunk_size": chunk_size})
+    report.from_sources = from_sources
+    return report
+
+
+def _fitted_to_sources(name: str, converter: Converter, given: dict[str, Any],
+                       sources: Sequence[Path]) -> tuple[Converter, dict[str, Any]]:
+    """The named converter with the defaults its class takes from ``sources`` (the given parameters win).
+
+    Where those defaults clash with a given parameter (``fmax=6000`` given,
+    8 kHz sources), the given parameters alone stand, as without the rule.
+    """
+    taken = {k: v for k, v in type(converter).params_from_sources(sources).items() if k not in given}
+    if not taken:
+        return converter, {}
+    try:
+        fitted = get_converter(name, **{**taken, **given})
+        fitted.check_params()
+    except ParameterError:
+        return converter, {}
+    return fitted, taken
 
 
 @contextmanager
