@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 from any2img.converters.timeseries.io import read_table, read_ts, write_table, write_ts
+from PIL import Image
 
 from any2img.batch.manifest import read_jsonl
 from any2img.cli import main
@@ -97,15 +98,22 @@ def test_data_command_errors_and_help(tmp_path, capsys):
     assert all(name in text for name in DATASETS) and "pigcvp" in text
 
 
-def test_multivariate_set_converts_tiled(tmp_path, capsys):
-    data, out = tmp_path / "bm", tmp_path / "images"
+def test_multivariate_set_converts_tiled_without_flags(tmp_path, capsys):
+    data, out, flagged = tmp_path / "bm", tmp_path / "images", tmp_path / "tiled"
     assert main(["data", "basic_motions", str(data)]) == 0
-    assert "--param multivariate=tile" in capsys.readouterr().out
-    argv = ["convert", "lineplot", str(data), str(out), "-p", "image_size=12", "-p", "multivariate=tile", "-q",
-            "--workers", "1"]
-    assert main(argv) == 0
-    assert sorted(p.name for p in (out / "test").iterdir()) == ["Badminton", "Running", "Standing", "Walking"]
-    assert len(list(out.rglob("*.png"))) == 80
+    assert "--param multivariate" not in capsys.readouterr().out  # the default tiles its 6 channels: no flag to add
+    for name in ("lineplot", "gadf"):
+        argv = ["convert", name, str(data), str(out / name), "-p", "image_size=12", "-q", "--workers", "1"]
+        assert main(argv) == 0
+        assert sorted(p.name for p in (out / name / "test").iterdir()) == ["Badminton", "Running", "Standing",
+                                                                           "Walking"]
+        assert len(list((out / name).rglob("*.png"))) == 80
+        argv = ["convert", name, str(data), str(flagged / name), "-p", "image_size=12", "-p", "multivariate=tile",
+                "-q", "--workers", "1"]
+        assert main(argv) == 0
+        for png in (out / name).rglob("*.png"):  # the same pictures as tiled by hand
+            twin = flagged / name / png.relative_to(out / name)
+            np.testing.assert_array_equal(np.asarray(Image.open(png)), np.asarray(Image.open(twin)))
 
 
 def test_write_table_rejects_multivariate_arrays(tmp_path):

@@ -322,9 +322,20 @@ def test_stack_puts_channels_in_r_g_b(name):
 
 def test_stack_of_more_than_three_channels_is_an_error():
     with pytest.raises(InputError) as info:
-        GADF(image_size=16).convert(_channels(4))
+        GADF(image_size=16, multivariate="stack").convert(_channels(4))
     assert str(info.value) == ("multivariate='stack' takes at most 3 channels (as R, G, B) (got 4); "
                                "use multivariate='tile'.")
+
+
+@pytest.mark.parametrize("name", ["gasf", "mtf", "recurrence", "gaf_mtf", "lineplot"])
+def test_auto_stacks_what_fits_in_rgb_and_tiles_the_rest(name):
+    auto, stack, tile = (get_converter(name, image_size=(40, 30), multivariate=m) for m in ("auto", "stack", "tile"))
+    assert get_converter(name).get_params()["multivariate"] == "auto"  # the default
+    for n_channels in (1, 2, 3, 4, 6):
+        X = _channels(n_channels)
+        stacks = n_channels == 1 or (n_channels <= 3 and name != "gaf_mtf")  # gaf_mtf's colours are its own
+        np.testing.assert_array_equal(auto.convert(X), (stack if stacks else tile).convert(X))
+        assert auto.layout(n_channels) == ("stack" if stacks else "tile")
 
 
 @pytest.mark.parametrize("name", ["gasf", "mtf", "recurrence", "gaf_mtf", "lineplot"])
@@ -373,7 +384,7 @@ def test_gaf_mtf_is_gasf_gadf_mtf_as_rgb():
 
 def test_gaf_mtf_cannot_stack_channels():
     with pytest.raises(InputError, match="converter 'gaf_mtf' already uses R, G and B .* use multivariate='tile'"):
-        GAFMTF(image_size=16).convert(_channels(2))
+        GAFMTF(image_size=16, multivariate="stack").convert(_channels(2))
 
 
 # -- line plots -----------------------------------------------------------------
@@ -418,7 +429,7 @@ BAD_PARAMS = [
                                    "(got 'wide')."),
     (GASF, "cmap", "nope", "'cmap' must be 'grey' or a matplotlib colour map name such as 'viridis', 'magma' "
                            "(got 'nope')."),
-    (GASF, "multivariate", "side", "'multivariate' must be one of 'stack', 'tile' (got 'side')."),
+    (GASF, "multivariate", "side", "'multivariate' must be one of 'auto', 'stack', 'tile' (got 'side')."),
     (MTF, "nan_policy", "drop", "'nan_policy' must be one of 'raise', 'interpolate' (got 'drop')."),
     (MTF, "label_column", 1.5, "'label_column' must be 'auto', None, a column name or a column index (got 1.5)."),
     (MTF, "label_column", "", "'label_column' must be 'auto', None, a column name or a column index (got '')."),

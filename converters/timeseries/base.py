@@ -13,7 +13,13 @@ series is checked (:func:`as_series`):
 
 Multivariate series (``multivariate``):
 
-``"stack"`` (default)
+``"auto"`` (default)
+    ``"stack"`` where the channels fit in R, G and B (at most 3, and the
+    converter does not use the colours for its own fields: ``gaf_mtf``
+    stacks none), else ``"tile"``: a rule of the data's shape, so that a
+    6-channel UEA set converts without flags instead of failing item by item
+    (:func:`channel_layout`).
+``"stack"``
     One field per channel, as colour channels: 1 channel -> the field in
     ``cmap``; 2 channels -> R, G, and B = their mean (so the picture keeps
     its brightness); 3 channels -> R, G, B (``cmap`` is not used for 2 or 3
@@ -54,11 +60,12 @@ __all__ = [
     "TimeSeriesConverter",
     "TimeSeriesParams",
     "as_series",
+    "channel_layout",
     "check_label_column",
     "tile_layout",
 ]
 
-MULTIVARIATE = ("stack", "tile")
+MULTIVARIATE = ("auto", "stack", "tile")
 #: Series computed together in one vectorised step of convert_batch.
 _CHUNK = 64
 #: Pixels of one pass of a fused field-to-picture loop: 2**17 float32 (512 KB) stay in the cache.
@@ -153,6 +160,32 @@ def as_series(data: Any, nan_policy: str = "raise") -> np.ndarray:
     return series
 
 
+def channel_layout(multivariate: str, n_channels: int, stackable: int = 3) -> str:
+    """How ``n_channels`` channels are laid out: ``"stack"`` or ``"tile"``.
+
+    Parameters
+    ----------
+    multivariate : {"auto", "stack", "tile"}
+        The parameter; ``"auto"`` stacks at most ``stackable`` channels and tiles more.
+    n_channels : int
+    stackable : int, default=3
+        The most channels the converter can stack (R, G, B; 1 where the colours are its own).
+
+    Returns
+    -------
+    str
+        ``"stack"`` for one channel whatever ``multivariate`` says (a single picture either way).
+
+    >>> channel_layout("auto", 3), channel_layout("auto", 6), channel_layout("auto", 2, stackable=1)
+    ('stack', 'tile', 'tile')
+    """
+    if n_channels == 1:
+        return "stack"
+    if multivariate == "auto":
+        return "stack" if n_channels <= stackable else "tile"
+    return multivariate
+
+
 def tile_layout(n_tiles: int, size: tuple[int, int]) -> list[tuple[int, int, int, int]]:
     """Return ``(top, left, height, width)`` of each tile of a grid filling ``size``.
 
@@ -206,8 +239,9 @@ class TimeSeriesParams(ConverterParams):
 
     image_size: tuple[int, int] = param(128, Size(), "Output size, n for n x n or (height, width); the series is "
                                         "resampled to it.")
-    multivariate: str = param("stack", Choice(MULTIVARIATE), "Channels as the colours of one picture, or a grid "
-                              "of pictures (see any2img.converters.timeseries.base).")
+    multivariate: str = param("auto", Choice(MULTIVARIATE), "Channels as the colours of one picture, or a grid "
+                              "of pictures; auto: stacked where they fit in R, G, B, else tiled (see "
+                              "any2img.converters.timeseries.base).")
     nan_policy: str = param("raise", Choice(NAN_POLICIES), "Missing values are an error, or filled by linear "
                             "interpolation.")
     label_column: str | int | None = param(
@@ -238,6 +272,8 @@ class TimeSeriesConverter(Converter, Generic[TP]):
     params_class: ClassVar[type[ConverterParams] | None] = TimeSeriesParams
     #: Window slicing, time shift, amplitude scaling and jitter (:mod:`any2img.converters.timeseries.augment`).
     augmentation: ClassVar[str | None] = "any2img.converters.timeseries.augment:augment_series"
+    #: The most channels ``multivariate="auto"`` stacks (as R, G, B); more are tiled (:func:`channel_layout`).
+    stackable_channels: ClassVar[int] = 3
 
     def _p(self) -> TP:
         """The checked parameters, typed."""
@@ -341,12 +377,16 @@ class TimeSeriesConverter(Converter, Generic[TP]):
         a = check_attribution(attribution, size)
         n_channels, n = series.shape
         out = np.zeros((n_channels, n))
-        if n_channels > 1 and params.multivariate == "tile":
+        if self.layout(n_channels) == "tile":
             for c, (top, left, h, w) in enumerate(tile_layout(n_channels, size)):
                 out[c] = self._steps(a[top : top + h, left : left + w], n, params)
         else:
             out[:] = self._steps(a, n, params) / n_channels
         return SeriesRelevance(out, window=window.describe() if isinstance(window, Window) else {})
+
+    def layout(self, n_channels: int) -> str:
+        """``"stack"`` or ``"tile"``: what ``multivariate`` means for a series of ``n_channels`` channels."""
+        return channel_layout(self._p().multivariate, n_channels, self.stackable_channels)
 
     def _steps(self, attribution: np.ndarray, n: int, params: TP) -> np.ndarray:
         """Relevance per original step of one channel's picture ``(h, w)``."""
@@ -410,7 +450,7 @@ class FieldConverter(TimeSeriesConverter[TP]):
         size = params.image_size
         if n_channels == 1:
             return self._colour(X[:, 0], size, params)
-        if params.multivariate == "tile":
+        if self.layout(n_channels) == "tile":
             return tile_images(n_channels, size, n, lambda c, tile: self._colour(X[:, c], tile, params))
         if self.planes == 3:
             raise InputError(

@@ -6,9 +6,9 @@ levels), the difference field (direction of change) and the Markov
 transition field (dynamics). Each is computed as in its own converter
 (:mod:`.gaf`, :mod:`.mtf`), with fixed value bounds.
 
-The colours are taken, so a multivariate series must be tiled
-(``multivariate="tile"``: one RGB tile per channel); ``"stack"`` takes one
-channel only.
+The colours are taken, so a multivariate series is tiled (one RGB tile
+per channel: what the default ``multivariate="auto"`` does here);
+``"stack"`` takes one channel only.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ class GAFMTFParams(TimeSeriesParams):
 class GAFMTF(FieldConverter[GAFMTFParams]):
     """GASF, GADF and MTF of a series as the R, G and B channels of one picture.
 
-    ``multivariate="stack"`` takes univariate series only; ``"tile"`` gives
-    one RGB tile per channel.
+    ``multivariate="stack"`` takes univariate series only; ``"tile"`` (and
+    ``"auto"``, the default) gives one RGB tile per channel.
 
     Examples
     --------
@@ -49,6 +49,8 @@ class GAFMTF(FieldConverter[GAFMTFParams]):
 
     name: ClassVar[str] = "gaf_mtf"
     planes: ClassVar[int] = 3
+    #: The colours are the three fields, so ``multivariate="auto"`` tiles every multivariate series.
+    stackable_channels: ClassVar[int] = 1
     params_class: ClassVar[type[ConverterParams] | None] = GAFMTFParams
 
     def _fields(self, X: np.ndarray, size: tuple[int, int], params: GAFMTFParams) -> np.ndarray:

@@ -104,7 +104,8 @@ class LinePlot(TimeSeriesConverter[LinePlotParams]):
     """A series drawn as an antialiased line on white.
 
     With ``multivariate="stack"`` the channels are coloured lines on one
-    plot; with ``"tile"``, a grid of plots.
+    plot; with ``"tile"``, a grid of plots; ``"auto"`` (the default) stacks up
+    to three channels and tiles more.
 
     Examples
     --------
@@ -122,7 +123,7 @@ class LinePlot(TimeSeriesConverter[LinePlotParams]):
     def _render(self, X: np.ndarray, params: LinePlotParams) -> np.ndarray:
         size, width = params.image_size, params.line_width
         n, n_channels, _ = X.shape
-        if params.multivariate == "stack" or n_channels == 1:
+        if self.layout(n_channels) == "stack":
             return np.stack([draw_lines(x, size, line_width=width, share_y=params.share_y) for x in X])
 
         def tile(c: int, tile_size: tuple[int, int]) -> np.ndarray:

