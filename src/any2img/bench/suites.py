@@ -199,7 +199,9 @@ def _defaults(n_seeds: int) -> list[Config]:
     """The CLI's defaults, untuned, on every data set (issue 10): what a user gets with no flags.
 
     Each image configuration converts with the converter's defaults (plus
-    the data's facts: FSDD's 8 kHz, BasicMotions' 6 channels tiled), marks
+    the data's facts: FSDD's 8 kHz, BasicMotions' 6 channels tiled, which
+    are also what ``any2img convert`` without flags now takes from such data:
+    ``AudioConverter.params_from_sources``, ``multivariate="auto"``), marks
     only the given test side, and then does what ``any2img train`` does:
     ``split_items(valid_pct=0.2, seed=42)`` of the rest (grouped by speaker
     or session where the data has groups), the budget of
