@@ -131,7 +131,9 @@ def test_a_model_json_with_bad_options_is_refused_by_name(converted_audio, tmp_p
         assert "model.json" in str(info.value)
     meta["training"].update(augment_options={"speed": 5.0}, tta=2)  # evaluate's test-time passes read them too
     (bad / "model.json").write_text(json.dumps(meta))
-    with pytest.raises(ArtifactError, match="augment_options.speed") as info:
+    from any2img.learn.heldout import SeenItemsWarning
+
+    with pytest.warns(SeenItemsWarning), pytest.raises(ArtifactError, match="augment_options.speed") as info:
         any2img.evaluate(bad, converted_audio / "out", out=tmp_path / "report", all_items=True, include_seen=True)
     assert str(bad / "model.json") in str(info.value)
 
