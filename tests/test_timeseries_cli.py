@@ -101,7 +101,8 @@ def test_data_command_errors_and_help(tmp_path, capsys):
 def test_multivariate_set_converts_tiled_without_flags(tmp_path, capsys):
     data, out, flagged = tmp_path / "bm", tmp_path / "images", tmp_path / "tiled"
     assert main(["data", "basic_motions", str(data)]) == 0
-    assert "--param multivariate" not in capsys.readouterr().out  # the default tiles its 6 channels: no flag to add
+    out_text = capsys.readouterr().out
+    assert f"next: any2img convert gadf {data} OUT\n" in out_text  # the defaults tile its 6 channels: no flag
     for name in ("lineplot", "gadf"):
         argv = ["convert", name, str(data), str(out / name), "-p", "image_size=12", "-q", "--workers", "1"]
         assert main(argv) == 0

@@ -35,5 +35,5 @@ def run(args: argparse.Namespace) -> int:
         channels = f"{shape[1]} channels x " if len(shape) == 3 else ""
         print(f"wrote {path}: {shape[0]} series of {channels}{shape[-1]} timestamps, "
               f"{len(np.unique(np.asarray(y).astype(str)))} classes")
-    print(f"next: any2img convert gadf {args.dst} OUT --param image_size=64")  # more than 3 channels: tiled
+    print(f"next: any2img convert gadf {args.dst} OUT")  # the defaults: more than 3 channels are tiled
     return 0
