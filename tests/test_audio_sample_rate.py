@@ -33,6 +33,8 @@ def _manifest_params(folder: Path) -> dict:
     ([16000] * 3, {}),  # the default already
     ([44100, 48000, 44100], {}),  # above the default: resampled down to it, as before
     ([8000, 16000, 16000], {}),  # most are at the default
+    ([8000] * 4 + [44100] * 3 + [48000] * 3, {}),  # most are above it: a hi-fi corpus stays at 16 kHz
+    ([8000] * 3 + [11025] * 2 + [44100] * 4, {"sample_rate": 8000}),  # 5 of 9 below: the most common of those
 ])
 def test_the_most_common_rate_below_the_default_is_taken(tmp_path, rates, expected):
     sources = [_wav(tmp_path / f"{i}.wav", r) for i, r in enumerate(rates)]
@@ -84,6 +86,22 @@ def test_resume_keeps_the_rate_and_converts_nothing_again(tmp_path):
     again = any2img.convert_dir("mel", tmp_path / "src", tmp_path / "out", progress=False)
     assert again.converted_sources == 0 and again.skipped_sources == 3
     assert again.from_sources == {"sample_rate": 8000}
+    for i in range(4):  # now most sources are at 16 kHz: the destination keeps the rate it was drawn at
+        _wav(tmp_path / "src" / "a" / f"new{i}.wav", 16000)
+    grown = any2img.convert_dir("mel", tmp_path / "src", tmp_path / "out", progress=False)
+    assert (grown.converted_sources, grown.skipped_sources) == (4, 3)
+    assert grown.from_sources == {"sample_rate": 8000} and _manifest_params(tmp_path / "out")["sample_rate"] == 8000
+    fresh = any2img.convert_dir("mel", tmp_path / "src", tmp_path / "out", resume=False, progress=False)
+    assert fresh.from_sources == {} and _manifest_params(tmp_path / "out")["sample_rate"] == 16000  # probed again
+
+
+def test_a_folder_drawn_at_16_khz_stays_at_16_khz_when_resumed(tmp_path):
+    for i in range(2):
+        _wav(tmp_path / "src" / "a" / f"{i}.wav", 8000)
+    any2img.convert_dir("mel", tmp_path / "src", tmp_path / "out", params={"sample_rate": 16000}, progress=False)
+    again = any2img.convert_dir("mel", tmp_path / "src", tmp_path / "out", progress=False)  # no flag now
+    assert again.from_sources == {} and (again.converted_sources, again.skipped_sources) == (0, 2)
+    assert _manifest_params(tmp_path / "out")["sample_rate"] == 16000
 
 
 def test_cli_convert_says_which_rate_it_took(tmp_path, capsys):

@@ -127,9 +127,12 @@ def test_fields_match_numpy_on_other_sizes_colour_maps_and_channels(gunpoint):
     diff = _diff("mtf", gunpoint[:10], image_size=48, cmap="viridis")  # one step of the table: <= 3 levels in RGB
     assert diff.max() <= 3 and (diff == 0).mean() >= 0.99
     stacked = [np.stack([a, b, a - b]) for a, b in zip(gunpoint[:10], gunpoint[10:20])]
-    for layout in ("stack", "tile"):
+    for layout in ("stack", "tile", "auto"):
         diff = _diff("gasf", stacked, image_size=50, multivariate=layout)
         assert diff.max() <= 1 and (diff == 0).mean() >= 0.99
+    six = [np.stack([a, b, a - b, a + b, -a, b - a]) for a, b in zip(gunpoint[:6], gunpoint[6:12])]
+    diff = _diff("gadf", six, image_size=48)  # the default "auto" tiles six channels on both sides
+    assert diff.max() <= 1 and (diff == 0).mean() >= 0.99
 
 
 @pytest.mark.parametrize("size", [64, 128])

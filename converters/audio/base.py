@@ -137,6 +137,7 @@ class AudioConverter(Converter, Generic[AP]):
 
     #: The most sources :meth:`params_from_sources` reads a header of (evenly spaced over the sorted list).
     PROBED_SOURCES: ClassVar[int] = 256
+    source_params: ClassVar[tuple[str, ...]] = ("sample_rate",)
 
     @classmethod
     def params_from_sources(cls, sources: Sequence[os.PathLike[str]]) -> dict[str, Any]:
@@ -150,10 +151,12 @@ class AudioConverter(Converter, Generic[AP]):
         (``benchmarks/DEFAULTS.md``, eighth round).
         Rates above the default are still resampled down to it, as before.
 
-        The most common rate among at most :data:`PROBED_SOURCES` headers
-        decides (ties: the lower), so one odd file cannot move the whole
-        conversion; a source whose header soundfile cannot read (MP3 with an
-        old libsndfile, a URL) is passed over.
+        Where more than half of at most :data:`PROBED_SOURCES` headers state a
+        rate below the default, the most common of those rates is taken (ties:
+        the lower), so one odd file cannot move the whole conversion and a
+        corpus mostly at 44.1 kHz stays at 16 kHz; a source whose header
+        soundfile cannot read (MP3 with an old libsndfile, a URL) is passed
+        over.
 
         Parameters
         ----------
@@ -171,9 +174,10 @@ class AudioConverter(Converter, Generic[AP]):
         rates = [r for r in (native_rate(s) for s in list(sources)[::step]) if r is not None]
         if not rates:
             return {}
-        counts = Counter(rates)
-        common = min(counts, key=lambda r: (-counts[r], r))
-        return {"sample_rate": common} if common < default else {}
+        below = Counter(r for r in rates if r < default)
+        if 2 * sum(below.values()) <= len(rates):
+            return {}
+        return {"sample_rate": min(below, key=lambda r: (-below[r], r))}
 
     def _p(self) -> AP:
         """The checked parameters, typed."""

@@ -104,8 +104,10 @@ class LinePlot(TimeSeriesConverter[LinePlotParams]):
     """A series drawn as an antialiased line on white.
 
     With ``multivariate="stack"`` the channels are coloured lines on one
-    plot; with ``"tile"``, a grid of plots; ``"auto"`` (the default) stacks up
-    to three channels and tiles more.
+    plot (up to ten colours); with ``"tile"``, a grid of plots; ``"auto"``
+    (the default) stacks up to three channels and tiles more, as the field
+    converters do (before 2026-12-02 the default stacked any number; the
+    defaults suite's BasicMotions rows, 1.000, were trained on tiles).
 
     Examples
     --------

@@ -177,13 +177,18 @@ class Converter:
             if p.kind is inspect.Parameter.KEYWORD_ONLY
         }
 
+    #: The parameters :meth:`params_from_sources` may set (none here).
+    source_params: ClassVar[tuple[str, ...]] = ()
+
     @classmethod
     def params_from_sources(cls, sources: Sequence[os.PathLike[str]]) -> dict[str, Any]:
         """Defaults that follow from the files a batch conversion reads (none here; a family may add some).
 
         :func:`~any2img.batch.convert_dir` (and ``any2img convert``) asks
-        for them when it builds the converter from a name, and lets the
-        parameters the caller gave override them; a configured converter
+        for them when it builds the converter from a name and the caller
+        left one of :attr:`source_params` out; the parameters the caller gave
+        win, a destination converted before keeps the values it recorded
+        (a resumed run does not change them), and a configured converter
         object is used as it is.
 
         Parameters

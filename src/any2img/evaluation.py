@@ -60,8 +60,10 @@ def _read_items(data: str | os.PathLike[str], meta: dict[str, Any], workdir: Pat
     elif not Path(data).exists():
         raise InputError("no such folder of raw files", path=data)
     from any2img.batch import convert_dir
+    from any2img.registry import get_converter
 
-    report = convert_dir(converter["name"], data, workdir, params=converter.get("params") or {},
+    # A configured object, not a name: the model's record is the converter, nothing is taken from the data.
+    report = convert_dir(get_converter(converter["name"], **(converter.get("params") or {})), data, workdir,
                          label_from=label_from, progress=progress)
     if not report.images:
         raise InputError(f"no image and nothing the model's converter '{converter['name']}' could convert",

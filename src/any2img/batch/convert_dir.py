@@ -451,7 +451,8 @@ def convert_dir(
     sources = find_sources(converter, src_path)
     from_sources: dict[str, Any] = {}
     if name is not None:
-        converter, from_sources = _fitted_to_sources(name, converter, params or {}, sources)
+        converter, from_sources = _fitted_to_sources(name, converter, params or {}, sources,
+                                                     dst_path if resume else None)
     if dst_path.exists() and not dst_path.is_dir():
         raise ParameterError(f"'dst' must be a folder to write the images into (got the file {str(dst_path)!r}).")
     dst_path.mkdir(parents=True, exist_ok=True)
@@ -464,14 +465,41 @@ def convert_dir(
     return report
 
 
-def _fitted_to_sources(name: str, converter: Converter, given: dict[str, Any],
-                       sources: Sequence[Path]) -> tuple[Converter, dict[str, Any]]:
+def _recorded_params(dst: Path | None, name: str) -> dict[str, Any]:
+    """The converter parameters ``dst/conversion.json`` records for converter ``name`` (``{}``: none)."""
+    if dst is None:
+        return {}
+    try:
+        info = json.loads((dst / CONVERSION_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(info, dict) or info.get("converter") != name or not isinstance(info.get("params"), dict):
+        return {}
+    return dict(info["params"])
+
+
+def _fitted_to_sources(name: str, converter: Converter, given: dict[str, Any], sources: Sequence[Path],
+                       earlier: Path | None) -> tuple[Converter, dict[str, Any]]:
     """The named converter with the defaults its class takes from ``sources`` (the given parameters win).
 
-    Where those defaults clash with a given parameter (``fmax=6000`` given,
-    8 kHz sources), the given parameters alone stand, as without the rule.
+    ``earlier`` is the destination of a resumed run: where its
+    ``conversion.json`` records the same converter, the values it holds for
+    those defaults stand, so that adding files to the sources never redraws
+    the pictures already made at another rate. Where the defaults clash with
+    a given parameter (``fmax=6000`` given, 8 kHz sources), the given
+    parameters alone stand, as without the rule.
     """
-    taken = {k: v for k, v in type(converter).params_from_sources(sources).items() if k not in given}
+    cls = type(converter)
+    open_keys = [k for k in cls.source_params if k not in given]
+    if not open_keys:
+        return converter, {}
+    recorded = _recorded_params(earlier, name)
+    if all(k in recorded for k in open_keys):
+        taken = {k: recorded[k] for k in open_keys}
+    else:
+        taken = {k: v for k, v in cls.params_from_sources(sources).items() if k in open_keys}
+    defaults = cls.param_defaults()
+    taken = {k: v for k, v in taken.items() if v != defaults.get(k)}
     if not taken:
         return converter, {}
     try:
