@@ -49,6 +49,10 @@ side to its training side); the default ``group`` holds out whole groups
 set's own (e.g. ``n_fft=512 hop_length=80``: FSDD's 8 kHz clips framed as the
 16 kHz default frames, 64 ms every 10 ms); rows name it beside the converter.
 
+``--augment-option NAME=VALUE`` trains (and test-time augments) with that
+augmentation option over the arm's own (e.g. ``snr_db=[10,40]``); rows name
+it in braces beside the converter.
+
 ``--probs DIR`` keeps each arm's judging probabilities; ``--ensemble gadf
 lineplot recurrence`` (no training) then scores each converter's ``select``
 run and their mean probability on the same judging side.
@@ -193,11 +197,15 @@ def _accuracy_epochs(curves: dict[str, Any]) -> tuple[int, int]:
 
 def _arm_rows(arm: str, split: Any, dataset: str, converter: str, seed: int,
               probs_dir: Path | None = None, judge_by: str = "group",
-              picture_size: int | None = None) -> list[dict[str, Any]]:
-    """Train one arm; score it (and, for ``select``, the other epochs of the same run) on the judging side."""
+              picture_size: int | None = None, augment: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Train one arm; score it (and, for ``select``, the other epochs of the same run) on the judging side.
+
+    ``augment`` are augmentation options over the arm's own (``--augment-option``).
+    """
     from any2img.learn import Learner
 
-    options: dict[str, Any] = {"augment_options": ARM_AUGMENT_AUDIO[arm]} if arm in ARM_AUGMENT_AUDIO else {}
+    chosen = {**ARM_AUGMENT_AUDIO.get(arm, {}), **(augment or {})}
+    options: dict[str, Any] = {"augment_options": chosen} if chosen else {}
     if picture_size:
         options["image_size"] = picture_size
     learn = Learner(split, seed=seed, verbose=False, **ARM_LEARNER.get(arm, {}), **options)
@@ -272,7 +280,8 @@ def _mirrored(fit: Any, judge: Any, seed: int) -> Any:
 
 def run(dataset: str, converter: str, seed: int, cache: Path, arms: Sequence[str] = ARMS,
         probs_dir: Path | None = None, judge_by: str = "group",
-        picture_size: int | None = None, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        picture_size: int | None = None, params: dict[str, Any] | None = None,
+        augment: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     from any2img.data import ImageItems, Split, split_items
 
     items = _development_items(dataset, converter, cache, picture_size, params)
@@ -292,8 +301,9 @@ def run(dataset: str, converter: str, seed: int, cache: Path, arms: Sequence[str
         splits["mirror"] = _mirrored(fit, judge, seed)
     name = converter + (f"@{picture_size}px" if picture_size else "")
     name += "[" + ",".join(f"{k}={v}" for k, v in sorted(params.items())) + "]" if params else ""
+    name += "{" + ",".join(f"{k}={v}" for k, v in sorted(augment.items())) + "}" if augment else ""
     for arm in arms:
-        rows += _arm_rows(arm, splits[arm], dataset, name, seed, probs_dir, judge_by, picture_size)
+        rows += _arm_rows(arm, splits[arm], dataset, name, seed, probs_dir, judge_by, picture_size, augment)
     return rows
 
 
@@ -355,6 +365,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--converter-param", action="append", default=[], metavar="NAME=VALUE", type=_param,
                    help="a converter parameter over the data set's own (repeatable; rows name the converter "
                         "CONVERTER[NAME=VALUE,...]), e.g. n_fft=512")
+    p.add_argument("--augment-option", action="append", default=[], metavar="NAME=VALUE", type=_param,
+                   help="an augmentation option over the arm's own (repeatable; JSON values, e.g. snr_db=[10,40]; "
+                        "rows name the converter CONVERTER{NAME=VALUE,...})")
     p.add_argument("--out", type=Path, default=RESULTS_DIR / "refit.csv")
     p.add_argument("--probs", type=Path, default=None,
                    help="keep each arm's judging probabilities here (.npz), for --ensemble")
@@ -376,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for seed in args.seed_list or range(args.seeds):  # every data set once before any twice
             for dataset in args.datasets:
                 for row in run(dataset, args.converter, seed, CACHE_DIR, args.arms, args.probs, args.judge,
-                               args.picture_size, dict(args.converter_param)):
+                               args.picture_size, dict(args.converter_param), dict(args.augment_option)):
                     writer.writerow(row)
                     fh.flush()
     return 0
