@@ -82,6 +82,8 @@ from typing import Any
 
 import numpy as np
 
+from any2img.cli.params import parse_params
+from any2img.errors import ParameterError
 from any2img.learn.callbacks import within_noise
 from benchmarks.datasets import get_dataset
 from benchmarks.runner import CACHE_DIR, RESULTS_DIR, _unit, convert_cached
@@ -336,19 +338,6 @@ def ensemble_rows(probs_dir: Path, datasets: Sequence[str], converters: Sequence
     return rows
 
 
-def _param(text: str) -> tuple[str, Any]:
-    """``NAME=VALUE`` with the value read as JSON where it parses (``512`` an int), else kept as text."""
-    import json
-
-    name, sep, value = text.partition("=")
-    if not sep or not name:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    try:
-        return name, json.loads(value)
-    except json.JSONDecodeError:
-        return name, value
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.refit", description=__doc__.splitlines()[0])
     p.add_argument("--datasets", nargs="+", default=["GunPoint", "Coffee", "PigCVP", "BasicMotions"])
@@ -362,10 +351,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--picture-size", type=int, default=None, metavar="N",
                    help="convert at N px (the converter's image_size) and train at N x N (rows name the converter "
                         "CONVERTER@Npx); default: the converter's own size and the budget's input rule")
-    p.add_argument("--converter-param", action="append", default=[], metavar="NAME=VALUE", type=_param,
+    p.add_argument("--converter-param", action="append", default=[], metavar="NAME=VALUE",
                    help="a converter parameter over the data set's own (repeatable; rows name the converter "
                         "CONVERTER[NAME=VALUE,...]), e.g. n_fft=512")
-    p.add_argument("--augment-option", action="append", default=[], metavar="NAME=VALUE", type=_param,
+    p.add_argument("--augment-option", action="append", default=[], metavar="NAME=VALUE",
                    help="an augmentation option over the arm's own (repeatable; JSON values, e.g. snr_db=[10,40]; "
                         "rows name the converter CONVERTER{NAME=VALUE,...})")
     p.add_argument("--out", type=Path, default=RESULTS_DIR / "refit.csv")
@@ -374,6 +363,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--ensemble", nargs="+", default=None, metavar="CONVERTER",
                    help="no training: score the mean probability of these converters' saved 'select' runs")
     args = p.parse_args(argv)
+    try:  # NAME=VALUE as the CLI's --param reads it: JSON values where they parse
+        converter_params = parse_params(args.converter_param, "--converter-param")
+        augment_options = parse_params(args.augment_option, "--augment-option")
+    except ParameterError as exc:
+        p.error(str(exc))
     if args.ensemble:
         if args.probs is None:
             p.error("--ensemble reads the probabilities that --probs kept")
@@ -389,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for seed in args.seed_list or range(args.seeds):  # every data set once before any twice
             for dataset in args.datasets:
                 for row in run(dataset, args.converter, seed, CACHE_DIR, args.arms, args.probs, args.judge,
-                               args.picture_size, dict(args.converter_param), dict(args.augment_option)):
+                               args.picture_size, converter_params, augment_options):
                     writer.writerow(row)
                     fh.flush()
     return 0
