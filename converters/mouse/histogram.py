@@ -75,8 +75,9 @@ def _check_bins(name: str, value: Any) -> str | int:
 class MouseHistogramParams(MouseParams):
     """``mouse_histogram``."""
 
-    bins: str | int = param("auto", Check(_check_bins, "'auto' or an integer from 1 to 256", bad=(0, "many", 2.5, True)),
-                      "Bins per axis; 'auto' takes round(sqrt(steps / 4)) within [4, 32].")
+    bins: str | int = param(
+        "auto", Check(_check_bins, "'auto' or an integer from 1 to 256", bad=(0, "many", 2.5, True)),
+        "Bins per axis; 'auto' takes round(sqrt(steps / 4)) within [4, 32].")
     dt_range: tuple[float, float] = param(
         (0.01, 10.0), Check(check_positive_range, "(low, high) with 0 < low < high", bad=((0, 1), (5, 1))),
         "Step durations (s) mapped to the two ends of the blue histogram's x axis, log-scaled "

@@ -20,7 +20,7 @@ __all__ = ["BASELINES", "CONVERTERS", "SUITES", "Config", "build_suite", "parse_
 CONVERTERS = {
     "timeseries": ("gasf", "gadf", "mtf", "recurrence", "lineplot", "gaf_mtf"),
     "audio": ("mel", "stft", "mfcc", "cqt", "chroma", "mel_deltas"),
-    "mouse": ("trajectory", "mouse_kinematics"),
+    "mouse": ("trajectory", "mouse_kinematics", "mouse_histogram"),
 }
 #: Baselines per modality; the value says whether the baseline depends on the seed.
 BASELINES = {
@@ -209,7 +209,9 @@ def _defaults(n_seeds: int) -> list[Config]:
     selection keeps (``selection="paired"``: the latest epoch whose per-item
     validation losses are within two standard errors of the lowest epoch's).
     Leave-one-speaker-out runs one seed per speaker (six speakers) to
-    fit 2 CPU cores; Balabit uses the first 6,000 events of each session.
+    fit 2 CPU cores; Balabit uses the first 6,000 events of each session,
+    drawn as ``mouse_histogram`` (chosen over ``trajectory`` on the
+    validation protocol, ``benchmarks/DEFAULTS.md``, ninth round).
     """
     seeds = range(n_seeds)
     auto = {"recipe": "defaults"}
@@ -219,7 +221,7 @@ def _defaults(n_seeds: int) -> list[Config]:
             ("BasicMotions", "given", "timeseries", ("gadf", "lineplot"), seeds, ""),
             ("FSDD", "official", "audio", ("mel",), seeds, ""),
             *[("FSDD", f"loso-{s}", "audio", ("mel",), range(1), "") for s in FSDD_SPEAKERS],
-            ("Balabit", "last-session", "mouse", ("trajectory",), seeds, "events6000")]
+            ("Balabit", "last-session", "mouse", ("mouse_histogram",), seeds, "events6000")]
     configs: list[Config] = []
     for dataset, split, modality, methods, runs, variant in plan:
         for method in methods:
