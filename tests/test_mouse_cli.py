@@ -117,3 +117,30 @@ def test_loader_on_the_shared_copy(monkeypatch):
     split = balabit.last_session_split()
     assert len(split["train"]) == 55 and len(split["test"]) == 10
     assert {s.user for s in split["test"]} == set(balabit.list_users())
+
+
+@pytest.mark.shared_data
+@needs_balabit
+def test_cli_mouse_histogram_converts_trains_predicts_and_explains_raw_sessions(tmp_path, capsys):
+    src = _slice(tmp_path / "training_files", ["user7", "user12"], sessions=3, rows=620)
+    dst, model = tmp_path / "hist", tmp_path / "model"
+    code = main(["convert", "mouse_histogram", str(src), str(dst), "-p", "size=100", "-p", "image_size=32",
+                 "--workers", "1", "-q"])
+    assert code == 0, capsys.readouterr().err
+    rows = [json.loads(line) for line in (dst / "manifest.jsonl").read_text().splitlines()]
+    assert len(rows) == 36 and all(r["converter"] == "mouse_histogram" and r["params"]["bins"] == "auto" for r in rows)
+    code = main(["train", str(dst), "--out", str(model), "--epochs", "2", "--seed", "0", "-q", "--backbone",
+                 "resnet10t", "--no-pretrained", "--image-size", "32", "--batch-size", "8", "--device", "cpu"])
+    assert code == 0, capsys.readouterr().err
+    capsys.readouterr()
+    session = sorted((src / "user7").iterdir())[0]
+    assert main(["predict", str(model), str(session), "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert answer["source"] == str(session) and answer["label"] in ("user7", "user12")
+    assert answer["n_windows"] == 6
+    assert main(["explain", str(model), str(session), "--out", str(tmp_path / "why"), "--device", "cpu",
+                 "--windows", "1"]) == 0
+    capsys.readouterr()
+    summary = json.loads((tmp_path / "why" / f"{session.name}.json").read_text())
+    relevance = summary["windows"][0]["relevance"]
+    assert relevance["kind"] == "events" and relevance["n_events"] == 100 and 0.0 < relevance["on_path"] <= 1.0
