@@ -63,10 +63,11 @@ def test_same_speed_means_same_column_whatever_the_window():
 
 
 def test_auto_bins_follow_the_number_of_steps():
-    assert [auto_bins(n) for n in (0, 64, 299, 1600, 10**6)] == [4, 4, 9, 20, 32]
+    # sqrt(steps / 4) made odd (2 floor(x / 2) + 1), within [5, 31]
+    assert [auto_bins(n) for n in (0, 64, 299, 400, 1600, 1599, 10**6)] == [5, 5, 9, 11, 21, 19, 31]
     conv = MouseHistogram(image_size=36)
     assert step_cells(_line(301), conv._p())[0] == 9
-    assert step_cells(_line(11), conv._p())[0] == 4
+    assert step_cells(_line(11), conv._p())[0] == 5
 
 
 @pytest.mark.parametrize("bad", [0, 257, "many", 2.5, True])
@@ -104,3 +105,23 @@ def test_relevance_keeps_the_attribution_on_filled_cells():
     assert np.isclose(rel.values.sum(), a[filled].sum())
     assert np.isclose(rel.on_path, a[filled].sum() / a.sum())
     assert len(rel.values) == len(log)
+
+
+def test_training_augments_histogram_pictures_by_default_but_not_paths():
+    from any2img.registry import get_converter_class
+
+    assert get_converter_class("mouse_histogram").augments_by_default
+    assert not get_converter_class("trajectory").augments_by_default
+    assert not get_converter_class("mouse_kinematics").augments_by_default
+
+
+def test_signal_augmentation_moves_the_histograms_but_not_a_pure_rotation():
+    conv = MouseHistogram(image_size=36, bins=9)  # odd: no turn sits inside the middle row, not on an edge
+    log = conv.example_signal(1)
+    plain = conv.convert(log)
+    jittered = conv.convert(conv.augment_signal(log, np.random.default_rng(0)))
+    assert jittered.shape == plain.shape and not np.array_equal(jittered, plain)
+    # speeds, turns, durations and lengths do not change when the path is only turned about its centre
+    turned = conv.augment_signal(log, np.random.default_rng(0), scale=0.0, time_jitter=0.0, rotate_deg=30.0)
+    assert not np.allclose(turned.x, log.x)
+    assert np.array_equal(conv.convert(turned), plain)
