@@ -133,6 +133,8 @@ def test_cli_mouse_histogram_converts_trains_predicts_and_explains_raw_sessions(
                  "resnet10t", "--no-pretrained", "--image-size", "32", "--batch-size", "8", "--device", "cpu"])
     assert code == 0, capsys.readouterr().err
     capsys.readouterr()
+    training = json.loads((model / "model.json").read_text())["training"]
+    assert training["augment"] == "signal" and training["tta"] == 4  # histograms train on jittered events by default
     session = sorted((src / "user7").iterdir())[0]
     assert main(["predict", str(model), str(session), "--json"]) == 0
     answer = json.loads(capsys.readouterr().out.splitlines()[0])
