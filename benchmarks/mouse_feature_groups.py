@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 from any2img.converters.mouse.io import read_mouse_table
-from any2img.converters.mouse.log import BUTTONS, STATES
 from sklearn.ensemble import RandomForestClassifier
 
 from any2img.bench.baselines.mouse import FEATURE_NAMES, window_features
@@ -43,19 +42,13 @@ GROUPS = {
 
 def development_windows(root: Path, events: int = 6000, size: int = 300) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Features, user and session of every window of every user's sessions but the last."""
-    from any2img.converters.mouse.base import MouseParams
-
-    columns = MouseParams().columns
     X, users, sessions = [], [], []
     for user in sorted(p for p in root.iterdir() if p.is_dir()):
         for session in sorted(user.iterdir())[:-1]:  # the last session is the benchmark's test side
-            log = read_mouse_table(session, columns)[0]
+            log = read_mouse_table(session)[0]
             n = min(len(log), events)
-            for start in range(0, n - size + 1, size):
-                w = log.slice(start, start + size)
-                window = {"t": w.t, "x": w.x, "y": w.y, "button": np.asarray(BUTTONS)[w.button],
-                          "state": np.asarray(STATES)[w.state]}
-                X.append(window_features(window))
+            for start in range(0, n - size + 1, size):  # whole windows only, as in the events6000 subset
+                X.append(window_features(log.slice(start, start + size)))  # reads the logs' button codes
                 users.append(user.name)
                 sessions.append(f"{user.name}/{session.name}")
     return np.asarray(X), np.asarray(users), np.asarray(sessions)

@@ -47,8 +47,8 @@ def test_brightness_is_log_count_over_log_steps():
 
 def test_steps_that_do_not_move_count_only_in_the_timing_histogram():
     log = MouseLog.from_arrays([0.0, 0.1, 0.2, 0.3], [0.0, 0.0, 0.0, 10.0], np.zeros(4))
-    bins, cells, counted = step_cells(log, MouseHistogram(bins=4)._p())
-    assert bins == 4 and counted.tolist() == [1, 1, 3]
+    bins, cells, counts = step_cells(log, MouseHistogram(bins=4)._p())
+    assert bins == 4 and counts.shape == (3, 16) and counts.sum(axis=1).tolist() == [1, 1, 3]
     assert (cells[:2, :2] == -1).all()
     # a step of 0 px sits at the bottom row of the blue histogram
     assert cells[2, 0] // 4 == 3 and cells[2, 1] // 4 == 3

@@ -31,7 +31,8 @@ picture.
 
 numpy's ``histogram2d`` would do the counting; the cell index of each step
 is needed anyway to map an attribution back onto the events
-(:meth:`MouseHistogram.relevance`), so both come from one ``bincount``.
+(:meth:`MouseHistogram.relevance`), so :func:`step_cells` gives both, the
+counts from one ``bincount`` per channel.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ class MouseHistogramParams(MouseParams):
 
 
 def step_cells(log: MouseLog, p: MouseHistogramParams) -> tuple[int, np.ndarray, np.ndarray]:
-    """Each step's histogram cell in the three channels.
+    """Each step's histogram cell in the three channels, and the histograms themselves.
 
     Returns
     -------
@@ -103,8 +104,8 @@ def step_cells(log: MouseLog, p: MouseHistogramParams) -> tuple[int, np.ndarray,
         Cell index ``row * bins + column`` of each step in each channel
         (row 0 at the top of the picture); -1 where a step is not counted
         (a step that does not move, in red and green).
-    counted : ndarray of shape (3,), int
-        Steps counted in each channel.
+    counts : ndarray of shape (3, bins * bins), int
+        Steps counted in each cell of each channel.
     """
     kin = kinematics(log)
     n = len(kin.speed)
@@ -121,7 +122,8 @@ def step_cells(log: MouseLog, p: MouseHistogramParams) -> tuple[int, np.ndarray,
         col = np.minimum((u * bins).astype(np.int64), bins - 1)
         row = bins - 1 - np.minimum((v * bins).astype(np.int64), bins - 1)  # y grows upwards
         cells[c] = np.where(keep, row * bins + col, -1)
-    return bins, cells, (cells >= 0).sum(axis=1)
+    counts = np.stack([np.bincount(cells[c][cells[c] >= 0], minlength=bins * bins) for c in range(3)])
+    return bins, cells, counts
 
 
 def _pixel_cells(bins: int, size: tuple[int, int]) -> np.ndarray:
@@ -154,15 +156,10 @@ class MouseHistogram(MouseConverter[MouseHistogramParams]):
     def convert(self, window: Any) -> np.ndarray:
         """Return the ``(H, W, 3)`` uint8 image of one window."""
         p = self._p()
-        bins, cells, counted = step_cells(self._window_log(window), p)
+        bins, _, counts = step_cells(self._window_log(window), p)
         pixels = _pixel_cells(bins, p.image_size)
-        out = np.empty(p.image_size + (3,), dtype=np.uint8)
-        for c in range(3):
-            kept = cells[c][cells[c] >= 0]
-            counts = np.bincount(kept, minlength=bins * bins).astype(np.float64)
-            level = np.log1p(counts) / np.log1p(max(int(counted[c]), 1))
-            out[..., c] = np.round(255.0 * level[pixels]).astype(np.uint8)
-        return out
+        level = np.log1p(counts) / np.log1p(np.maximum(counts.sum(axis=1, keepdims=True), 1))
+        return np.round(255.0 * np.moveaxis(level[:, pixels], 0, -1)).astype(np.uint8)
 
     def relevance(self, attribution: np.ndarray, window: Any) -> EventRelevance:
         """Map an attribution over the picture back onto the window's events.
@@ -179,10 +176,9 @@ class MouseHistogram(MouseConverter[MouseHistogramParams]):
         p = self._p()
         log = self._window_log(window)
         a = check_attribution(attribution, p.image_size).ravel()
-        bins, cells, _ = step_cells(log, p)
+        bins, cells, counts = step_cells(log, p)
         pixels = _pixel_cells(bins, p.image_size).ravel()
-        counts = [np.bincount(cells[c][cells[c] >= 0], minlength=bins * bins) for c in range(3)]
-        filled = np.stack([counts[c][pixels] > 0 for c in range(3)])  # (3, pixels)
+        filled = counts[:, pixels] > 0  # (3, pixels)
         n_filled = filled.sum(axis=0)
         share = np.where(n_filled > 0, a / np.maximum(n_filled, 1), 0.0)
         values = np.zeros(len(log))
