@@ -1,25 +1,17 @@
-"""The training thread rule: one torch thread for small CPU steps unless asked, the process's setting restored."""
+"""Training threads: torch's own setting unless asked; asked (Learner, ``--num-threads``), the setting is made."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
 import torch
 
 from any2img.data import items_from_arrays, split_items
-from any2img.learn.threads import SMALL_STEP, chosen_threads, training_threads
+from any2img.learn import Learner
 
-CPU = torch.device("cpu")
-
-
-def test_small_cpu_steps_train_on_one_thread():
-    assert SMALL_STEP == 8 * 128 * 128
-    assert chosen_threads(CPU, None, 8, (3, 128, 128)) == 1  # at the bound
-    assert chosen_threads(CPU, None, 9, (3, 128, 128)) is None  # above it: torch's own
-    assert chosen_threads(CPU, None, 32, (3, 64, 64)) == 1
-    assert chosen_threads(CPU, None, 32, (3, 128, 64)) is None
-    assert chosen_threads(CPU, 3, 32, (3, 128, 128)) == 3  # asked: kept
-    assert chosen_threads(torch.device("cuda"), None, 8, (3, 64, 64)) is None
+FAST = dict(backbone="resnet10t", pretrained=False, image_size=32, batch_size=4, verbose=False, device="cpu")
 
 
 @pytest.fixture
@@ -30,29 +22,44 @@ def two_threads():
     torch.set_num_threads(before)
 
 
-def test_training_threads_restores_the_setting(two_threads):
-    with training_threads(1):
-        assert torch.get_num_threads() == 1
-    assert torch.get_num_threads() == 2
-    with pytest.raises(RuntimeError), training_threads(1):
-        raise RuntimeError("a failing step")
-    assert torch.get_num_threads() == 2
-    with training_threads(None):
-        assert torch.get_num_threads() == 2
-
-
-def test_a_learner_trains_small_steps_on_one_thread_and_restores(two_threads):
-    from any2img.learn import Learner
-
+def _split():
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (16, 32, 32, 3), dtype=np.uint8)
-    split = split_items(items_from_arrays(images, ["a", "b"] * 8), valid_pct=0.25, seed=0)
-    learn = Learner(split, backbone="resnet10t", pretrained=False, image_size=32, batch_size=4, verbose=False,
-                    device="cpu")
+    return split_items(items_from_arrays(images, ["a", "b"] * 8), valid_pct=0.25, seed=0)
+
+
+def test_a_learner_trains_on_torchs_own_threads_unless_asked(two_threads):
+    # a one-thread rule for small steps was measured on one machine and lost 1.4-1.5x on another (SPEED.md)
     seen = []
-    learn.fit_one_cycle(1, on_epoch_end=lambda lrn, record: seen.append(torch.get_num_threads()))
-    assert learn.training_threads == 1 and seen == [1]
-    assert torch.get_num_threads() == 2  # the process's setting is the user's again
-    asked = Learner(split, backbone="resnet10t", pretrained=False, image_size=32, batch_size=4, verbose=False,
-                    device="cpu", num_threads=2)
-    assert asked.training_threads == 2
+    Learner(_split(), **FAST).fit_one_cycle(1, on_epoch_end=lambda lrn, record: seen.append(torch.get_num_threads()))
+    assert seen == [2] and torch.get_num_threads() == 2
+    Learner(_split(), num_threads=1, **FAST)
+    assert torch.get_num_threads() == 1  # asked: torch.set_num_threads, process-wide, as documented
+
+
+def test_num_threads_is_checked():
+    from any2img.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="num_threads"):
+        Learner(_split(), num_threads=0, **FAST)
+
+
+def test_train_cli_passes_threads_and_selection(tmp_path, capsys, two_threads):
+    from PIL import Image
+
+    from any2img.cli import main
+
+    rng = np.random.default_rng(0)
+    for i in range(12):
+        label = ("a", "b")[i % 2]
+        path = tmp_path / "images" / label / f"{i}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, (16, 16), dtype=np.uint8), mode="L").save(path)
+    code = main(["train", str(tmp_path / "images"), "--out", str(tmp_path / "m"), "--epochs", "1",
+                 "--backbone", "resnet10t", "--no-pretrained", "--image-size", "32", "--device", "cpu",
+                 "--num-threads", "1", "--selection", "lowest"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "(1 torch thread)" in out and "lowest selection" in out
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    assert meta["training"]["selection"] == "lowest"  # the flag reaches the Learner, not only the printout

@@ -90,6 +90,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint-dir")
     p.add_argument("--workers", type=int, default=0, help="data-loading processes (default 0)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
+    p.add_argument("--num-threads", type=int, default=None, metavar="N",
+                   help="torch CPU threads (default: torch's own, one per core; 1 on cores shared with other jobs)")
     p.add_argument("--convert-on", choices=("files", "device"), default="files",
                    help="files: train on the converted images (default); device: convert the raw sources per "
                         "batch on --device with the converter's torch implementation, reading no image file")
@@ -132,6 +134,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace, out_dir: Path, images: Path, device: str) -> int:
+    import torch
+
     from any2img import storage
     from any2img.data import items_from_path, split_items
     from any2img.learn import distributed
@@ -158,11 +162,13 @@ def _train(args: argparse.Namespace, out_dir: Path, images: Path, device: str) -
         num_workers=args.workers, device=device, label_smoothing=args.label_smoothing,
         mixup=args.mixup, convert_on=args.convert_on, tta=args.tta,
         augment_options=parse_params(args.augment_option, "--augment-option") or None,
-        early_stopping=args.early_stopping, patience=args.patience, verbose=verbose,
+        selection=args.selection, early_stopping=args.early_stopping, patience=args.patience,
+        num_threads=args.num_threads, verbose=verbose,
     )
     if verbose:
         print(f"backbone {learn.settings.backbone} (weights: {learn.weights_source}), "
               f"input {learn.data_config.input_size}, device {learn.device}"
+              + (f" ({_threads(torch.get_num_threads())})" if learn.device.type == "cpu" else "")
               + (f", augment {learn.augment}, test-time augmentation {learn.tta} passes" if learn.tta else ""))
     start = time.perf_counter()
     learn.fine_tune(args.epochs, base_lr=args.lr, freeze_epochs=args.freeze_epochs, lr_mult=args.lr_mult,
@@ -199,3 +205,8 @@ def _refit(learn: Any, args: argparse.Namespace, verbose: bool) -> Any:
         final.fine_tune(args.epochs, base_lr=args.lr, freeze_epochs=args.freeze_epochs, lr_mult=args.lr_mult,
                         time_budget=args.time_budget)
     return final
+
+
+def _threads(n: int) -> str:
+    """``"1 torch thread"``, ``"2 torch threads"``."""
+    return f"{n} torch thread{'s' if n != 1 else ''}"

@@ -46,7 +46,6 @@ from any2img.learn.resume import load_learner, save_learner
 from any2img.learn.schedule import DEFAULT_LR, LRFindResult
 from any2img.learn.seeding import OwnRandomState, seed_everything
 from any2img.learn.settings import LearnerSettings, signature
-from any2img.learn.threads import chosen_threads, training_threads
 from any2img.validation import check_bool
 
 __all__ = ["DEFAULT_LR", "Learner", "seed_everything"]
@@ -119,9 +118,6 @@ class Learner:
                                     image_size=self.budget.image_size)
             self.model: nn.Module = place_model(built.model, self.device)
         self.data_config, self.weights_source, self.model_kwargs = built.data_config, built.weights, built.model_kwargs
-        #: Torch threads while training (None: torch's own): one for small CPU steps unless num_threads is given.
-        self.training_threads = chosen_threads(self.device, s.num_threads, self.batch_size,
-                                               self.data_config.input_size)
         self.history: Records = []
         self.evaluations: dict[str, dict[str, float]] = {}
         self._evaluated_at: dict[str, int] = {}  # side -> len(history) when evaluated
@@ -166,8 +162,7 @@ class Learner:
         return scoring.validation(self)
 
     def _seconds_per_step(self, steps: int = 3) -> float:
-        with training_threads(self.training_threads):  # timed as the run will train
-            return trial.seconds_per_step(self, steps)
+        return trial.seconds_per_step(self, steps)
 
     # -- predictions (any2img.learn.scoring) ------------------------------------------------------------
     def get_preds(self, split: str | ImageItems = "valid", *, tta: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -255,7 +250,7 @@ class Learner:
              on_epoch_end: EpochHook | None, deadline: float | None = None) -> Records:
         loop = TrainingLoop(self, phases, kind, checkpoint_dir=checkpoint_dir, resume=check_bool("resume", resume),
                             on_epoch_end=on_epoch_end, deadline=deadline)
-        with self._rng, training_threads(self.training_threads):
+        with self._rng:
             return loop.run()
 
     def lr_find(self, start_lr: float = 1e-7, end_lr: float = 10.0, num_it: int = 100, *,

@@ -135,12 +135,13 @@ class LearnerSettings:
         Print the per-epoch table and show progress bars.
     num_threads : int, optional
         CPU threads for torch (``torch.set_num_threads``, a process-wide
-        setting, so only when given). Default: torch's own setting, except
-        while training on the CPU with steps of at most
-        :data:`~any2img.learn.threads.SMALL_STEP` input pixels (batch x
-        height x width), which run on one thread and restore the setting
-        afterwards (1.3-1.8x faster than two threads on 2 cores,
-        ``benchmarks/SPEED.md``).
+        setting, so only when given). Default: torch's own setting, one
+        thread per core. Which is faster depends on the machine, not only
+        on the step's size: on 2 cores two threads beat one by 1.4-1.5x on
+        an Intel Xeon, tied with it for small channels-last steps on one AMD
+        EPYC and lost to it on another with busy neighbours
+        (``benchmarks/SPEED.md``, "Threads"); 1 suits cores shared with
+        other jobs.
     convert_on : {"files", "device"}, default="files"
         Where the pictures come from. ``"files"``: the images the conversion
         wrote. ``"device"``: the raw signals, converted per batch on
