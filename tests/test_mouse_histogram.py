@@ -67,7 +67,19 @@ def test_auto_bins_follow_the_number_of_steps():
     assert [auto_bins(n) for n in (0, 64, 299, 400, 1600, 1599, 10**6)] == [5, 5, 9, 11, 21, 19, 31]
     conv = MouseHistogram(image_size=36)
     assert step_cells(_line(301), conv._p())[0] == 9
-    assert step_cells(_line(11), conv._p())[0] == 5
+
+
+def test_auto_bins_give_one_grid_to_windows_of_events():
+    # windows of 300 events: the short last window of a recording gets a full window's 9 x 9 grid too
+    assert step_cells(_line(11), MouseHistogram()._p())[0] == 9
+    assert step_cells(_line(11), MouseHistogram(size=1601)._p())[0] == 21  # sqrt(1600 / 4) = 20 -> 21
+    # windows of seconds (or actions) hold varying numbers of steps: each window's own
+    by_time = MouseHistogram(window="seconds", size=5.0)._p()
+    assert step_cells(_line(11), by_time)[0] == 5 and step_cells(_line(401), by_time)[0] == 11
+    # so a short window and a full one of one conversion are drawn on one grid: the same step, the same pixel
+    conv = MouseHistogram(image_size=36)
+    short, full = conv.convert(_line(11, step=15.0, dt=0.07)), conv.convert(_line(300, step=15.0, dt=0.07))  # off edges
+    assert np.array_equal(short > 0, full > 0)
 
 
 @pytest.mark.parametrize("bad", [0, 257, "many", 2.5, True])

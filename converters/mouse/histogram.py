@@ -21,7 +21,8 @@ A cell's brightness is ``log(1 + count) / log(1 + steps)``: 1 where every
 step of the window falls, so windows of different lengths are on one scale.
 Each cell is a block of pixels (nearest-neighbour upsampling), so a pixel
 means one bin. ``bins="auto"`` takes about ``sqrt(steps / 4)`` bins per
-axis, made odd, within [5, 31] (a 300-event window gets 9 × 9): about four
+axis, made odd, within [5, 31] (300-event windows get 9 × 9, the short last
+window of a recording too, so that one conversion shares one grid): about four
 steps per cell if the steps were spread evenly, so that most cells of a
 window's histogram are not single steps; odd, so that no turn and no
 acceleration (the middle of their axes, where straight, steady steps are)
@@ -51,7 +52,7 @@ from any2img.errors import ParameterError
 from any2img.parameters import Check, ConverterParams, param
 from any2img.relevance import EventRelevance, check_attribution
 
-__all__ = ["MouseHistogram", "MouseHistogramParams", "auto_bins", "step_cells"]
+__all__ = ["MouseHistogram", "MouseHistogramParams", "auto_bins", "grid_bins", "step_cells"]
 
 #: Bins per axis that ``bins="auto"`` chooses between (both odd).
 MIN_BINS, MAX_BINS = 5, 31
@@ -71,6 +72,25 @@ def auto_bins(n_steps: int) -> int:
     return int(np.clip(2 * np.floor(x / 2) + 1, MIN_BINS, MAX_BINS))
 
 
+def grid_bins(p: MouseHistogramParams, n_steps: int) -> int:
+    """The bins per axis of a window of ``n_steps`` steps under ``p``.
+
+    ``bins="auto"`` with windows of a fixed number of events (``window="events"``)
+    takes the grid of a full window (``size - 1`` steps) for every window, the
+    short last window of a recording and windows with dropped steps too, so
+    that one conversion's pictures share one grid; windows of seconds or
+    actions hold varying numbers of steps, and each gets the grid of its own.
+
+    Examples
+    --------
+    >>> grid_bins(MouseHistogramParams(), 40), grid_bins(MouseHistogramParams(window="seconds", size=5), 40)
+    (9, 5)
+    """
+    if p.bins != "auto":
+        return int(p.bins)
+    return auto_bins(int(p.size) - 1 if p.window == "events" else n_steps)
+
+
 def _check_bins(name: str, value: Any) -> str | int:
     if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 256):
         return value
@@ -83,7 +103,8 @@ class MouseHistogramParams(MouseParams):
 
     bins: str | int = param(
         "auto", Check(_check_bins, "'auto' or an integer from 1 to 256", bad=(0, "many", 2.5, True)),
-        "Bins per axis; 'auto' takes sqrt(steps / 4) made odd, within [5, 31].")
+        "Bins per axis; 'auto' takes sqrt(steps / 4) made odd, within [5, 31], for the steps of a full "
+        "window when windows count events (one grid for every window), else of each window.")
     dt_range: tuple[float, float] = param(
         (0.01, 10.0), Check(check_positive_range, "(low, high) with 0 < low < high", bad=((0, 1), (5, 1))),
         "Step durations (s) mapped to the two ends of the blue histogram's x axis, log-scaled "
@@ -109,7 +130,7 @@ def step_cells(log: MouseLog, p: MouseHistogramParams) -> tuple[int, np.ndarray,
     """
     kin = kinematics(log)
     n = len(kin.speed)
-    bins = auto_bins(n) if p.bins == "auto" else int(p.bins)
+    bins = grid_bins(p, n)
     speed = log_unit(kin.speed, *p.speed_range)
     turn = (kin.angle_change / np.pi + 1.0) / 2.0
     accel = (1.0 + np.sign(kin.acceleration) * log_unit(np.abs(kin.acceleration), *p.accel_range)) / 2.0
