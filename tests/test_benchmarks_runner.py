@@ -265,3 +265,26 @@ def test_loso_goal_averages_one_setup_over_all_six_speakers(tmp_path: Path) -> N
     md = write_report(out, tmp_path / "RESULTS.md").read_text()
     assert ("- FSDD leave-one-speaker-out mean ≥ 0.85: **missed** — mel (pretrained) 0.700 averaged over 6 "
             "held-out speaker(s)") in md
+
+
+def test_cache_folder_follows_parameters_and_the_converters_code(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    from any2img import get_converter
+    from any2img.bench import runner
+
+    a, b = get_converter("gadf", image_size=32), get_converter("gadf", image_size=64)
+    assert runner._params_id(a) == runner._params_id(get_converter("gadf", image_size=32))
+    assert runner._params_id(a) != runner._params_id(b) and runner._params_id(a).startswith("gadf-")
+    # the digest reads the source files beside the converter's module: an edit there is another folder
+    family = tmp_path / "family"
+    family.mkdir()
+    (family / "draw.py").write_text("SCALE = 1\n")
+    module = types.ModuleType("fake_family_draw")
+    module.__file__ = str(family / "draw.py")
+    monkeypatch.setitem(sys.modules, "fake_family_draw", module)
+    before = runner._code_digest("fake_family_draw")
+    (family / "helper.py").write_text("X = 2\n")
+    assert runner._code_digest("fake_family_draw") != before
+    assert runner._code_digest("no_such_module_here") == ""

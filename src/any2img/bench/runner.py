@@ -143,15 +143,30 @@ def session_accuracy(proba: np.ndarray, classes: Sequence[Any] | np.ndarray, tru
 
 
 def _params_id(converter: Any) -> str:
-    """Cache folder name: the converter and every parameter it uses, defaults included.
+    """Cache folder name: the converter, every parameter it uses (defaults included) and its family's code.
 
     Hashing the resolved parameters (not only those a configuration sets)
     means a changed library default converts afresh instead of reusing
-    pictures drawn under the old one.
+    pictures drawn under the old one; hashing the source files of the
+    converter's package (``converters/mouse/*.py`` for a mouse converter)
+    means the same for a changed drawing with unchanged parameters, which
+    a version number would miss between releases.
     """
     resolved = converter.get_params()
-    digest = hashlib.sha1(json.dumps(resolved, sort_keys=True, default=str).encode()).hexdigest()[:8]
-    return f"{converter.name}-{digest}"
+    digest = hashlib.sha1(json.dumps(resolved, sort_keys=True, default=str).encode())
+    digest.update(_code_digest(type(converter).__module__).encode())
+    return f"{converter.name}-{digest.hexdigest()[:8]}"
+
+
+def _code_digest(module: str) -> str:
+    """SHA-1 of the ``.py`` files beside ``module``'s file, in name order ("" where it has no file)."""
+    where = getattr(sys.modules.get(module), "__file__", None)
+    if where is None:
+        return ""
+    digest = hashlib.sha1()
+    for path in sorted(Path(where).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def data_facts(spec: DatasetSpec, converter_name: str) -> dict[str, Any]:
