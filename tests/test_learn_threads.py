@@ -63,3 +63,36 @@ def test_train_cli_passes_threads_and_selection(tmp_path, capsys, two_threads):
     assert "(1 torch thread)" in out and "lowest selection" in out
     meta = json.loads((tmp_path / "m" / "model.json").read_text())
     assert meta["training"]["selection"] == "lowest"  # the flag reaches the Learner, not only the printout
+
+
+def test_every_train_flag_named_like_a_learner_setting_reaches_the_learner(tmp_path, monkeypatch):
+    # --selection was parsed and printed but not passed for a while: guard the whole class of slip
+    import dataclasses
+
+    from any2img.cli import build_parser, train_cmd
+    from any2img.learn import learner as learner_module
+    from any2img.learn.settings import LearnerSettings
+
+    parser = build_parser()
+    args = parser.parse_args(["train", str(tmp_path), "--out", str(tmp_path / "m"), "-q"])
+    renamed = {"workers": "num_workers", "no_pretrained": "pretrained", "train_seed": "seed",
+               "augment_option": "augment_options"}
+    settings = {f.name for f in dataclasses.fields(LearnerSettings)}
+    expected = {renamed.get(dest, dest) for dest in vars(args)} & settings
+    assert {"selection", "num_threads", "num_workers", "patience", "tta"} <= expected
+
+    seen: dict[str, object] = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_learner(split, **kwargs):
+        seen.update(kwargs)
+        raise Stop
+
+    monkeypatch.setattr(learner_module, "Learner", fake_learner)
+    monkeypatch.setattr("any2img.data.items_from_path", lambda *a, **k: None)
+    monkeypatch.setattr("any2img.data.split_items", lambda *a, **k: None)
+    with pytest.raises(Stop):
+        train_cmd._train(args, tmp_path / "m", tmp_path, "cpu")
+    assert expected <= set(seen), expected - set(seen)
