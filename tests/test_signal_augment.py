@@ -109,14 +109,15 @@ def test_auto_augment_is_signal_for_audio_pictures_with_their_sources(converted_
     assert off.augment is None and not isinstance(off._train_loader().dataset, SignalDataset)
 
 
-def test_auto_augment_is_none_for_series_and_for_pictures_without_sources(converted, converted_audio, tmp_path):
+def test_auto_augment_follows_the_family_and_needs_the_sources(converted, converted_audio, tmp_path):
     import shutil
 
     from any2img.data import items_from_arrays
     from any2img.data.signals import default_augment
 
-    assert not get_converter_class("gasf").augments_by_default
-    assert default_augment(items_from_manifest(converted)) is None  # series: not measured to win
+    assert get_converter_class("gasf").augments_by_default  # series: measured to win (DEFAULTS.md, tenth round)
+    assert default_augment(items_from_manifest(converted)) == "signal"
+    assert not get_converter_class("trajectory").augments_by_default  # not measured to win
     assert default_augment(items_from_arrays(np.zeros((4, 8, 8, 3), np.uint8), ["a", "b"] * 2)) is None
     shutil.copytree(converted_audio / "src", tmp_path / "src")
     any2img.convert_dir("mel", tmp_path / "src", tmp_path / "out", params={"n_mels": 32}, progress=False)
@@ -163,13 +164,14 @@ def test_audio_models_average_test_time_augmentation_alike_in_every_path(convert
     assert report.metrics["loss"] == pytest.approx(result["loss"], rel=1e-4)
 
 
-def test_test_time_augmentation_is_off_for_series_and_when_asked(converted, converted_audio):
+def test_test_time_augmentation_follows_training_and_is_off_when_asked(converted, converted_audio):
     from any2img.learn import Learner
 
     series = split_items(items_from_manifest(converted), valid_pct=0.25, seed=0)
     audio = split_items(items_from_manifest(converted_audio / "out"), valid_pct=0.25, seed=0)
     small = {"backbone": "resnet10t", "pretrained": False, "image_size": 32, "verbose": False, "device": "cpu"}
-    assert Learner(series, **small).tta == 0  # no signal augmentation in training: none at test time
+    assert Learner(series, **small).tta == 4  # series train on perturbed copies by default: 4 test-time passes
+    assert Learner(series, augment=None, **small).tta == 0  # no signal augmentation in training: none at test time
     assert Learner(audio, tta=0, **small).tta == 0 and Learner(audio, augment=None, **small).tta == 0
     assert Learner(series, tta=2, **small).tta == 2
     with pytest.raises(ParameterError, match="tta"):

@@ -50,8 +50,9 @@ def default_augment(items: ImageItems) -> str | None:
     """What ``augment="auto"`` means for these training items: ``"signal"`` or None (no augmentation).
 
     ``"signal"`` where the converter that drew the pictures augments by default
-    (:attr:`~any2img.converter.Converter.augments_by_default`: the audio
-    family, measured to win on the validation protocol) and its raw sources
+    (:attr:`~any2img.converter.Converter.augments_by_default`: the audio and
+    series families and ``mouse_histogram``, measured to win on the
+    validation protocol) and its raw sources
     can be read again (the conversion's ``conversion.json`` names a folder that
     exists, and every item names its source); otherwise None, so pictures
     without their sources, or from a family where augmentation was not
