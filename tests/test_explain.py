@@ -192,12 +192,16 @@ def test_predictor_explain_method_signal_scores_the_drop_when_steps_are_removed(
     assert ex.windows[0].details["signal_occlusion"]["n_spans"] == 29  # spans of 4 steps every 2: 0-3 ... 56-59
     c = predictor.classes.index(ex.label)
 
+    def plain(x: np.ndarray) -> float:  # occlusion scores the plain picture, not the test-time passes' mean
+        return float(predictor.predict_images(predictor.converter.convert_batch([x]))[0, c])
+
     def p_without(lo: int, hi: int) -> float:  # the steps lo..hi-1 interpolated away by hand
         cut = series.copy()
         cut[lo:hi] = np.interp(np.arange(lo, hi), [lo - 1, hi], series[[lo - 1, hi]])
-        return float(predictor.predict(cut).window_probabilities[0, c])
+        return plain(cut)
 
-    p0 = float(predictor.predict(series).window_probabilities[0, c])
+    assert predictor.tta == 4  # series models average test-time passes by default; the explanation does not
+    p0 = plain(series)
     # step 29 is covered by the spans 26-29 and 28-31: its relevance is the mean of their drops
     expected = p0 - (p_without(26, 30) + p_without(28, 32)) / 2
     assert rel.values[0, 29] == pytest.approx(expected, abs=1e-5)

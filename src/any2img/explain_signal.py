@@ -23,7 +23,10 @@ spans), batched through the model ``predictor.batch_size`` at a time. A
 negative relevance means removing the part *raised* the probability.
 
 Like :mod:`any2img.explain`, this joins converters and the model; the
-forward passes are :meth:`any2img.predict.Predictor.predict_images`.
+forward passes are :meth:`any2img.predict.Predictor.predict_images`: the
+plain pictures, not the mean over a model's test-time passes (which would
+cost ``tta + 1`` times the passes and blur each span's drop with the
+perturbations' own).
 """
 
 from __future__ import annotations
