@@ -84,10 +84,10 @@ class LearnerSettings:
         process's back (see :mod:`any2img.learn.seeding`).
     augment : "auto", None, str, list or callable, default="auto"
         ``"auto"``: ``"signal"`` where the converter's family augments by
-        default and the conversion's raw sources are at hand (the audio
-        family: measured to win for unseen speakers on the validation
-        protocol, ``benchmarks/DEFAULTS.md``), else None (series and mouse
-        pictures: not measured to win); see
+        default and the conversion's raw sources are at hand (the audio and
+        series families and ``mouse_histogram``: measured to win on the
+        validation protocol, ``benchmarks/DEFAULTS.md``), else None (the
+        other mouse pictures: not measured to win); see
         :func:`~any2img.data.signals.default_augment`. None (or ``"none"``):
         no augmentation (no flips: a spectrogram's axes mean time and
         frequency). ``"signal"``: each training picture is drawn afresh from
