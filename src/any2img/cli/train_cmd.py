@@ -63,7 +63,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--label-from", default="parent",
                    help="for a plain image folder: 'parent' or a regex with (?P<label>...)")
     p.add_argument("--augment", default="auto",
-                   help="auto (default: signal for audio pictures whose sources are at hand, else none); none; "
+                   help="auto (default: signal where the converter's family augments by default, audio, series and "
+                        "mouse_histogram pictures, and their sources are at hand, else none); none; "
                         "signal (pictures drawn afresh from raw signals perturbed in their own domain: needs the "
                         "conversion's sources); specaugment, timeshift or specaugment+timeshift")
     p.add_argument("--tta", type=int, default=None, metavar="N",
